@@ -1,0 +1,938 @@
+"""The discount rule engine: parse what a shop says, compute the discount in fen, say it back.
+
+A rule is written the way a merchant says it (``8折``, ``满100减10``, ``每满100减10，最高减50``),
+parsed into a :class:`Rule`, computed in integer fen and rendered back to one canonical text.
+Standard library only, no Flask. Money is an ``int`` of fen everywhere; a rate is an ``int`` of
+per mille; there is no binary-fraction arithmetic anywhere in this module.
+
+Parts of a rule
+---------------
+Exactly one *benefit*, plus at most one *cap* and at most one *minimum bill*:
+
+- ``percent`` (打折): ``8折`` ``8.5折`` ``85折`` ``八五折`` ``打8折``;
+  bill × (1 − rate), rounded half-up to the fen.
+- ``tiers`` (满减): ``满100减10``, or several tiers ``满100减10,满200减30``;
+  the amount off of the best tier the bill reaches (a single 满减 is one tier).
+- ``per_step`` (每满减): ``每满100减10``; ⌊bill / step⌋ × off.
+- ``flat`` (立减): ``立减5`` ``减5元`` ``无门槛减5``; min(off, bill).
+- ``threshold_percent`` (满额打折): ``满200打9折`` ``满200享9折`` ``满200元9折``;
+  0 below the threshold, else as ``percent`` on the whole bill.
+
+- cap: ``最高减20``, ``最多减20元``, ``封顶20元``, ``最高优惠20元``; only with ``percent``,
+  ``threshold_percent`` and ``per_step`` (on ``flat`` and ``tiers`` it cannot matter, so it is
+  refused), and for ``per_step`` not below the amount off per step.
+- minimum bill: ``满50可用`` (``满50元可用``) with any benefit; below it the discount is 0.
+
+The discount is then capped, and is never negative and never more than the bill.
+
+Text accepted
+-------------
+Parts may come in any order, separated by ``,`` ``，`` ``;`` ``；`` ``、`` ``。``, spaces, or
+nothing. Full-width digits and punctuation are read as their ASCII forms. Amounts are yuan with up
+to two decimals, optionally with ``¥``/``￥`` before and ``元``/``块``/``块钱`` after, at most
+``MAX_BILL_FEN`` (1,000,000 元). Chinese numerals work in amounts and rates: 零〇 一 二两 三 四
+五 六 七 八 九 十 百 千 万 and 点 for the decimal point (``满一百五十减二十``, ``满两百减三十``,
+``一百五`` = 150, ``九点五折``); a run of bare digits is read digit by digit (``八五`` = 85).
+
+Rates
+-----
+``pay_permille`` is the share of the bill the customer pays, in per mille: 8折 = 800,
+8.5折 = 850, 8.88折 = 888 (so 折 with up to two decimals is exact), 1 ≤ pay_permille ≤ 999.
+A whole number of 折 from 1 to 9 is that many 折; two digits from 20 to 99 follow the shop
+convention ``85折`` = 8.5折. Refused: 0折, 10折 (no discount), 11折 to 19折 (ambiguous: write
+``1.5折``), three digits or more, more than two decimals, and a leading zero (``05折``).
+
+Canonical text (``Rule.render``)
+--------------------------------
+The minimum bill first, then the benefit (tiers by rising threshold), then the cap, joined with
+the full-width comma ``，``. Amounts in yuan without trailing zeros and without 元; rates in
+Arabic digits without 打; a cap as ``最高减…``; a flat amount as ``立减…``::
+
+    满50可用，8.5折，最高减20        满100减10，满200减30        每满100减10，最高减50
+    满200打9折                      立减5                      满99.5减0.01
+
+``parse_rule(rule.render()) == rule`` for every rule.
+
+Dict shape (``Rule.to_dict`` / ``Rule.from_dict``)
+-------------------------------------------------
+Plain JSON: ints, strings, lists, None. Always ``v`` (1), ``kind``, ``cap_fen`` and
+``min_bill_fen`` (int or None), plus the fields of the kind:
+
+- ``percent``: ``pay_permille``
+- ``tiers``: ``tiers``, a non-empty list of ``{"threshold_fen": int, "off_fen": int}``
+- ``per_step``: ``step_fen``, ``off_fen``
+- ``flat``: ``off_fen``
+- ``threshold_percent``: ``threshold_fen``, ``pay_permille``
+
+Examples::
+
+    8折，最高减20        {"v": 1, "kind": "percent", "pay_permille": 800,
+                          "cap_fen": 2000, "min_bill_fen": None}
+    满100减10，满200减30 {"v": 1, "kind": "tiers",
+                          "tiers": [{"threshold_fen": 10000, "off_fen": 1000},
+                                    {"threshold_fen": 20000, "off_fen": 3000}],
+                          "cap_fen": None, "min_bill_fen": None}
+    满50可用，每满100减10 {"v": 1, "kind": "per_step", "step_fen": 10000, "off_fen": 1000,
+                          "cap_fen": None, "min_bill_fen": 5000}
+
+``from_dict`` checks what the parser checks (and refuses unknown or missing keys, non-int
+amounts and booleans); ``cap_fen`` and ``min_bill_fen`` may be left out. Tiers may come in any
+order; they are kept sorted by threshold.
+
+Errors
+------
+``RuleError`` (a ``ValueError``) says in Chinese what is wrong; ``str(error)`` starts with
+``第N个字附近: `` when the problem is at one place, and ``error.position`` is that 1-based
+character position in the text as typed (None when it is about the whole text or a dict).
+``MoneyError`` (a ``ValueError``) is for amounts typed by a person (``parse_money``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, NoReturn
+
+__all__ = [
+    "MAX_BILL_FEN",
+    "RULE_EXAMPLES",
+    "Flat",
+    "MoneyError",
+    "PerStep",
+    "Percent",
+    "Quote",
+    "Rule",
+    "RuleError",
+    "ThresholdPercent",
+    "Tier",
+    "Tiers",
+    "format_money",
+    "parse_money",
+    "parse_rule",
+    "preview",
+]
+
+MAX_BILL_FEN = 1_000_000 * 100
+_MAX_YUAN_TEXT = f"{MAX_BILL_FEN // 100}元"
+
+RULE_EXAMPLES = [
+    "8折",
+    "8.5折",
+    "九五折",
+    "满100减10",
+    "满100元减10元，满200元减30元",
+    "每满100减10",
+    "每满100减10，最高减50",
+    "立减5元",
+    "无门槛减5",
+    "满200打9折",
+    "8折，最高减20",
+    "满50可用，8折",
+    "满50可用，立减5",
+]
+
+
+class RuleError(ValueError):
+    """A rule text or dict that cannot be used; the message says in Chinese what and where."""
+
+    def __init__(self, reason: str, position: int | None = None) -> None:
+        self.reason = reason
+        self.position = position
+        super().__init__(reason if position is None else f"第{position}个字附近: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.position))
+
+    def at(self, position: int) -> RuleError:
+        """Return this error placed at position, unless it already has one."""
+        return self if self.position is not None else RuleError(self.reason, position)
+
+
+class MoneyError(ValueError):
+    """An amount typed by a person that cannot be used; the message is in Chinese."""
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+def _hundredths(n: int) -> str:
+    """Write n/100 without trailing zeros: 10000 -> "100", 9950 -> "99.5", 5 -> "0.05"."""
+    whole, rest = divmod(n, 100)
+    return f"{whole}.{rest:02d}".rstrip("0") if rest else str(whole)
+
+
+def _check_int(value: object, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RuleError(f"{key}要是整数")
+    return value
+
+
+def _check_amount(value: object, key: str, what: str) -> int:
+    amount = _check_int(value, key)
+    if amount <= 0:
+        raise RuleError(f"{what}要大于0")
+    if amount > MAX_BILL_FEN:
+        raise RuleError(f"{what}不能超过{_MAX_YUAN_TEXT}")
+    return amount
+
+
+def _check_rate(value: object) -> None:
+    if not 1 <= _check_int(value, "pay_permille") <= 999:
+        raise RuleError("折扣要大于0折、小于10折（pay_permille在1到999之间）")
+
+
+def _percent_off(bill_fen: int, pay_permille: int) -> int:
+    """Return bill × (1 − pay_permille/1000), rounded half-up to the fen."""
+    return (bill_fen * (1000 - pay_permille) + 500) // 1000
+
+
+# --- the parts of a rule -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """打折: the customer pays pay_permille ‰ of the bill (8折 = 800, 8.5折 = 850)."""
+
+    kind: ClassVar[str] = "percent"
+    dict_keys: ClassVar[tuple[str, ...]] = ("pay_permille",)
+    pay_permille: int
+
+    def __post_init__(self) -> None:
+        _check_rate(self.pay_permille)
+
+    def discount(self, bill_fen: int) -> int:
+        """Return the discount on bill_fen, before any cap."""
+        return _percent_off(bill_fen, self.pay_permille)
+
+    def render(self) -> str:
+        """Return the canonical text, e.g. 8.5折."""
+        return f"{_hundredths(self.pay_permille)}折"
+
+    def explain(self) -> str:
+        """Return a sentence for residents."""
+        return f"打{_hundredths(self.pay_permille)}折"
+
+    def fields(self) -> dict[str, Any]:
+        """Return the kind's fields for to_dict."""
+        return {"pay_permille": self.pay_permille}
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any]) -> Percent:
+        """Build from the kind's fields of a dict."""
+        return cls(data["pay_permille"])
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """One 满减 tier: off_fen off once the bill reaches threshold_fen."""
+
+    threshold_fen: int
+    off_fen: int
+
+    def __post_init__(self) -> None:
+        _check_amount(self.threshold_fen, "threshold_fen", "满减的门槛金额")
+        _check_amount(self.off_fen, "off_fen", "满减的减免金额")
+        if self.off_fen >= self.threshold_fen:
+            raise RuleError(f"“{self.render()}”不行：减的金额要小于满的金额")
+
+    def render(self) -> str:
+        """Return the canonical text, e.g. 满100减10."""
+        return f"满{_hundredths(self.threshold_fen)}减{_hundredths(self.off_fen)}"
+
+    def explain(self) -> str:
+        """Return a phrase for residents."""
+        return f"满{_hundredths(self.threshold_fen)}元减{_hundredths(self.off_fen)}元"
+
+
+@dataclass(frozen=True, slots=True)
+class Tiers:
+    """满减: a fixed amount off once the bill reaches a threshold; of several tiers, the best."""
+
+    kind: ClassVar[str] = "tiers"
+    dict_keys: ClassVar[tuple[str, ...]] = ("tiers",)
+    tiers: tuple[Tier, ...]
+
+    def __post_init__(self) -> None:
+        tiers = tuple(self.tiers)
+        if not all(isinstance(tier, Tier) for tier in tiers):
+            raise TypeError("Tiers holds Tier objects")
+        tiers = tuple(sorted(tiers, key=lambda tier: tier.threshold_fen))
+        object.__setattr__(self, "tiers", tiers)
+        if not tiers:
+            raise RuleError("满减至少要有一档")
+        for lower, higher in itertools.pairwise(tiers):
+            if lower.threshold_fen == higher.threshold_fen:
+                raise RuleError(
+                    f"“{lower.render()}”和“{higher.render()}”门槛一样，每档满减的门槛要不同"
+                )
+            if higher.off_fen <= lower.off_fen:
+                raise RuleError(
+                    f"满减要门槛越高减得越多：“{lower.render()}”和“{higher.render()}”不对"
+                )
+
+    def discount(self, bill_fen: int) -> int:
+        """Return the discount of the best tier the bill reaches."""
+        return max((t.off_fen for t in self.tiers if bill_fen >= t.threshold_fen), default=0)
+
+    def render(self) -> str:
+        """Return the canonical text, e.g. 满100减10，满200减30."""
+        return "，".join(tier.render() for tier in self.tiers)
+
+    def explain(self) -> str:
+        """Return a sentence for residents."""
+        text = "消费" + "，".join(tier.explain() for tier in self.tiers)
+        return text if len(self.tiers) == 1 else text + "（按达到的最高一档优惠，不叠加）"
+
+    def fields(self) -> dict[str, Any]:
+        """Return the kind's fields for to_dict."""
+        return {
+            "tiers": [{"threshold_fen": t.threshold_fen, "off_fen": t.off_fen} for t in self.tiers]
+        }
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any]) -> Tiers:
+        """Build from the kind's fields of a dict."""
+        rows = data["tiers"]
+        if not isinstance(rows, list):
+            raise RuleError("tiers要是一个列表")
+        tiers = []
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, dict) or set(row) != {"threshold_fen", "off_fen"}:
+                raise RuleError(f"tiers第{number}档要是{{threshold_fen, off_fen}}两个字段")
+            tiers.append(Tier(row["threshold_fen"], row["off_fen"]))
+        return cls(tuple(tiers))
+
+
+@dataclass(frozen=True, slots=True)
+class PerStep:
+    """每满减: off_fen off for every full step_fen of the bill."""
+
+    kind: ClassVar[str] = "per_step"
+    dict_keys: ClassVar[tuple[str, ...]] = ("step_fen", "off_fen")
+    step_fen: int
+    off_fen: int
+
+    def __post_init__(self) -> None:
+        _check_amount(self.step_fen, "step_fen", "每满减的门槛金额")
+        _check_amount(self.off_fen, "off_fen", "每满减的减免金额")
+        if self.off_fen >= self.step_fen:
+            raise RuleError(f"“{self.render()}”不行：每次减的金额要小于每满的金额")
+
+    def discount(self, bill_fen: int) -> int:
+        """Return the discount on bill_fen, before any cap."""
+        return bill_fen // self.step_fen * self.off_fen
+
+    def render(self) -> str:
+        """Return the canonical text, e.g. 每满100减10."""
+        return f"每满{_hundredths(self.step_fen)}减{_hundredths(self.off_fen)}"
+
+    def explain(self) -> str:
+        """Return a sentence for residents."""
+        return f"每满{_hundredths(self.step_fen)}元减{_hundredths(self.off_fen)}元"
+
+    def fields(self) -> dict[str, Any]:
+        """Return the kind's fields for to_dict."""
+        return {"step_fen": self.step_fen, "off_fen": self.off_fen}
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any]) -> PerStep:
+        """Build from the kind's fields of a dict."""
+        return cls(data["step_fen"], data["off_fen"])
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """立减: a fixed amount off any bill, never more than the bill."""
+
+    kind: ClassVar[str] = "flat"
+    dict_keys: ClassVar[tuple[str, ...]] = ("off_fen",)
+    off_fen: int
+
+    def __post_init__(self) -> None:
+        _check_amount(self.off_fen, "off_fen", "立减金额")
+
+    def discount(self, bill_fen: int) -> int:
+        """Return the discount on bill_fen."""
+        return min(self.off_fen, bill_fen)
+
+    def render(self) -> str:
+        """Return the canonical text, e.g. 立减5."""
+        return f"立减{_hundredths(self.off_fen)}"
+
+    def explain(self) -> str:
+        """Return a sentence for residents."""
+        return f"立减{_hundredths(self.off_fen)}元"
+
+    def fields(self) -> dict[str, Any]:
+        """Return the kind's fields for to_dict."""
+        return {"off_fen": self.off_fen}
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any]) -> Flat:
+        """Build from the kind's fields of a dict."""
+        return cls(data["off_fen"])
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdPercent:
+    """满额打折: a percentage off the whole bill once it reaches threshold_fen."""
+
+    kind: ClassVar[str] = "threshold_percent"
+    dict_keys: ClassVar[tuple[str, ...]] = ("threshold_fen", "pay_permille")
+    threshold_fen: int
+    pay_permille: int
+
+    def __post_init__(self) -> None:
+        _check_amount(self.threshold_fen, "threshold_fen", "满额打折的门槛金额")
+        _check_rate(self.pay_permille)
+
+    def discount(self, bill_fen: int) -> int:
+        """Return the discount on bill_fen, before any cap."""
+        if bill_fen < self.threshold_fen:
+            return 0
+        return _percent_off(bill_fen, self.pay_permille)
+
+    def render(self) -> str:
+        """Return the canonical text, e.g. 满200打9折."""
+        return f"满{_hundredths(self.threshold_fen)}打{_hundredths(self.pay_permille)}折"
+
+    def explain(self) -> str:
+        """Return a sentence for residents."""
+        return f"消费满{_hundredths(self.threshold_fen)}元打{_hundredths(self.pay_permille)}折"
+
+    def fields(self) -> dict[str, Any]:
+        """Return the kind's fields for to_dict."""
+        return {"threshold_fen": self.threshold_fen, "pay_permille": self.pay_permille}
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any]) -> ThresholdPercent:
+        """Build from the kind's fields of a dict."""
+        return cls(data["threshold_fen"], data["pay_permille"])
+
+
+Benefit = Percent | Tiers | PerStep | Flat | ThresholdPercent
+_BENEFITS: dict[str, type[Benefit]] = {
+    kind.kind: kind for kind in (Percent, Tiers, PerStep, Flat, ThresholdPercent)
+}
+
+
+def _check_min_bill(min_bill_fen: object) -> int:
+    return _check_amount(min_bill_fen, "min_bill_fen", "“满…可用”的金额")
+
+
+def _check_cap_amount(cap_fen: object) -> int:
+    return _check_amount(cap_fen, "cap_fen", "封顶金额")
+
+
+def _check_cap(benefit: Benefit, cap_fen: object) -> None:
+    cap = _check_cap_amount(cap_fen)
+    if isinstance(benefit, Flat | Tiers):
+        raise RuleError(
+            f"“最高减{_hundredths(cap)}”对“{benefit.render()}”不起作用："
+            "封顶只能和打折、满额打折、每满减一起用"
+        )
+    if isinstance(benefit, PerStep) and cap < benefit.off_fen:
+        raise RuleError(
+            f"封顶{_hundredths(cap)}元比“{benefit.render()}”每次减的"
+            f"{_hundredths(benefit.off_fen)}元还少"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a bill comes to under a rule, in fen."""
+
+    bill_fen: int
+    discount_fen: int
+    pay_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A discount rule: one benefit, an optional cap and an optional minimum bill (满…可用)."""
+
+    benefit: Benefit
+    cap_fen: int | None = None
+    min_bill_fen: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.benefit, tuple(_BENEFITS.values())):
+            raise TypeError("Rule.benefit is a Percent, Tiers, PerStep, Flat or ThresholdPercent")
+        if self.min_bill_fen is not None:
+            _check_min_bill(self.min_bill_fen)
+        if self.cap_fen is not None:
+            _check_cap(self.benefit, self.cap_fen)
+
+    @property
+    def kind(self) -> str:
+        """Return the kind of benefit: percent, tiers, per_step, flat or threshold_percent."""
+        return self.benefit.kind
+
+    def discount(self, bill_fen: int) -> int:
+        """Return the discount in fen on a bill of bill_fen."""
+        if isinstance(bill_fen, bool) or not isinstance(bill_fen, int):
+            raise ValueError("账单金额要是整数（单位：分）")
+        if bill_fen < 0:
+            raise ValueError("账单金额不能为负数")
+        if self.min_bill_fen is not None and bill_fen < self.min_bill_fen:
+            return 0
+        off = self.benefit.discount(bill_fen)
+        if self.cap_fen is not None:
+            off = min(off, self.cap_fen)
+        return max(0, min(off, bill_fen))
+
+    def quote(self, bill_fen: int) -> Quote:
+        """Return the bill, the discount and what is left to pay."""
+        off = self.discount(bill_fen)
+        return Quote(bill_fen=bill_fen, discount_fen=off, pay_fen=bill_fen - off)
+
+    def render(self) -> str:
+        """Return the canonical text; parse_rule() reads it back to an equal rule."""
+        parts = []
+        if self.min_bill_fen is not None:
+            parts.append(f"满{_hundredths(self.min_bill_fen)}可用")
+        parts.append(self.benefit.render())
+        if self.cap_fen is not None:
+            parts.append(f"最高减{_hundredths(self.cap_fen)}")
+        return "，".join(parts)
+
+    def explain(self) -> str:
+        """Return a plain sentence for residents, e.g. 满50元可用；打8折，最多优惠20元."""
+        text = self.benefit.explain()
+        if self.cap_fen is not None:
+            text += f"，最多优惠{_hundredths(self.cap_fen)}元"
+        if self.min_bill_fen is not None:
+            text = f"满{_hundredths(self.min_bill_fen)}元可用；{text}"
+        return text
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the rule as plain JSON data (see the module docstring for the shape)."""
+        return {
+            "v": 1,
+            "kind": self.benefit.kind,
+            **self.benefit.fields(),
+            "cap_fen": self.cap_fen,
+            "min_bill_fen": self.min_bill_fen,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Rule:
+        """Build a rule from to_dict() data, refusing bad data with a RuleError."""
+        if not isinstance(data, dict):
+            raise RuleError("规则数据要是一个JSON对象")
+        version = data.get("v")
+        if isinstance(version, bool) or version != 1:
+            raise RuleError(f"不认识的规则数据版本v={version!r}，应该是1")
+        kind = data.get("kind")
+        benefit_type = _BENEFITS.get(kind) if isinstance(kind, str) else None
+        if benefit_type is None:
+            raise RuleError(f"不认识的优惠类型kind={kind!r}，可以是{'、'.join(_BENEFITS)}")
+        allowed = {"v", "kind", "cap_fen", "min_bill_fen", *benefit_type.dict_keys}
+        unknown = sorted(str(key) for key in data if key not in allowed)
+        if unknown:
+            raise RuleError(f"规则数据里有不认识的字段：{'、'.join(unknown)}")
+        missing = [key for key in benefit_type.dict_keys if key not in data]
+        if missing:
+            raise RuleError(f"规则数据缺少字段：{'、'.join(missing)}")
+        return cls(
+            benefit_type.from_fields(data),
+            cap_fen=data.get("cap_fen"),
+            min_bill_fen=data.get("min_bill_fen"),
+        )
+
+
+# --- reading numbers -----------------------------------------------------------------------
+
+_CN_DIGITS = {
+    char: value
+    for value, chars in enumerate(("零〇", "一", "二两", "三", "四", "五", "六", "七", "八", "九"))
+    for char in chars
+}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUMERAL = frozenset(_CN_DIGITS) | frozenset(_CN_UNITS) | {"万", "点"}
+_ARABIC = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_SEPARATORS = frozenset(",;、。")
+# More digits than this before the point is over the maximum whatever they are; checking the
+# length first keeps int() away from huge strings.
+_MAX_WHOLE_DIGITS = len(str(MAX_BILL_FEN // 100))
+
+
+def _normalize(text: str) -> str:
+    """Map full-width and compatibility forms to plain ones, one character for one."""
+    out = []
+    for char in text:
+        plain = unicodedata.normalize("NFKC", char)
+        out.append(plain if len(plain) == 1 else char)
+    return "".join(out)
+
+
+def _chinese_integer(text: str) -> str:
+    """Read a whole number in Chinese numerals; return its digits as a string."""
+    if not any(char in _CN_UNITS or char == "万" for char in text):
+        # bare digits read one by one (八五 -> "85"); keep leading zeros for the caller
+        return "".join(str(_CN_DIGITS[char]) for char in text)
+    bad = RuleError(f"看不懂数字“{text}”")
+    total = section = 0
+    digit: int | None = None
+    last_unit = 10**9  # units inside a section must fall: 千 > 百 > 十
+    unit_before: int | None = None  # the unit just before this character, for 一百五 = 150
+    for char in text:
+        unit = None
+        if char in _CN_DIGITS:
+            value = _CN_DIGITS[char]
+            if digit is not None:
+                raise bad
+            if value == 0:
+                unit_before = None
+                continue
+            digit = value
+            continue
+        if char == "万":
+            if total or (section == 0 and not digit):
+                raise bad
+            total = (section + (digit or 0)) * 10_000
+            section, digit, last_unit, unit = 0, None, 10**9, 10_000
+        else:
+            unit = _CN_UNITS[char]
+            if unit >= last_unit:
+                raise bad
+            if digit is None:
+                if unit != 10 or section:
+                    raise bad
+                digit = 1  # 十五 = 15
+            section += digit * unit
+            digit, last_unit = None, unit
+        unit_before = unit
+    if digit is not None:
+        # 一百五 = 150 and 一万二 = 12000, but 一百零五 = 105 and 十五 = 15
+        section += digit * (unit_before // 10 if unit_before and unit_before >= 100 else 1)
+    return str(total + section)
+
+
+def _chinese_number(text: str) -> str:
+    """Read a number in Chinese numerals, maybe with 点; return it as ASCII digits."""
+    whole, point, fraction = text.partition("点")
+    if not whole or (point and not fraction) or any(c not in _CN_DIGITS for c in fraction):
+        raise RuleError(f"看不懂数字“{text}”")
+    digits = _chinese_integer(whole)
+    if point:
+        digits += "." + "".join(str(_CN_DIGITS[char]) for char in fraction)
+    return digits
+
+
+def _split_decimal(digits: str) -> tuple[str, str]:
+    whole, _, fraction = digits.partition(".")
+    return whole, fraction
+
+
+def _amount_problem(whole: str, fraction: str) -> str | None:
+    """Return why whole.fraction yuan is not a usable amount, or None."""
+    if len(fraction) > 2:
+        return "金额最多两位小数"
+    if len(whole.lstrip("0")) > _MAX_WHOLE_DIGITS or _fen(whole, fraction) > MAX_BILL_FEN:
+        return f"金额不能超过{_MAX_YUAN_TEXT}"
+    return None
+
+
+def _fen(whole: str, fraction: str) -> int:
+    return int(whole or "0") * 100 + int((fraction + "00")[:2])
+
+
+def _permille(digits: str) -> int:
+    """Turn the number written before 折 into pay_permille, or raise RuleError."""
+    whole, fraction = _split_decimal(digits)
+    too_high = f"“{digits}折”不行：折扣要小于10折"
+    if len(whole.lstrip("0")) > 3:
+        raise RuleError(too_high)
+    if "." in digits:
+        if len(fraction) > 2:
+            raise RuleError("折扣最多两位小数，比如8.88折")
+        permille = _fen(whole, fraction)
+    elif len(whole) > 1 and whole.startswith("0"):
+        raise RuleError(f"看不懂“{digits}折”：要打0.{whole[1:]}折请写“0.{whole[1:]}折”")
+    else:
+        number = int(whole)
+        if 11 <= number <= 19:
+            raise RuleError(
+                f"看不懂“{number}折”：折扣要小于10折，要打{number // 10}.{number % 10}折"
+                f"请写“{number // 10}.{number % 10}折”"
+            )
+        if number == 10:
+            raise RuleError("10折就是不打折，不能这样设")
+        permille = number * 100 if number < 10 else number * 10 if number < 100 else 1000
+    if permille == 0:
+        raise RuleError("0折就是白送，不能这样设")
+    if permille >= 1000:
+        raise RuleError(too_high)
+    return permille
+
+
+# --- parsing a rule ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    kind: str  # "min_bill", "cap", "tier" or a benefit kind
+    index: int  # 0-based start in the text
+    label: str  # as typed, for messages
+    value: Any
+
+
+class _Parser:
+    """A hand-written reader of rule text; positions count characters of the text as typed."""
+
+    def __init__(self, text: str) -> None:
+        self.raw = text
+        self.text = _normalize(text)
+        self.i = 0
+
+    def parse(self) -> Rule:
+        parts = []
+        while True:
+            self._skip(separators=True)
+            if self.i >= len(self.text):
+                break
+            parts.append(self._part())
+        if not parts:
+            raise RuleError("请写优惠规则，比如“8折”或“满100减10”")
+        return _assemble(parts)
+
+    def _part(self) -> _Part:
+        start = self.i
+        if self._take("每满"):
+            step = self._money(start)
+            self._expect("减", start, "减多少")
+            off = self._money(start)
+            return self._made(start, "per_step", lambda: PerStep(step, off))
+        if self._take("满"):
+            amount = self._money(start)
+            if self._take("可用"):
+                return self._made(start, "min_bill", lambda: _check_min_bill(amount))
+            if self._take("减"):
+                off = self._money(start)
+                return self._made(start, "tier", lambda: Tier(amount, off))
+            if self._take("打", "享受", "享") or self._at_number():
+                rate = self._rate(start)
+                return self._made(
+                    start, "threshold_percent", lambda: ThresholdPercent(amount, rate)
+                )
+            self._fail(start, "减多少或打几折（比如“满100减10”“满200打9折”“满50可用”）")
+        if self._take("最高", "最多", "封顶", "上限"):
+            self._take("可优惠", "减免", "立减", "可减", "优惠", "减")
+            cap = self._money(start)
+            self._take("封顶")
+            return self._made(start, "cap", lambda: _check_cap_amount(cap))
+        if self._take("无门槛"):
+            self._expect(("立减", "减"), start, "减多少")
+            off = self._money(start)
+            return self._made(start, "flat", lambda: Flat(off))
+        if self._take("立减", "直减", "减"):
+            off = self._money(start)
+            return self._made(start, "flat", lambda: Flat(off))
+        if self._take("打") or self._at_number():
+            rate = self._rate(start)
+            return self._made(start, "percent", lambda: Percent(rate))
+        raise RuleError(f"看不懂“{self._snippet()}”", self.i + 1)
+
+    def _made(self, start: int, kind: str, build: Callable[[], Any]) -> _Part:
+        try:
+            value = build()
+        except RuleError as error:
+            raise error.at(start + 1) from None
+        return _Part(kind, start, self.raw[start : self.i].strip(), value)
+
+    def _skip(self, separators: bool = False) -> None:
+        text = self.text
+        while self.i < len(text) and (
+            text[self.i].isspace() or (separators and text[self.i] in _SEPARATORS)
+        ):
+            self.i += 1
+
+    def _take(self, *words: str) -> str | None:
+        self._skip()
+        for word in words:
+            if self.text.startswith(word, self.i):
+                self.i += len(word)
+                return word
+        return None
+
+    def _expect(self, words: str | tuple[str, ...], start: int, what: str) -> None:
+        if not self._take(*((words,) if isinstance(words, str) else words)):
+            self._fail(start, what)
+
+    def _at_number(self) -> bool:
+        self._skip()
+        return self.i < len(self.text) and (
+            self.text[self.i] in "0123456789" or self.text[self.i] in _CN_NUMERAL
+        )
+
+    def _at_end_of_part(self) -> bool:
+        self._skip()
+        return self.i >= len(self.text) or self.text[self.i] in _SEPARATORS
+
+    def _snippet(self) -> str:
+        end = self.i
+        while end < len(self.text) and not (
+            self.text[end].isspace() or self.text[end] in _SEPARATORS
+        ):
+            end += 1
+        piece = self.raw[self.i : end]
+        return piece if len(piece) <= 8 else piece[:8] + "…"
+
+    def _fail(self, start: int, what: str) -> NoReturn:
+        """Refuse a part cut short: at its start if it just ends, else where it goes wrong."""
+        label = self.raw[start : self.i].strip()
+        self._skip()
+        if label[-1:].isdigit() and re.match(r",[0-9]", self.text[self.i :]):
+            raise RuleError(f"“{label}”后面要写{what}；金额里不要用逗号分隔", self.i + 1)
+        if self._at_end_of_part():
+            raise RuleError(f"“{label}”后面要写{what}", start + 1)
+        hint = ""
+        if what == "“折”" and self.text.startswith("减", self.i):
+            hint = "；满减要写成“满…减…”"
+        raise RuleError(f"“{label}”后面要写{what}，看不懂“{self._snippet()}”{hint}", self.i + 1)
+
+    def _number(self) -> tuple[str, int] | None:
+        """Read an Arabic or Chinese number; return (ASCII digits, 0-based index) or None."""
+        self._skip()
+        start = self.i
+        match = _ARABIC.match(self.text, start)
+        if match:
+            self.i = match.end()
+            return match.group(), start
+        end = start
+        while end < len(self.text) and self.text[end] in _CN_NUMERAL:
+            end += 1
+        if end == start:
+            return None
+        self.i = end
+        try:
+            return _chinese_number(self.text[start:end]), start
+        except RuleError as error:
+            raise error.at(start + 1) from None
+
+    def _money(self, start: int) -> int:
+        self._take("¥")
+        number = self._number()
+        if number is None:
+            self._fail(start, "金额")
+        digits, index = number
+        problem = _amount_problem(*_split_decimal(digits))
+        if problem:
+            raise RuleError(problem, index + 1)
+        self._take("块钱", "元", "块")
+        return _fen(*_split_decimal(digits))
+
+    def _rate(self, start: int) -> int:
+        number = self._number()
+        if number is None:
+            self._fail(start, "几折")
+        digits, index = number
+        if not self._take("折"):
+            self._fail(start, "“折”")
+        try:
+            return _permille(digits)
+        except RuleError as error:
+            raise error.at(index + 1) from None
+
+
+def _assemble(parts: list[_Part]) -> Rule:
+    """Put the parts of a rule together, refusing repeats and parts that do not fit."""
+    min_part: _Part | None = None
+    cap_part: _Part | None = None
+    first: _Part | None = None
+    tiers = []
+    for part in parts:
+        if part.kind in ("min_bill", "cap"):
+            earlier = min_part if part.kind == "min_bill" else cap_part
+            if earlier is not None:
+                raise RuleError(
+                    f"“{part.label}”重复了：前面已经有“{earlier.label}”", part.index + 1
+                )
+            if part.kind == "min_bill":
+                min_part = part
+            else:
+                cap_part = part
+            continue
+        if first is not None and not first.kind == part.kind == "tier":
+            raise RuleError(
+                f"已经有“{first.label}”，不能再加“{part.label}”："
+                "一条规则只能有一种优惠（满减可以写几档）",
+                part.index + 1,
+            )
+        first = first or part
+        if part.kind == "tier":
+            tiers.append(part.value)
+    if first is None:
+        written = "、".join(f"“{part.label}”" for part in parts)
+        raise RuleError(f"只有{written}，还要写优惠，比如“8折”或“满100减10”")
+    benefit = Tiers(tuple(tiers)) if first.kind == "tier" else first.value
+    cap = None
+    if cap_part is not None:
+        cap = cap_part.value
+        try:
+            _check_cap(benefit, cap)
+        except RuleError as error:
+            raise error.at(cap_part.index + 1) from None
+    return Rule(benefit, cap_fen=cap, min_bill_fen=min_part.value if min_part else None)
+
+
+def parse_rule(text: str) -> Rule:
+    """Read a rule as a merchant writes it, e.g. 满100减10 or 8折，最高减20."""
+    if not isinstance(text, str):
+        raise TypeError("parse_rule reads a str")
+    return _Parser(text).parse()
+
+
+# --- money typed by people -----------------------------------------------------------------
+
+_MONEY = re.compile(r"([0-9]+)(?:\.([0-9]*))?|\.([0-9]+)")
+
+
+def parse_money(text: str) -> int:
+    """Read an amount of yuan typed by a person ("¥12.30", "１２３", "5元") into fen."""
+    if not isinstance(text, str):
+        raise TypeError("parse_money reads a str")
+    body = _normalize(text).strip()
+    if body.startswith("¥"):
+        body = body[1:].lstrip()
+    for unit in ("元", "块"):
+        if body.endswith(unit):
+            body = body[: -len(unit)].rstrip()
+            break
+    if not body:
+        raise MoneyError("请输入金额")
+    if body[0] in "-−" and _MONEY.fullmatch(body[1:].lstrip()):
+        raise MoneyError("金额不能为负数")
+    match = _MONEY.fullmatch(body)
+    if not match:
+        shown = text.strip()
+        raise MoneyError(f"看不懂这个金额“{shown if len(shown) <= 20 else shown[:20] + '…'}”")
+    whole, fraction = (match.group(1) or "", match.group(2) or match.group(3) or "")
+    problem = _amount_problem(whole, fraction)
+    if problem:
+        raise MoneyError(problem)
+    return _fen(whole, fraction)
+
+
+def format_money(fen: int) -> str:
+    """Write fen as yuan with two decimals: 12345 -> "123.45", -100 -> "-1.00"."""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError("format_money writes an int of fen")
+    whole, rest = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{whole}.{rest:02d}"
+
+
+def preview(rule: Rule, bill_fen: int) -> str:
+    """Return one line for a cashier: 账单 ¥100.00 → 优惠 ¥20.00，实付 ¥80.00."""
+    quote = rule.quote(bill_fen)
+    return (
+        f"账单 ¥{format_money(quote.bill_fen)} → 优惠 ¥{format_money(quote.discount_fen)}，"
+        f"实付 ¥{format_money(quote.pay_fen)}"
+    )
