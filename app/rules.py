@@ -22,14 +22,18 @@ Exactly one *benefit*, plus at most one *cap* and at most one *minimum bill*:
   ``threshold_percent`` and ``per_step`` (on ``flat`` and ``tiers`` it cannot matter, so it is
   refused), and for ``per_step`` not below the amount off per step.
 - minimum bill: ``满50可用`` (``满50元可用``) with any benefit; below it the discount is 0.
+  One that cannot matter (``满50可用，满100减10``) is harmless and kept as written.
 
-The discount is then capped, and is never negative and never more than the bill.
+A 满减 or 每满 amount off must be below its threshold. The same part twice (``8折,9折``, two caps)
+and two kinds of benefit (``8折,满100减10``) are refused; several 满减 tiers are one benefit.
+The discount is capped, and is never negative and never more than the bill.
 
 Text accepted
 -------------
 Parts may come in any order, separated by ``,`` ``，`` ``;`` ``；`` ``、`` ``。``, spaces, or
-nothing. Full-width digits and punctuation are read as their ASCII forms. Amounts are yuan with up
-to two decimals, optionally with ``¥``/``￥`` before and ``元``/``块``/``块钱`` after, at most
+nothing where two numbers do not meet (``8折最高减20``; not ``最高减208折``). Full-width
+digits and punctuation are read as their ASCII forms. Amounts are yuan with up to two
+decimals, optionally with ``¥``/``￥`` before and ``元``/``块``/``块钱`` after, at most
 ``MAX_BILL_FEN`` (1,000,000 元). Chinese numerals work in amounts and rates: 零〇 一 二两 三 四
 五 六 七 八 九 十 百 千 万 and 点 for the decimal point (``满一百五十减二十``, ``满两百减三十``,
 ``一百五`` = 150, ``九点五折``); a run of bare digits is read digit by digit (``八五`` = 85).
@@ -85,6 +89,14 @@ Errors
 ``第N个字附近: `` when the problem is at one place, and ``error.position`` is that 1-based
 character position in the text as typed (None when it is about the whole text or a dict).
 ``MoneyError`` (a ``ValueError``) is for amounts typed by a person (``parse_money``).
+
+Money typed by people
+---------------------
+``parse_money`` reads a bill as a cashier types it: Arabic digits only (full-width too), up to
+two decimals, an optional ``¥``/``￥`` and ``元``/``块``, surrounding spaces; ``.5`` and ``5.`` are
+read as 0.50 and 5.00. It refuses negatives, exponents, NaN and infinity, thousands separators,
+Chinese numerals and more than 1,000,000 元. ``format_money`` writes fen back with two decimals
+(``"-1.00"`` for a refund). ``Rule.quote`` and ``preview`` put bill, discount and pay together.
 """
 
 from __future__ import annotations
