@@ -1,0 +1,501 @@
+"""The data model: communities, their people and shops, campaigns, cards and what happens to them.
+
+Money is an integer of fen in every column (`*_fen`), guarded by a CHECK ≥ 0. Times are UTC
+(`UTCDateTime`); calendar days that limits count by (`local_day`) are Asia/Shanghai dates.
+Everything a community owns carries `community_id`, so one helper can scope every query.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .clock import utcnow
+from .database import UTCDateTime
+from .extensions import db
+
+# werkzeug's default (scrypt). Tests switch to a cheap method; the stored hash names its method,
+# so checking works whichever was used.
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method name, not a password
+
+
+def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    """Store an enum as its string value, guarded by a named CHECK constraint."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def money_check(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} >= 0", name=f"{column}_not_negative")
+
+
+class Role(enum.StrEnum):
+    DISTRICT_ADMIN = "district_admin"
+    STAFF = "staff"
+    MERCHANT_OWNER = "merchant_owner"
+    CASHIER = "cashier"
+    RESIDENT = "resident"
+
+
+STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STAFF})
+MERCHANT_ROLES = frozenset({Role.MERCHANT_OWNER, Role.CASHIER})
+
+
+class MerchantStatus(enum.StrEnum):
+    PENDING = "pending"  # applied through /join, waiting for staff
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REFUSED = "refused"  # an application staff turned down
+
+
+class CampaignKind(enum.StrEnum):
+    CARD = "card"  # 消费卡: reusable
+    COUPON = "coupon"  # 消费券: one use
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Funding(enum.StrEnum):
+    MERCHANT = "merchant"  # 让利: the shop gives the discount
+    COMMUNITY = "community"  # 补贴: the office pays the shop back
+
+
+class OfferStatus(enum.StrEnum):
+    PENDING = "pending"  # the merchant applied to join
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class CardStatus(enum.StrEnum):
+    NEW = "new"  # printed, not yet handed to a household
+    ISSUED = "issued"
+    USED_UP = "used_up"
+    EXPIRED = "expired"
+    VOID = "void"
+
+
+class RedemptionStatus(enum.StrEnum):
+    OK = "ok"
+    VOID = "void"
+
+
+class Community(db.Model):
+    """社区: a community office and everything it runs."""
+
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)  # the /s/<slug> notice-board URL
+    street: Mapped[str] = mapped_column(String(80))  # 街道
+    district: Mapped[str] = mapped_column(String(80))  # 区
+    created_at: Mapped[datetime] = created_at_column()
+
+    merchants: Mapped[list[Merchant]] = relationship(back_populates="community")
+    campaigns: Mapped[list[Campaign]] = relationship(back_populates="community")
+
+    def __repr__(self) -> str:
+        return f"<Community {self.id} {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    """A login: district admin, community staff, merchant owner or cashier, or resident."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("username IS NOT NULL OR phone IS NOT NULL", name="has_login_name"),
+        CheckConstraint(
+            "role = 'district_admin' OR community_id IS NOT NULL", name="community_required"
+        ),
+        CheckConstraint(
+            "role NOT IN ('merchant_owner', 'cashier') OR merchant_id IS NOT NULL",
+            name="merchant_required",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(40), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(40))  # what people call them
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped when the password changes or the account is disabled: old sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = created_at_column()
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    community: Mapped[Community | None] = relationship()
+    merchant: Mapped[Merchant | None] = relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+        self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # Flask-Login
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_merchant(self) -> bool:
+        return self.role in MERCHANT_ROLES
+
+    @property
+    def login_name(self) -> str:
+        return self.username or self.phone or ""
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.login_name} {self.role}>"
+
+
+class Merchant(db.Model):
+    """商户: a small shop that takes the community's cards."""
+
+    __tablename__ = "merchant"
+    __table_args__ = (
+        UniqueConstraint("community_id", "name"),
+        Index("ix_merchant_community_status", "community_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(20))  # 餐饮, 美发, 超市副食, ...
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    hours: Mapped[str] = mapped_column(String(80), default="")  # opening hours, as written
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MerchantStatus] = mapped_column(
+        str_enum(MerchantStatus, "merchant_status"), default=MerchantStatus.PENDING
+    )
+    status_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = created_at_column()
+
+    community: Mapped[Community] = relationship(back_populates="merchants")
+    users: Mapped[list[User]] = relationship(back_populates="merchant")
+    offers: Mapped[list[Offer]] = relationship(back_populates="merchant")
+
+    def __repr__(self) -> str:
+        return f"<Merchant {self.id} {self.name} {self.status}>"
+
+
+class Campaign(db.Model):
+    """活动: a run of cards or coupons with a validity window, limits and a default rule."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        money_check("budget_fen"),
+        money_check("spent_fen"),
+        CheckConstraint(
+            "budget_fen IS NULL OR spent_fen <= budget_fen", name="spent_within_budget"
+        ),
+        CheckConstraint("valid_until >= valid_from", name="valid_window"),
+        CheckConstraint("uses_per_card IS NULL OR uses_per_card >= 1", name="uses_per_card_min"),
+        CheckConstraint(
+            "daily_uses_per_merchant IS NULL OR daily_uses_per_merchant >= 1",
+            name="daily_uses_min",
+        ),
+        CheckConstraint(
+            "cards_per_household IS NULL OR cards_per_household >= 1", name="household_min"
+        ),
+        CheckConstraint("points_price IS NULL OR points_price >= 1", name="points_price_min"),
+        Index("ix_campaign_community_status", "community_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    # Upper-case letters that start every serial of the campaign (ZJH in ZJH-7K3M-Q9).
+    code: Mapped[str] = mapped_column(String(6))
+    kind: Mapped[CampaignKind] = mapped_column(str_enum(CampaignKind, "campaign_kind"))
+    status: Mapped[CampaignStatus] = mapped_column(
+        str_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    funding: Mapped[Funding] = mapped_column(str_enum(Funding, "funding"))
+    valid_from: Mapped[date] = mapped_column(Date)  # first local day, inclusive
+    valid_until: Mapped[date] = mapped_column(Date)  # last local day, inclusive
+    # Limits; NULL means no limit. A coupon campaign has uses_per_card = 1.
+    uses_per_card: Mapped[int | None] = mapped_column(Integer)
+    daily_uses_per_merchant: Mapped[int | None] = mapped_column(Integer)
+    cards_per_household: Mapped[int | None] = mapped_column(Integer)
+    budget_fen: Mapped[int | None] = mapped_column(Integer)
+    # Sum of discounts of live redemptions, kept with the budget so both move in one UPDATE.
+    spent_fen: Mapped[int] = mapped_column(Integer, default=0)
+    default_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    default_rule_text: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # 互助积分: a community-funded card campaign may be exchanged for this many points.
+    points_price: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    community: Mapped[Community] = relationship(back_populates="campaigns")
+    offers: Mapped[list[Offer]] = relationship(back_populates="campaign")
+    batches: Mapped[list[CardBatch]] = relationship(back_populates="campaign")
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.id} {self.name} {self.kind} {self.status}>"
+
+
+class Offer(db.Model):
+    """A merchant taking part in a campaign, with its own rule."""
+
+    __tablename__ = "offer"
+    __table_args__ = (UniqueConstraint("campaign_id", "merchant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    # The rule as `rules.Rule.to_dict()`, and its canonical text; NULL: the campaign's default.
+    rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rule_text: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[OfferStatus] = mapped_column(
+        str_enum(OfferStatus, "offer_status"), default=OfferStatus.ACTIVE
+    )
+    created_at: Mapped[datetime] = created_at_column()
+
+    campaign: Mapped[Campaign] = relationship(back_populates="offers")
+    merchant: Mapped[Merchant] = relationship(back_populates="offers")
+
+
+class CardBatch(db.Model):
+    """One generation run of cards, printed together."""
+
+    __tablename__ = "card_batch"
+    __table_args__ = (CheckConstraint("size >= 1", name="size_min"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="batches")
+    cards: Mapped[list[Card]] = relationship(back_populates="batch")
+
+
+class Card(db.Model):
+    """卡/券: one printed card or coupon.
+
+    `serial` is for people (printed, typed at a till), `pin` proves the holder has the card in
+    hand, `token` is the unguessable secret only the QR carries. Cards that were used are never
+    deleted.
+    """
+
+    __tablename__ = "card"
+    __table_args__ = (
+        CheckConstraint("uses_count >= 0", name="uses_count_not_negative"),
+        Index("ix_card_campaign_status", "campaign_id", "status"),
+        Index("ix_card_campaign_household", "campaign_id", "household"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("card_batch.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(20), unique=True)
+    pin: Mapped[str] = mapped_column(String(4))
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    status: Mapped[CardStatus] = mapped_column(
+        str_enum(CardStatus, "card_status"), default=CardStatus.NEW
+    )
+    uses_count: Mapped[int] = mapped_column(Integer, default=0)
+    household: Mapped[str | None] = mapped_column(String(40))  # 楼栋-单元-门牌
+    holder_phone: Mapped[str | None] = mapped_column(String(20))  # shown masked
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str] = mapped_column(String(200), default="")
+    # A replacement for a lost card carries over what the lost one had used.
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    # The print sheet's QR, rendered once: a second print of 2000 cards is then cheap.
+    qr_svg: Mapped[str | None] = deferred(mapped_column(Text))
+
+    campaign: Mapped[Campaign] = relationship()
+    batch: Mapped[CardBatch | None] = relationship(back_populates="cards")
+    replaces: Mapped[Card | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Card {self.serial} {self.status}>"
+
+
+class Redemption(db.Model):
+    """核销: one use of a card at a shop, with the money as it was computed then."""
+
+    __tablename__ = "redemption"
+    __table_args__ = (
+        money_check("bill_fen"),
+        money_check("discount_fen"),
+        money_check("paid_fen"),
+        CheckConstraint("discount_fen <= bill_fen", name="discount_within_bill"),
+        CheckConstraint("paid_fen + discount_fen = bill_fen", name="paid_adds_up"),
+        UniqueConstraint("merchant_id", "idempotency_key"),
+        Index("ix_redemption_merchant_day", "merchant_id", "local_day"),
+        Index("ix_redemption_campaign_day", "campaign_id", "local_day"),
+        Index("ix_redemption_community_day", "community_id", "local_day"),
+        Index("ix_redemption_card_merchant_day", "card_id", "merchant_id", "local_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    cashier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    bill_fen: Mapped[int] = mapped_column(Integer)
+    discount_fen: Mapped[int] = mapped_column(Integer)
+    paid_fen: Mapped[int] = mapped_column(Integer)
+    rule_text: Mapped[str] = mapped_column(String(200))  # the rule as applied
+    created_at: Mapped[datetime] = created_at_column()
+    local_day: Mapped[date] = mapped_column(Date)  # Asia/Shanghai day of created_at
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10), default="web")  # web | api
+    status: Mapped[RedemptionStatus] = mapped_column(
+        str_enum(RedemptionStatus, "redemption_status"), default=RedemptionStatus.OK
+    )
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str] = mapped_column(String(200), default="")
+
+    card: Mapped[Card] = relationship()
+    merchant: Mapped[Merchant] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+    cashier: Mapped[User | None] = relationship(foreign_keys=[cashier_id])
+
+
+class AttemptLog(db.Model):
+    """A refused redemption or card lookup, kept so staff can see misuse."""
+
+    __tablename__ = "attempt_log"
+    __table_args__ = (
+        Index("ix_attempt_log_community_created", "community_id", "created_at"),
+        Index("ix_attempt_log_merchant_created", "merchant_id", "created_at"),
+        Index("ix_attempt_log_card_created", "card_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = created_at_column()
+    code: Mapped[str] = mapped_column(String(40))  # the refusal's stable code
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"))
+    # What was typed or scanned: a serial, or the first characters of a token.
+    card_ref: Mapped[str] = mapped_column(String(40), default="")
+    bill_fen: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+    merchant: Mapped[Merchant | None] = relationship()
+    card: Mapped[Card | None] = relationship()
+
+
+class AuditLog(db.Model):
+    """Who did what to which object, and when. Rows are only ever added.
+
+    The migration puts triggers on the table that refuse UPDATE and DELETE.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_community_created", "community_id", "created_at"),
+        Index("ix_audit_log_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = created_at_column()
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(80), default="")  # name and role at the time
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    action: Mapped[str] = mapped_column(String(60))  # e.g. merchant.suspend
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(500), default="")  # a reason, when one was given
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+    actor: Mapped[User | None] = relationship()
+
+
+class ApiKey(db.Model):
+    """A merchant's key for the JSON API (shop tills). Only a hash is kept."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)  # shown, to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    merchant: Mapped[Merchant] = relationship()
+
+
+# Shop categories offered in forms; merchants keep whatever text they were saved with.
+MERCHANT_CATEGORIES = (
+    "餐饮",
+    "美发",
+    "超市副食",
+    "药店",
+    "维修",
+    "洗衣",
+    "水果生鲜",
+    "早点",
+    "教育培训",
+    "其他",
+)
