@@ -1,0 +1,74 @@
+# 邻里 — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+CATALOGUE := app/translations/zh_Hans_CN/LC_MESSAGES/messages
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+# Where `make test` looks for PostgreSQL; the tests create and drop their own database there.
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export FLASK_APP := app
+
+.PHONY: run serve db install test test-fast test-sqlite test-postgresql lint messages clean
+
+## run: install, create or upgrade the database, seed the demo if empty, serve on 127.0.0.1:5000
+run: db
+	@$(BIN)/flask demo-logins
+	@echo "\n邻里 is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)\n"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## serve: the same with gunicorn and $(WORKERS) workers, as in production
+serve: db
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+
+db: install
+	$(BIN)/flask init-db
+	$(BIN)/flask seed-demo --if-empty
+
+install: $(VENV)/.installed $(CATALOGUE).mo
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(CATALOGUE).mo: $(CATALOGUE).po $(VENV)/.installed
+	$(BIN)/pybabel compile -d app/translations -l zh_Hans_CN --statistics
+
+## test: every test, on SQLite and then on PostgreSQL when it answers
+test: install
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgresql
+	@echo "Backends tested: $$(cat .test-backends 2>/dev/null | xargs)"; rm -f .test-backends
+
+test-sqlite:
+	@echo "== tests on SQLite =="
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo sqlite >> .test-backends
+
+test-postgresql:
+	@url="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}"; \
+	if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
+		echo "== tests on PostgreSQL ($$url) =="; \
+		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS) && echo postgresql >> .test-backends; \
+	else \
+		echo "== PostgreSQL at $$url does not answer: PostgreSQL tests skipped =="; \
+	fi
+
+## test-fast: the suite on SQLite without the browser tests
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+## lint: ruff
+lint: install
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app tests bench
+
+## messages: extract translatable strings and update the Chinese catalogue
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o /tmp/linli-messages.pot .
+	$(BIN)/pybabel update -i /tmp/linli-messages.pot -d app/translations -l zh_Hans_CN --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .test-backends

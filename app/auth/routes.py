@@ -1,0 +1,63 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..main.routes import home_for, is_local_path
+from ..services import accounts
+from ..services.errors import AccountError
+from . import bp
+from .forms import ChangePasswordForm, LoginForm
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_name_key() -> str:
+    """Rate-limit key for one account, whatever address the guesses come from."""
+    return "login:" + accounts.normalise_phone(request.form.get("login", "")).lower()[:40]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_name_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(db.session, form.login.data, form.password.data)
+        except AccountError as error:
+            flash(_(error.message), "error")
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            target = request.args.get("next", "")
+            return redirect(target if is_local_path(target) else home_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db.session, current_user, form.current.data, form.new.data)
+        except AccountError as error:
+            form.current.errors.append(_(error.message))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # the session id changed with it
+            flash(_("Your password has been changed."), "success")
+            return redirect(home_for(current_user))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,109 @@
+"""Configuration: defaults, then `instance/config.py`, then environment variables.
+
+The order lets a deployment keep secrets in the instance folder or in the environment, and
+lets tests pass a mapping that wins over both.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+ENVIRONMENT_KEYS = {
+    # environment variable: (config key, converter)
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "LINLI_BASE_URL": ("BASE_URL", str),
+    "LINLI_HTTPS": ("HTTPS", lambda v: v.lower() in {"1", "true", "yes", "on"}),
+    "LINLI_PROXIES": ("PROXIES", int),
+    "LINLI_LOG_LEVEL": ("LOG_LEVEL", str),
+}
+
+
+class Defaults:
+    """Settings that suit one machine running the demo."""
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # a SQLite file in the instance folder
+    REDIS_URL: str | None = None
+    SECRET_KEY: str | None = None
+    BASE_URL: str | None = None  # printed on cards; the request's host when unset
+    HTTPS = False  # behind a TLS-terminating proxy: secure cookies and HSTS
+    PROXIES = 0  # how many reverse proxies set X-Forwarded-* in front of us
+    LOG_LEVEL = "INFO"
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12  # a shop's working day
+    # The token lives as long as the session: a till page stays open all day.
+    WTF_CSRF_TIME_LIMIT = None
+
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # merchant import sheets are the largest upload
+    SEND_FILE_MAX_AGE_DEFAULT = 60 * 60 * 24 * 365  # asset URLs carry a content hash
+
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # a lost Redis must not take the site down
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+
+def load_config(app, test_config=None):
+    """Fill `app.config` from defaults, the instance file, the environment and `test_config`."""
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for env_key, (key, convert) in ENVIRONMENT_KEYS.items():
+            value = os.environ.get(env_key)
+            if value:
+                app.config[key] = convert(value)
+    else:
+        app.config.from_mapping(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'linli.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(instance)
+    if app.config["HTTPS"]:
+        app.config.update(
+            SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https"
+        )
+    storage = app.config.get("REDIS_URL") or "memory://"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read the secret key kept in the instance folder, creating it on first start."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # O_EXCL: when two workers start at once, one writes and the other reads.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it to generate a new secret key")
+    return key

@@ -1,0 +1,91 @@
+"""Error pages in the visitor's language; JSON errors under /api/."""
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: _l("Bad request"),
+    403: _l("No access"),
+    404: _l("Page not found"),
+    405: _l("Not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
+}
+EXPLANATIONS = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("Your account may not open this page."),
+    404: _l("There is nothing at this address. Check the link or go back to the start."),
+    405: _l("This page cannot be used this way."),
+    413: _l("What you sent is too large. Files may be at most 4 MB."),
+    429: _l("Too many attempts in a short time. Please wait a minute and try again."),
+    500: _l("An error occurred on our side. It has been recorded; please try again."),
+    503: _l("The service is busy or being maintained. Please try again in a moment."),
+}
+CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def render_error(status: int, message=None):
+    message = message or EXPLANATIONS.get(status, "")
+    if request.path.startswith("/api/"):
+        return jsonify(error=CODES.get(status, "error"), message=str(message)), status
+    title = TITLES.get(status, TITLES[500])
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def init_app(app):
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        status = error.code or 500
+        if status not in TITLES:
+            return error
+        return render_error(status)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, _l("The form has expired. Please reload the page and try again."))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # The database went away (restart, failover): fail this request cleanly; the pool's
+        # pre-ping reconnects on the next one.
+        log.warning("database unavailable: %s", error.orig)
+        db.session.rollback()
+        return render_error(ServiceUnavailable.code)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        if error.connection_invalidated:
+            db.session.rollback()
+            return render_error(ServiceUnavailable.code)
+        raise error
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: S110 - the page must render even if the database is gone
+            pass
+        return render_error(500)

@@ -1,0 +1,58 @@
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from ..extensions import db
+from ..i18n import LANGUAGE_COOKIE
+from ..models import Community, Role
+from . import bp
+
+
+@bp.get("/")
+def index():
+    """The start page: send people who are signed in to their own room."""
+    if current_user.is_authenticated and (current_user.is_staff or current_user.is_merchant):
+        return redirect(home_for(current_user))
+    communities = db.session.scalars(select(Community).order_by(Community.id)).all()
+    return render_template("main/index.html", communities=communities)
+
+
+def home_for(user) -> str:
+    """Return the URL where `user` starts their work."""
+    if user.role in (Role.DISTRICT_ADMIN, Role.STAFF):
+        return url_for("admin.index")
+    if user.role in (Role.MERCHANT_OWNER, Role.CASHIER):
+        return url_for("merchant.index")
+    return url_for("main.index")
+
+
+@bp.get("/lang/<code>")
+def set_language(code):
+    """Switch the interface language and go back to where the visitor was."""
+    target = request.args.get("next", "")
+    if not is_local_path(target):
+        target = url_for("main.index")
+    response = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE, code, max_age=60 * 60 * 24 * 365, httponly=True, samesite="Lax"
+        )
+    return response
+
+
+def is_local_path(target: str) -> bool:
+    """Tell whether `target` is a path on this site (not //host or scheme:...)."""
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; give them the SVG icon."""
+    return redirect(url_for("static", filename="icons/icon.svg"), code=301)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer the reverse proxy: 200 when the database answers, 503 when it does not."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

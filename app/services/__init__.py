@@ -1,0 +1,1 @@
+"""Business operations. No request, no session, no templates: routes and the CLI call these."""

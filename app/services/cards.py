@@ -1,0 +1,119 @@
+"""Cards and coupons: generating batches with serials, PINs and QR tokens."""
+
+import re
+import secrets
+import unicodedata
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..clock import utcnow
+from ..models import Campaign, Card, CardBatch, CardStatus, User
+from . import audit
+from .errors import N_, DomainError
+
+# No 0/O or 1/I: a serial read aloud or typed at a till has no look-alikes.
+SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+SERIAL_RANDOM_LENGTH = 6  # 32**6 ≈ 1.07e9 serials per campaign code
+MAX_BATCH = 10_000
+TOKEN_BYTES = 16  # 128 bits, 22 URL-safe characters
+CODE_PATTERN = re.compile(f"[{SERIAL_ALPHABET}]{{2,6}}")
+
+
+class CardError(DomainError):
+    messages = {
+        "batch_size": N_("A batch holds from 1 to 10,000 cards."),
+        "campaign_ended": N_("Cards cannot be added to a campaign that has ended."),
+    }
+
+
+def new_token() -> str:
+    """Return an unguessable card token (128 bits) for the QR URL."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_pin() -> str:
+    return f"{secrets.randbelow(10_000):04d}"
+
+
+def format_serial(code: str, body: str) -> str:
+    """Return `ZJH-7K3M-Q9` for code `ZJH` and body `7K3MQ9`."""
+    return f"{code}-{body[:4]}-{body[4:]}"
+
+
+def new_serial_body() -> str:
+    return "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(SERIAL_RANDOM_LENGTH))
+
+
+def normalise_serial(text: str) -> str:
+    """Return a typed serial in its printed form: `zjh 7k3m q9` gives `ZJH-7K3M-Q9`.
+
+    Full-width characters (a Chinese keyboard) become ASCII, case and separators are ignored.
+    The alphabet holds none of 0/O/1/I, so a serial with one of them was misread; it is left as
+    typed and simply not found.
+    """
+    compact = re.sub(r"[\s\-_—－]", "", unicodedata.normalize("NFKC", text or "")).upper()
+    if len(compact) <= SERIAL_RANDOM_LENGTH:
+        return compact
+    return format_serial(compact[:-SERIAL_RANDOM_LENGTH], compact[-SERIAL_RANDOM_LENGTH:])
+
+
+def generate_batch(
+    session: Session, campaign: Campaign, size: int, actor: User | None, note: str = ""
+) -> CardBatch:
+    """Create `size` new cards for `campaign` in one bulk insert. The caller commits."""
+    if not 1 <= size <= MAX_BATCH:
+        raise CardError("batch_size")
+    if campaign.status.value == "ended":
+        raise CardError("campaign_ended")
+    batch = CardBatch(
+        community_id=campaign.community_id,
+        campaign_id=campaign.id,
+        size=size,
+        note=note,
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(batch)
+    session.flush()
+    serials = _unused_serials(session, campaign.code, size)
+    now = utcnow()
+    session.execute(
+        insert(Card),
+        [
+            {
+                "community_id": campaign.community_id,
+                "campaign_id": campaign.id,
+                "batch_id": batch.id,
+                "serial": serial,
+                "pin": new_pin(),
+                "token": new_token(),
+                "status": CardStatus.NEW,
+                "uses_count": 0,
+                "void_reason": "",
+                "created_at": now,
+            }
+            for serial in serials
+        ],
+    )
+    audit.record(
+        session,
+        actor,
+        "batch.create",
+        batch,
+        after={"campaign_id": campaign.id, "size": size, "first": serials[0], "last": serials[-1]},
+    )
+    return batch
+
+
+def _unused_serials(session: Session, code: str, size: int) -> list[str]:
+    """Draw `size` distinct serials with `code` that no card has yet."""
+    chosen: set[str] = set()
+    while len(chosen) < size:
+        wanted = size - len(chosen)
+        fresh = list({format_serial(code, new_serial_body()) for _ in range(wanted)} - chosen)
+        taken: set[str] = set()
+        for start in range(0, len(fresh), 900):  # stay under SQLite's bound-parameter limit
+            chunk = fresh[start : start + 900]
+            taken.update(session.scalars(select(Card.serial).where(Card.serial.in_(chunk))))
+        chosen.update(set(fresh) - taken)
+    return sorted(chosen)

@@ -1,0 +1,40 @@
+"""Domain errors with stable codes.
+
+A service raises `SomethingError("code")`; the route shows `error.message` (translated at the
+edge) and tests assert `error.code`. Messages are English msgids marked for extraction; the
+zh_Hans_CN catalogue gives the Chinese people see.
+"""
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it here."""
+    return message
+
+
+class DomainError(Exception):
+    """A refusal a person can act on, with a code that stays stable."""
+
+    messages: dict[str, str] = {}
+
+    def __init__(self, code: str, message: str | None = None, **details):
+        self.code = code
+        self.message = message or self.messages.get(code, code)
+        self.details = details
+        super().__init__(f"{code}: {self.message}")
+
+
+class NotFound(DomainError):
+    messages = {"not_found": N_("Not found.")}
+
+    def __init__(self, code: str = "not_found", message: str | None = None, **details):
+        super().__init__(code, message, **details)
+
+
+class AccountError(DomainError):
+    messages = {
+        "bad_credentials": N_("Wrong login name or password."),
+        "inactive": N_("This account has been disabled."),
+        "wrong_password": N_("The current password is wrong."),
+        "weak_password": N_("A password needs at least 8 characters."),
+        "login_taken": N_("That login name or phone number is already in use."),
+    }

@@ -1,0 +1,248 @@
+"""Fixtures: an app on a fresh database per test, clients per role, factories.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set (`make test`
+does both). The schema is built once per run with the real migrations; each test then starts
+from empty tables: a copy of the migrated SQLite file, or TRUNCATE on PostgreSQL.
+"""
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import make_url, text
+
+from app import create_app, models
+from app.config import normalise_database_url
+from app.extensions import db as _db
+from app.models import Role
+
+from . import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+# Hashing with scrypt costs ~50 ms a password; tests create hundreds of users.
+models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def pytest_report_header(config):
+    return f"database backend: {'postgresql' if PG_URL else 'sqlite'}"
+
+
+def base_config(url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key",  # noqa: S105
+        "INSTANCE_PATH": str(instance),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+class Database:
+    """A migrated test database that hands each test an empty copy."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.admin_url = None
+        if PG_URL:
+            admin = make_url(normalise_database_url(PG_URL))
+            self.name = f"linli_test_{secrets.token_hex(4)}"
+            self.admin_url = admin.set(drivername="postgresql")
+            with psycopg.connect(self.admin_url.render_as_string(False), autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{self.name}"')
+            self.url = admin.set(database=self.name).render_as_string(False)
+        else:
+            self.url = f"sqlite:///{tmp / 'template.sqlite'}"
+        app = create_app(base_config(self.url, tmp / "instance"))
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            self.tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+            if not PG_URL:
+                with _db.engine.connect() as c:
+                    c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            _db.engine.dispose()
+
+    def fresh(self, tmp_path: Path) -> str:
+        """Return the URL of an empty, migrated database for one test."""
+        if not PG_URL:
+            target = tmp_path / "test.sqlite"
+            shutil.copyfile(self.tmp / "template.sqlite", target)
+            return f"sqlite:///{target}"
+        return self.url
+
+    def empty(self, engine) -> None:
+        if PG_URL:
+            with engine.begin() as c:
+                c.execute(text(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE"))
+
+    def drop(self) -> None:
+        if PG_URL:
+            with psycopg.connect(self.admin_url.render_as_string(False), autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    compile_catalogue()
+    database = Database(tmp_path_factory.mktemp("db"))
+    yield database
+    database.drop()
+
+
+def compile_catalogue() -> None:
+    """Compile the Chinese catalogue when the .po is newer than the .mo (as `make` does)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    po = ROOT / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+    mo = po.with_suffix(".mo")
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        with po.open("rb") as f:
+            catalog = read_po(f, locale="zh_Hans_CN")
+        with mo.open("wb") as f:
+            write_mo(f, catalog)
+
+
+class Client(FlaskClient):
+    """A test client that puts a valid CSRF token into every form it posts.
+
+    Pass `csrf=False` to post without one (to test that the site refuses it). Each request runs
+    in an app context of its own, as in production: the test's `db.session` and `g` are not
+    the request's.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def post(self, *args, csrf=True, **kwargs):
+        if csrf and "json" not in kwargs:
+            data = dict(kwargs.get("data") or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    app = create_app(base_config(database.fresh(tmp_path), tmp_path / "instance"))
+    app.test_client_class = Client
+    with app.app_context():
+        database.empty(_db.engine)
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database, tmp_path):
+    """Build extra apps with config changes; their connections are closed afterwards."""
+    made = []
+
+    def make(**config):
+        app = create_app(base_config(database.fresh(tmp_path), tmp_path / "instance") | config)
+        app.test_client_class = Client
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login(app, user) -> Client:
+    """Return a client signed in as `user`."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def community(db):
+    return factories.community("紫荆花社区", slug="zijinghua", street="琴断口街")
+
+
+@pytest.fixture
+def other_community(db):
+    return factories.community("江博社区", slug="jiangbo", street="江堤街")
+
+
+@pytest.fixture
+def shop(community):
+    return factories.merchant(community, "张记热干面", category="餐饮")
+
+
+@pytest.fixture
+def district_admin_user(db):
+    return factories.user(Role.DISTRICT_ADMIN, username="hanyang")
+
+
+@pytest.fixture
+def staff_user(community):
+    return factories.user(Role.STAFF, community=community, username="zjh-staff")
+
+
+@pytest.fixture
+def other_staff_user(other_community):
+    return factories.user(Role.STAFF, community=other_community, username="jb-staff")
+
+
+@pytest.fixture
+def merchant_user(shop):
+    return factories.user(Role.MERCHANT_OWNER, merchant=shop, username="zjh01")
+
+
+@pytest.fixture
+def cashier_user(shop):
+    return factories.user(Role.CASHIER, merchant=shop, username="zjh01-cashier")
+
+
+@pytest.fixture
+def district_admin(app, district_admin_user):
+    return login(app, district_admin_user)
+
+
+@pytest.fixture
+def staff(app, staff_user):
+    return login(app, staff_user)
+
+
+@pytest.fixture
+def other_staff(app, other_staff_user):
+    return login(app, other_staff_user)
+
+
+@pytest.fixture
+def merchant(app, merchant_user):
+    return login(app, merchant_user)
+
+
+@pytest.fixture
+def cashier(app, cashier_user):
+    return login(app, cashier_user)

@@ -1,0 +1,131 @@
+"""One-line builders of test objects. Each commits, so HTTP requests see what it made."""
+
+from datetime import date, timedelta
+
+from app.clock import local_today
+from app.extensions import db
+from app.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Card,
+    CardStatus,
+    Community,
+    Funding,
+    Merchant,
+    MerchantStatus,
+    Offer,
+    OfferStatus,
+    User,
+)
+from app.rules import parse_rule
+from app.services import cards as card_service
+
+PASSWORD = "correct horse"  # noqa: S105
+
+
+def _save(obj):
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def community(name="紫荆花社区", slug="zijinghua", street="琴断口街", district="汉阳区"):
+    return _save(Community(name=name, slug=slug, street=street, district=district))
+
+
+def user(
+    role,
+    community=None,
+    merchant=None,
+    username=None,
+    phone=None,
+    name=None,
+    password=PASSWORD,
+    active=True,
+):
+    if merchant is not None and community is None:
+        community = merchant.community
+    u = User(
+        role=role,
+        username=username,
+        phone=phone,
+        name=name or (username or phone or "someone"),
+        community_id=community.id if community else None,
+        merchant_id=merchant.id if merchant else None,
+        active=active,
+    )
+    u.set_password(password)
+    return _save(u)
+
+
+def merchant(community, name="张记热干面", category="餐饮", status=MerchantStatus.ACTIVE, **fields):
+    return _save(
+        Merchant(community_id=community.id, name=name, category=category, status=status, **fields)
+    )
+
+
+def campaign(
+    community,
+    name="邻里互助消费卡",
+    code="ZJH",
+    kind=CampaignKind.CARD,
+    status=CampaignStatus.ACTIVE,
+    funding=Funding.MERCHANT,
+    rule="8折",
+    valid_from=None,
+    valid_until=None,
+    **limits,
+):
+    today = local_today()
+    parsed = parse_rule(rule)
+    if kind == CampaignKind.COUPON:
+        limits.setdefault("uses_per_card", 1)
+    return _save(
+        Campaign(
+            community_id=community.id,
+            name=name,
+            code=code,
+            kind=kind,
+            status=status,
+            funding=funding,
+            valid_from=valid_from or today - timedelta(days=30),
+            valid_until=valid_until or today + timedelta(days=60),
+            default_rule=parsed.to_dict(),
+            default_rule_text=parsed.render(),
+            **limits,
+        )
+    )
+
+
+def offer(campaign, merchant, rule=None, status=OfferStatus.ACTIVE):
+    parsed = parse_rule(rule) if rule else None
+    return _save(
+        Offer(
+            community_id=campaign.community_id,
+            campaign_id=campaign.id,
+            merchant_id=merchant.id,
+            rule=parsed.to_dict() if parsed else None,
+            rule_text=parsed.render() if parsed else "",
+            status=status,
+        )
+    )
+
+
+def cards(campaign, count=3, issued=True, household_prefix="1-1-"):
+    """Generate `count` cards of `campaign`, handed to households unless `issued` is False."""
+    batch = card_service.generate_batch(db.session, campaign, count, None)
+    db.session.flush()
+    made = list(
+        db.session.scalars(db.select(Card).where(Card.batch_id == batch.id).order_by(Card.id))
+    )
+    if issued:
+        for i, card in enumerate(made, start=1):
+            card.status = CardStatus.ISSUED
+            card.household = f"{household_prefix}{100 + i}"
+    db.session.commit()
+    return made
+
+
+def a_date(days_from_today=0) -> date:
+    return local_today() + timedelta(days=days_from_today)

@@ -1,0 +1,131 @@
+"""Every command-line task, through the CLI runner."""
+
+from sqlalchemy import func, select
+
+from app.models import (
+    Campaign,
+    Card,
+    CardStatus,
+    Community,
+    Merchant,
+    MerchantStatus,
+    Redemption,
+    Role,
+    User,
+)
+from app.services.demo import DEMO_PASSWORD
+
+
+def test_init_db_upgrades_an_empty_database(app, db):
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "数据库已就绪" in result.output
+    assert db.session.scalar(select(func.count(Community.id))) == 0
+
+
+def test_create_admin_makes_a_district_admin_who_can_sign_in(app, db, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-admin", "--username", "boss", "--password", "s3cret-pass"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "boss"))
+    assert user.role == Role.DISTRICT_ADMIN
+    assert user.community_id is None
+    response = client.post("/login", data={"login": "boss", "password": "s3cret-pass"})
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_create_admin_refuses_a_taken_name_and_a_short_password(app, db):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["create-admin", "--username", "boss", "--password", "s3cret-pass"])
+    taken = runner.invoke(args=["create-admin", "--username", "boss", "--password", "s3cret-pass"])
+    assert taken.exit_code != 0
+    assert "已被使用" in taken.output
+    short = runner.invoke(args=["create-admin", "--username", "other", "--password", "short"])
+    assert short.exit_code != 0
+    assert "至少需要 8 个字符" in short.output
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_seed_demo_builds_the_two_communities_and_prints_logins(app, db, client):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "zijinghua" in result.output and DEMO_PASSWORD in result.output
+    names = set(db.session.scalars(select(Community.name)))
+    assert names == {"紫荆花社区", "江博社区"}
+    zjh = db.session.scalar(select(Community).where(Community.slug == "zijinghua"))
+    active = db.session.scalar(
+        select(func.count(Merchant.id)).where(
+            Merchant.community_id == zjh.id, Merchant.status == MerchantStatus.ACTIVE
+        )
+    )
+    assert active == 12
+    card_campaign = db.session.scalar(select(Campaign).where(Campaign.community_id == zjh.id))
+    assert card_campaign.valid_from.month == 5 and card_campaign.valid_from.day == 12
+    assert (
+        db.session.scalar(select(func.count(Card.id)).where(Card.campaign_id == card_campaign.id))
+        == 2000
+    )
+    jiangbo = db.session.scalar(select(Community).where(Community.slug == "jiangbo"))
+    assert (
+        db.session.scalar(
+            select(func.count(Merchant.id)).where(Merchant.community_id == jiangbo.id)
+        )
+        == 19
+    )
+    # the printed logins work
+    response = client.post("/login", data={"login": "zjh01", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/m/"
+
+
+def test_demo_redemptions_respect_the_money_and_the_limits(app, db):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    rows = db.session.scalars(select(Redemption)).all()
+    assert len(rows) > 300
+    assert all(r.paid_fen + r.discount_fen == r.bill_fen and r.discount_fen > 0 for r in rows)
+    pairs = [(r.card_id, r.merchant_id, r.local_day) for r in rows if r.campaign.code == "ZJH"]
+    assert len(pairs) == len(set(pairs)), "one use per card per shop per day"
+    for card in db.session.scalars(select(Card).where(Card.uses_count > 0)):
+        assert card.status in (CardStatus.ISSUED, CardStatus.USED_UP)
+        used = sum(1 for r in rows if r.card_id == card.id)
+        assert used == card.uses_count <= card.campaign.uses_per_card
+    for campaign in db.session.scalars(select(Campaign)):
+        spent = sum(r.discount_fen for r in rows if r.campaign_id == campaign.id)
+        assert campaign.spent_fen == spent
+        assert campaign.budget_fen is None or spent <= campaign.budget_fen
+
+
+def test_seed_demo_twice_changes_nothing(app, db):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    before = db.session.scalar(select(func.count(Card.id)))
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0
+    assert "已存在" in result.output
+    assert db.session.scalar(select(func.count(Card.id))) == before
+
+
+def test_seed_demo_if_empty_leaves_a_real_database_alone(app, db):
+    from . import factories
+
+    factories.community("七里庙社区", slug="qilimiao", street="琴断口街")
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert "跳过" in result.output
+    assert db.session.scalar(select(func.count(Community.id))) == 1
+
+
+def test_demo_logins_prints_the_table(app):
+    result = app.test_cli_runner().invoke(args=["demo-logins"])
+    assert "hanyang" in result.output and "zjh01-cashier" in result.output
+
+
+def test_rule_quote_prints_canonical_rule_discount_and_what_to_pay(app):
+    result = app.test_cli_runner().invoke(args=["rule-quote", "8折,最高减20", "188.00"])
+    assert result.exit_code == 0, result.output
+    assert "优惠: ¥20.00" in result.output
+    assert "实付: ¥168.00" in result.output
+
+
+def test_rule_quote_explains_a_bad_rule_in_chinese(app):
+    result = app.test_cli_runner().invoke(args=["rule-quote", "8折送饮料", "100"])
+    assert result.exit_code != 0
+    assert "看不懂" in result.output
