@@ -4,12 +4,14 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
+from markupsafe import Markup
 
 from .clock import to_local
 from .rules import format_money
 from .services.accounts import mask_phone
+from .services.qr import card_qr_text, qr_svg
 
 
 def money(fen: int | None, symbol: bool = True) -> str:
@@ -48,6 +50,21 @@ def asset_url(filename: str) -> str:
     return url_for("static", filename=filename, v=version)
 
 
+def public_base_url() -> str:
+    """Return the site's address as printed on cards: BASE_URL, else this request's host."""
+    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
+
+
+def card_url(token: str) -> str:
+    """Return the full URL of a card's page."""
+    return f"{public_base_url()}/c/{token}"
+
+
+def card_qr(token: str, label: str = "") -> Markup:
+    """Return the inline SVG QR code of a card's URL."""
+    return Markup(qr_svg(card_qr_text(public_base_url(), token), label=label))  # noqa: S704
+
+
 def current_language() -> str:
     """Return the chosen interface language's code as the app names it (zh_Hans_CN, en)."""
     return str(get_locale())
@@ -63,5 +80,9 @@ def init_app(app):
         money=money, localtime=localtime, localdate=localdate, mask_phone=mask_phone
     )
     app.jinja_env.globals.update(
-        asset_url=asset_url, current_language=current_language, html_lang=html_lang
+        asset_url=asset_url,
+        current_language=current_language,
+        html_lang=html_lang,
+        card_url=card_url,
+        card_qr=card_qr,
     )

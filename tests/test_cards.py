@@ -32,8 +32,8 @@ def test_a_batch_of_2000_has_unique_well_formed_serials_pins_and_tokens(db, camp
     assert all(serial.fullmatch(c.serial) for c in cards)
     assert not any(set("0O1I") & set(c.serial[4:]) for c in cards)
     assert all(re.fullmatch(r"\d{4}", c.pin) for c in cards)
-    # 16 random bytes in URL-safe base64: 22 characters, 128 bits (≥ 96 asked for)
-    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", c.token) for c in cards)
+    # 16 random bytes in base32: 26 characters, 128 bits (≥ 96 asked for)
+    assert all(re.fullmatch(r"[A-Z2-7]{26}", c.token) for c in cards)
     assert all(c.status == CardStatus.NEW and c.uses_count == 0 for c in cards)
     assert all(c.community_id == campaign.community_id for c in cards)
 

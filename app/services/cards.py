@@ -1,5 +1,6 @@
 """Cards and coupons: generating batches with serials, PINs and QR tokens."""
 
+import base64
 import re
 import secrets
 import unicodedata
@@ -16,7 +17,7 @@ from .errors import N_, DomainError
 SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 SERIAL_RANDOM_LENGTH = 6  # 32**6 ≈ 1.07e9 serials per campaign code
 MAX_BATCH = 10_000
-TOKEN_BYTES = 16  # 128 bits, 22 URL-safe characters
+TOKEN_BYTES = 16  # 128 bits: 26 base32 characters
 CODE_PATTERN = re.compile(f"[{SERIAL_ALPHABET}]{{2,6}}")
 
 
@@ -28,8 +29,16 @@ class CardError(DomainError):
 
 
 def new_token() -> str:
-    """Return an unguessable card token (128 bits) for the QR URL."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """Return an unguessable card token (128 bits) for the QR URL.
+
+    Base32 in upper case, so the URL fits QR's compact alphanumeric mode (see services.qr).
+    """
+    return base64.b32encode(secrets.token_bytes(TOKEN_BYTES)).decode().rstrip("=")
+
+
+def normalise_token(text: str) -> str:
+    """Return a token as stored, whatever case the URL arrived in."""
+    return (text or "").strip().upper()[:64]
 
 
 def new_pin() -> str:
