@@ -62,3 +62,19 @@ def test_the_upper_case_card_url_opens_the_card(client, community, db):
     assert client.get(f"/C/{card.token}").status_code == 200
     assert client.get(f"/c/{card.token.lower()}").status_code == 200
     assert client.get("/c/NOSUCHTOKEN").status_code == 404
+
+
+def test_a_cached_card_qr_is_reused_until_the_site_address_changes(db, community):
+    from app.services.qr import card_qr_svg
+
+    from . import factories
+
+    card = factories.cards(factories.campaign(community), 1)[0]
+    first = card_qr_svg(card, "https://a.example", store=True)
+    db.session.commit()
+    assert card.qr_svg.startswith(f"HTTPS://A.EXAMPLE/C/{card.token}\n")
+    card.qr_svg = card.qr_svg.replace("<rect", '<rect data-cached="1"')
+    assert "data-cached" in card_qr_svg(card, "https://a.example")
+    moved = card_qr_svg(card, "https://b.example")
+    assert "data-cached" not in moved and moved != first
+    assert card.qr_svg.startswith("HTTPS://A.EXAMPLE/")  # store=False leaves the cache alone

@@ -61,3 +61,21 @@ def _escape(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+
+
+def card_qr_svg(card, base_url: str, *, store: bool = False) -> str:
+    """Return the QR SVG of `card`'s URL, from the card's cache when it encodes the same URL.
+
+    The cache (`Card.qr_svg`) begins with the encoded text on its own line, so a change of the
+    site's address is noticed and the code redrawn. With `store=True` a fresh drawing is kept
+    on the card (the caller commits): print sheets do this, so a second print of 2000 cards
+    costs no encoding. Pages that only read (the resident's card) leave `store` off.
+    """
+    text = card_qr_text(base_url, card.token)
+    cached = card.qr_svg
+    if cached and cached.startswith(text + "\n"):
+        return cached[len(text) + 1 :]
+    svg = qr_svg(text, label=card.serial)
+    if store:
+        card.qr_svg = f"{text}\n{svg}"
+    return svg
