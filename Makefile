@@ -14,7 +14,6 @@ export FLASK_APP := app
 
 ## run: install, create or upgrade the database, seed the demo if empty, serve on 127.0.0.1:5000
 run: db
-	@$(BIN)/flask demo-logins
 	@echo "\n邻里 is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)\n"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
