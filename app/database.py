@@ -71,6 +71,5 @@ def begin_write(session: Session) -> None:
     lock their rows with SELECT ... FOR UPDATE instead. Any transaction in progress is committed
     first, so call this before reading what the operation decides on.
     """
-    if session.in_transaction():
-        session.commit()
+    session.commit()
     session.connection(execution_options={IMMEDIATE: True})
