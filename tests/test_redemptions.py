@@ -48,6 +48,11 @@ def fresh(db, obj):
     return db.session.get(type(obj), obj.id)
 
 
+def redeemed(db, *args, **kwargs):
+    """Redeem and return the redemption row."""
+    return db.session.get(Redemption, redeem(db.session, *args, **kwargs).receipt.id)
+
+
 def refused(code, db, *args, **kwargs):
     with pytest.raises(RedeemError) as refusal:
         redeem(db.session, *args, **kwargs)
@@ -74,14 +79,14 @@ def test_the_shops_own_rule_wins_over_the_campaign_default(db, community, shop):
     factories.offer(campaign, shop, None)  # no rule of its own: the campaign's 9折
     card = factories.cards(campaign, 1)[0]
     outcome = redeem(db.session, card.token, shop, None, 10000, "key-00000002")
-    assert outcome.redemption.discount_fen == 1000
+    assert outcome.receipt.discount_fen == 1000
 
 
 def test_same_idempotency_key_twice_writes_one_row_and_gives_the_same_answer(db, card, shop):
     first = redeem(db.session, card.token, shop, None, 18800, "double-tap-1")
     again = redeem(db.session, card.token, shop, None, 18800, "double-tap-1")
     assert not again.created
-    assert again.redemption.id == first.redemption.id
+    assert again.receipt == first.receipt
     assert db.session.scalar(select(func.count(Redemption.id))) == 1
     assert fresh(db, card).uses_count == 1
     assert fresh(db, card.campaign).spent_fen == 2000
@@ -126,7 +131,7 @@ def test_a_typed_serial_needs_the_pin_printed_beside_it(db, card, shop):
     refused("not_found", db, card.serial, shop, None, 10000, "typed-000002", pin="0000x")
     typed = card.serial.lower().replace("-", " ")
     outcome = redeem(db.session, typed, shop, None, 10000, "typed-000003", pin=card.pin)
-    assert outcome.redemption.card_id == card.id
+    assert outcome.receipt.card_id == card.id
 
 
 def test_a_scanned_url_works_as_well_as_the_bare_token(db, card, shop):
@@ -277,7 +282,7 @@ def test_inspect_shows_uses_left_and_logs_a_refused_look(db, community, shop):
 
 
 def test_a_shop_voids_its_own_redemption_within_ten_minutes(db, card, shop, merchant_user):
-    made = redeem(db.session, card.token, shop, merchant_user, 18800, "void-me-0001").redemption
+    made = redeemed(db, card.token, shop, merchant_user, 18800, "void-me-0001")
     void_redemption(db.session, made, merchant_user, "输错金额")
     made = fresh(db, made)
     assert made.status == RedemptionStatus.VOID and made.void_reason == "输错金额"
@@ -289,7 +294,7 @@ def test_a_shop_voids_its_own_redemption_within_ten_minutes(db, card, shop, merc
 def test_a_shop_cannot_void_after_ten_minutes_but_staff_can_with_a_reason(
     db, card, shop, merchant_user, staff_user
 ):
-    made = redeem(db.session, card.token, shop, None, 18800, "late-void-01").redemption
+    made = redeemed(db, card.token, shop, None, 18800, "late-void-01")
     later = made.created_at + timedelta(minutes=11)
     with pytest.raises(RedeemError) as late:
         void_redemption(db.session, made, merchant_user, now=later)
@@ -302,7 +307,7 @@ def test_a_shop_cannot_void_after_ten_minutes_but_staff_can_with_a_reason(
 
 
 def test_a_cashier_of_another_shop_cannot_void(db, card, shop, community):
-    made = redeem(db.session, card.token, shop, None, 18800, "not-yours-01").redemption
+    made = redeemed(db, card.token, shop, None, 18800, "not-yours-01")
     neighbour = factories.merchant(community, "隔壁超市")
     from app.models import Role
 
@@ -314,7 +319,7 @@ def test_a_cashier_of_another_shop_cannot_void(db, card, shop, community):
 
 
 def test_voiding_twice_is_refused_and_gives_back_only_once(db, card, shop, staff_user):
-    made = redeem(db.session, card.token, shop, None, 18800, "twice-void-1").redemption
+    made = redeemed(db, card.token, shop, None, 18800, "twice-void-1")
     void_redemption(db.session, made, staff_user, "测试")
     with pytest.raises(RedeemError) as again:
         void_redemption(db.session, made, staff_user, "测试")
@@ -327,7 +332,7 @@ def test_voiding_the_last_use_of_a_coupon_makes_it_usable_again(db, community, s
     campaign = factories.campaign(community, kind=CampaignKind.COUPON, rule="立减5")
     factories.offer(campaign, shop)
     coupon = factories.cards(campaign, 1)[0]
-    made = redeem(db.session, coupon.token, shop, None, 3000, "coupon-void-1").redemption
+    made = redeemed(db, coupon.token, shop, None, 3000, "coupon-void-1")
     void_redemption(db.session, made, staff_user, "误操作")
     assert fresh(db, coupon).status == CardStatus.ISSUED
     assert redeem(db.session, coupon.token, shop, None, 3000, "coupon-void-2").created
@@ -413,7 +418,7 @@ def test_the_same_key_sent_concurrently_writes_one_redemption(app, db, card, sho
         from app.models import Merchant
 
         merchant = _db.session.get(Merchant, shop_id)
-        return redeem(_db.session, token, merchant, None, 18800, "retry-storm-1").redemption.id
+        return redeem(_db.session, token, merchant, None, 18800, "retry-storm-1").receipt.id
 
     results = run_together(app, 10, attempt)
     assert len(set(results)) == 1 and isinstance(results[0], int)
