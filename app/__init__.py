@@ -1,6 +1,7 @@
 """邻里 (linli): a neighbourhood's mutual-aid economy on the web."""
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, request
@@ -9,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errorpages, models, templating  # noqa: F401 - models must load before migrate
 from .admin import bp as admin_bp
+from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth.access import load_user
 from .config import load_config
@@ -27,7 +29,9 @@ def create_app(test_config=None):
     """Build the application: config, extensions, blueprints, CLI."""
     app = Flask(
         __name__,
-        instance_path=(test_config or {}).get("INSTANCE_PATH", str(ROOT / "instance")),
+        instance_path=(test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("LINLI_INSTANCE_PATH")
+        or str(ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -46,6 +50,7 @@ def create_app(test_config=None):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(merchant_bp, url_prefix="/m")
     app.register_blueprint(resident_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     errorpages.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
@@ -115,12 +116,21 @@ class Client(FlaskClient):
 
     Pass `csrf=False` to post without one (to test that the site refuses it). Each request runs
     in an app context of its own, as in production: the test's `db.session` and `g` are not
-    the request's.
+    the request's. The test's session is committed before and after each request, so the
+    request sees what the test changed and the test then reads what the request wrote (on
+    SQLite an open transaction would otherwise keep reading its old snapshot).
     """
 
     def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+        outer = has_app_context()
+        if outer:
+            _db.session.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            if outer:
+                _db.session.commit()
 
     def csrf_token(self) -> str:
         with self.session_transaction() as session:

@@ -1,31 +1,216 @@
-from flask import render_template
-from flask_login import current_user
-from sqlalchemy import func, select
+"""The shop's pages: today, scan, the card at the till, quote, confirm, success, history, keys."""
 
-from ..auth.access import roles_required
-from ..clock import local_today
+import secrets
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.access import get_or_404, roles_required
+from ..clock import local_today, utcnow
 from ..extensions import db
 from ..models import Redemption, RedemptionStatus, Role
+from ..security import csp_allow
+from ..services import apikeys, redemptions, takings
+from ..services.apikeys import ApiKeyError
+from ..services.redemptions import VOID_WINDOW, RedeemError
 from . import bp
+from .forms import ApiKeyForm, BillForm, ConfirmForm, TypedCardForm, VoidForm
+
+SHOP_ROLES = (Role.MERCHANT_OWNER, Role.CASHIER)
+
+
+def refusal_status(code: str) -> int:
+    """Return the HTTP status of a refusal: 404 for an unknown card, 400 for bad input, else 409."""
+    return {"not_found": 404, "bad_bill": 400, "bad_key": 400}.get(code, 409)
+
+
+def _refused(error: RedeemError, card=None):
+    return render_template(
+        "merchant/refused.html", error=error, card=card, typed=TypedCardForm()
+    ), refusal_status(error.code)
 
 
 @bp.get("/")
-@roles_required(Role.MERCHANT_OWNER, Role.CASHIER)
+@roles_required(*SHOP_ROLES)
 def index():
-    """The shop's start page: today's takings at a glance."""
-    count, bills, discounts = db.session.execute(
-        select(
-            func.count(Redemption.id),
-            func.coalesce(func.sum(Redemption.bill_fen), 0),
-            func.coalesce(func.sum(Redemption.discount_fen), 0),
-        ).where(
-            Redemption.merchant_id == current_user.merchant_id,
-            Redemption.local_day == local_today(),
-            Redemption.status == RedemptionStatus.OK,
-        )
-    ).one()
+    """Today: what the shop has taken, and each redemption with a way to take it back."""
+    today = local_today()
+    day = takings.of_day(db.session, current_user.merchant_id, today)
     return render_template(
         "merchant/index.html",
         merchant=current_user.merchant,
-        today={"count": count, "bills": bills, "discounts": discounts},
+        day=day,
+        voidable=_voidable_ids(day.redemptions),
+        typed=TypedCardForm(),
     )
+
+
+def _voidable_ids(rows) -> set[int]:
+    now = utcnow()
+    return {
+        r.id for r in rows if r.status == RedemptionStatus.OK and now - r.created_at <= VOID_WINDOW
+    }
+
+
+@bp.get("/scan")
+@roles_required(*SHOP_ROLES)
+@csp_allow(script_src="'wasm-unsafe-eval'")
+def scan():
+    """Scan a card with the phone's camera, or a photo of it, or type its number."""
+    secure = request.is_secure or request.host.split(":")[0] in {"127.0.0.1", "localhost"}
+    return render_template("merchant/scan.html", secure=secure, typed=TypedCardForm())
+
+
+@bp.get("/card")
+@roles_required(*SHOP_ROLES)
+def card():
+    """The card at the till: its campaign, what is left, this shop's rule, and the bill form."""
+    typed = TypedCardForm(request.args)
+    ref = request.args.get("ref") or request.args.get("serial", "")
+    pin = request.args.get("pin") or None
+    if not ref.strip():
+        return redirect(url_for(".scan"))
+    try:
+        at_till = redemptions.inspect(
+            db.session, ref, current_user.merchant, pin=pin, user=current_user
+        )
+    except RedeemError as error:
+        return _refused(error)
+    form = BillForm(ref=ref, pin=pin or "")
+    return render_template("merchant/card.html", at_till=at_till, form=form, typed=typed)
+
+
+@bp.post("/quote")
+@roles_required(*SHOP_ROLES)
+def quote():
+    """Show bill, discount and what to collect, for the cashier to confirm."""
+    form = BillForm()
+    ref, pin = form.ref.data or "", form.pin.data or None
+    try:
+        at_till = redemptions.inspect(
+            db.session, ref, current_user.merchant, pin=pin, user=current_user
+        )
+    except RedeemError as error:
+        return _refused(error)
+    try:
+        if not form.validate():
+            raise RedeemError("bad_bill")
+        bill_fen = redemptions.parse_bill(form.bill.data)
+        priced = redemptions.quote(db.session, at_till.card, current_user.merchant, bill_fen)
+    except RedeemError as error:
+        form.bill.errors = [_(error.message)]
+        status = refusal_status(error.code)
+        return render_template("merchant/card.html", at_till=at_till, form=form), status
+    confirm = ConfirmForm(ref=ref, pin=pin or "", bill_fen=bill_fen, key=secrets.token_urlsafe(16))
+    return render_template("merchant/quote.html", quote=priced, form=confirm)
+
+
+@bp.post("/redeem")
+@roles_required(*SHOP_ROLES)
+def redeem():
+    """Record the redemption once, however often the button is pressed."""
+    form = ConfirmForm()
+    if not form.validate() or not (form.bill_fen.data or "").isdigit():
+        abort(400)
+    try:
+        outcome = redemptions.redeem(
+            db.session,
+            form.ref.data,
+            current_user.merchant,
+            current_user,
+            int(form.bill_fen.data),
+            form.key.data,
+            pin=form.pin.data or None,
+        )
+    except RedeemError as error:
+        return _refused(error)
+    return redirect(url_for(".done", redemption_id=outcome.receipt.id))
+
+
+@bp.get("/r/<int:redemption_id>")
+@roles_required(*SHOP_ROLES)
+def done(redemption_id):
+    """The amount to collect, big enough to show the customer."""
+    redemption = get_or_404(Redemption, redemption_id)
+    return render_template(
+        "merchant/done.html",
+        r=redemption,
+        voidable=redemption.id in _voidable_ids([redemption]),
+        form=VoidForm(),
+    )
+
+
+@bp.post("/r/<int:redemption_id>/void")
+@roles_required(*SHOP_ROLES)
+def void(redemption_id):
+    """Take back a redemption made by mistake, within ten minutes."""
+    redemption = get_or_404(Redemption, redemption_id)
+    form = VoidForm()
+    if not form.validate():
+        abort(400)
+    try:
+        redemptions.void_redemption(db.session, redemption, current_user, form.reason.data)
+    except RedeemError as error:
+        flash(_(error.message), "error")
+        return redirect(url_for(".done", redemption_id=redemption_id))
+    flash(_("The redemption was voided; the card has its use back."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/history")
+@roles_required(*SHOP_ROLES)
+def history():
+    """Redemptions of one day, with the day's totals."""
+    today = local_today()
+    try:
+        day = (
+            date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else today
+        )
+    except ValueError:
+        flash(_("Please pick a date."), "error")
+        day = today
+    day = min(day, today)
+    taken = takings.of_day(db.session, current_user.merchant_id, day)
+    return render_template(
+        "merchant/history.html",
+        day=taken,
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1) if day < today else None,
+        today=today,
+    )
+
+
+@bp.route("/keys", methods=["GET", "POST"])
+@roles_required(Role.MERCHANT_OWNER)
+def keys():
+    """API keys for the shop's till: create one (shown once) or revoke one."""
+    form = ApiKeyForm()
+    shown = None
+    if form.validate_on_submit():
+        try:
+            _key, shown = apikeys.create_key(db.session, current_user, form.name.data)
+        except ApiKeyError as error:
+            form.name.errors.append(_(error.message))
+        else:
+            db.session.commit()
+            form = ApiKeyForm(formdata=None)
+    return render_template(
+        "merchant/keys.html",
+        form=form,
+        shown=shown,
+        keys=apikeys.keys_of(db.session, current_user.merchant_id),
+    )
+
+
+@bp.post("/keys/<int:key_id>/revoke")
+@roles_required(Role.MERCHANT_OWNER)
+def revoke_key(key_id):
+    try:
+        apikeys.revoke_key(db.session, current_user, key_id)
+    except ApiKeyError:
+        abort(404)
+    db.session.commit()
+    flash(_("The key was revoked; tills using it are refused from now on."), "success")
+    return redirect(url_for(".keys"))

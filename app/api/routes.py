@@ -1,0 +1,199 @@
+"""The JSON API: the same redemption service as the shop's pages, for tills and other systems.
+
+A request carries the shop's key as `Authorization: Bearer lk_...`. Session cookies mean nothing
+here: without a key every call is 401, and CSRF does not apply because no cookie authenticates.
+Errors are `{"error": <stable code>, "message": <Chinese>}`.
+"""
+
+from datetime import date
+from functools import wraps
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+
+from ..clock import local_today
+from ..extensions import csrf, db, limiter
+from ..models import Redemption
+from ..rules import MAX_BILL_FEN, format_money
+from ..services import apikeys, redemptions, takings
+from ..services.redemptions import Receipt, RedeemError
+from . import bp
+from .openapi import document
+
+csrf.exempt(bp)
+
+
+def error(code: str, message: str, status: int):
+    return jsonify(error=code, message=message), status
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("X-Api-Key")
+
+
+def key_required(view):
+    """Let through requests with a valid, unrevoked key.
+
+    The key's shop is `g.merchant`; the owner who created the key is `g.actor`, in whose name
+    redemptions and voids are recorded.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        found = apikeys.authenticate(db.session, _presented_key())
+        if found is None:
+            return error("unauthorized", _("A valid API key is required."), 401)
+        _key, g.merchant, g.actor = found
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _api_limit() -> str:
+    return current_app.config["API_RATE_LIMIT"]
+
+
+def _key_prefix() -> str:
+    return "api:" + (_presented_key() or request.remote_addr or "")[:11]
+
+
+limiter.limit(_api_limit, key_func=_key_prefix)(bp)
+
+
+def _refused(refusal: RedeemError):
+    from ..merchant.routes import refusal_status
+
+    return error(refusal.code, _(refusal.message), refusal_status(refusal.code))
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _pin(body: dict) -> str | None:
+    pin = body.get("pin")
+    return None if pin is None else str(pin)
+
+
+def _bill(body: dict) -> int:
+    bill = body.get("bill_fen")
+    if type(bill) is not int or not 0 < bill <= MAX_BILL_FEN:
+        raise RedeemError(
+            "bad_bill", _("bill_fen must be a whole number of fen, from 1 to 100000000.")
+        )
+    return bill
+
+
+def redemption_json(r: Receipt) -> dict:
+    return {
+        "id": r.id,
+        "card": r.card_serial,
+        "bill_fen": r.bill_fen,
+        "discount_fen": r.discount_fen,
+        "paid_fen": r.paid_fen,
+        "rule": r.rule_text,
+        "status": r.status,
+        "created_at": r.created_at.isoformat(),
+        "local_day": r.local_day.isoformat(),
+        "void_reason": r.void_reason or None,
+    }
+
+
+@bp.post("/quote")
+@key_required
+def quote():
+    """Bill, discount and what to collect, without recording anything."""
+    body = _body()
+    try:
+        at_till = redemptions.inspect(
+            db.session,
+            str(body.get("card", "")),
+            g.merchant,
+            pin=_pin(body),
+            user=g.actor,
+            channel="api",
+        )
+        priced = redemptions.quote(db.session, at_till.card, g.merchant, _bill(body))
+    except RedeemError as refusal:
+        return _refused(refusal)
+    return jsonify(
+        card=at_till.card.serial,
+        campaign=at_till.campaign.name,
+        rule=at_till.rule.render(),
+        uses_left=at_till.uses_left,
+        bill_fen=priced.bill_fen,
+        discount_fen=priced.discount_fen,
+        pay_fen=priced.pay_fen,
+        pay=format_money(priced.pay_fen),
+    )
+
+
+@bp.post("/redemptions")
+@key_required
+def create_redemption():
+    """Record a redemption once per Idempotency-Key; a repeat returns the first answer."""
+    body = _body()
+    key = request.headers.get("Idempotency-Key", "")
+    try:
+        outcome = redemptions.redeem(
+            db.session,
+            str(body.get("card", "")),
+            g.merchant,
+            g.actor,
+            _bill(body),
+            key,
+            pin=_pin(body),
+            channel="api",
+        )
+    except RedeemError as refusal:
+        return _refused(refusal)
+    response = jsonify(redemption_json(outcome.receipt))
+    response.status_code = 201 if outcome.created else 200
+    if not outcome.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.post("/redemptions/<int:redemption_id>/void")
+@key_required
+def void_redemption(redemption_id):
+    """Void one of the shop's own redemptions, within ten minutes."""
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None or redemption.merchant_id != g.merchant.id:
+        return error("not_found", _("No such redemption."), 404)
+    reason = str(_body().get("reason", ""))
+    try:
+        receipt = redemptions.void_redemption(db.session, redemption, g.actor, reason)
+    except RedeemError as refusal:
+        return _refused(refusal)
+    return jsonify(redemption_json(receipt))
+
+
+@bp.get("/redemptions")
+@key_required
+def list_redemptions():
+    """The shop's redemptions of one day (`?date=YYYY-MM-DD`, default today), with totals."""
+    try:
+        day = date.fromisoformat(request.args["date"]) if "date" in request.args else local_today()
+    except ValueError:
+        return error("bad_date", _("date must be written YYYY-MM-DD."), 400)
+    taken = takings.of_day(db.session, g.merchant.id, day)
+    return jsonify(
+        date=day.isoformat(),
+        count=taken.count,
+        bills_fen=taken.bills_fen,
+        discounts_fen=taken.discounts_fen,
+        paid_fen=taken.paid_fen,
+        redemptions=[redemption_json(Receipt.of(r, r.card.serial)) for r in taken.redemptions],
+    )
+
+
+@bp.get("/openapi.json")
+@limiter.exempt
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(document())

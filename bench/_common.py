@@ -1,0 +1,150 @@
+"""Shared pieces of the benchmarks: a throwaway instance, a free port, gunicorn, wrk, the floors."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_bench() -> Path | None:
+    """Return the folder of reference floors (../shared/bench), or None when it is not here."""
+    for candidate in (
+        os.environ.get("LINLI_SHARED_BENCH"),
+        ROOT.parent / "shared" / "bench",
+        "/work/shared/bench",
+    ):
+        if candidate and (Path(candidate) / "run_floor.sh").exists():
+            return Path(candidate)
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def instance(config: str = "") -> Path:
+    """Make a throwaway instance folder with `config` as its config.py."""
+    folder = Path(tempfile.mkdtemp(prefix="linli-bench-"))
+    (folder / "config.py").write_text(config)
+    return folder
+
+
+def flask_env(instance_path: Path, database_url: str | None = None) -> dict:
+    env = dict(os.environ, LINLI_INSTANCE_PATH=str(instance_path), LINLI_LOG_LEVEL="WARNING")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def flask(args: list[str], env: dict) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+class Gunicorn:
+    """Run the app (or another WSGI target) under gunicorn on a free port."""
+
+    def __init__(self, target: str, env: dict, workers: int = 2, cwd: Path = ROOT):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                target,
+            ],
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError as error:
+                if getattr(error, "code", None):  # an HTTP error: the server answers
+                    break
+                time.sleep(0.1)
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=10)
+
+
+def wrk(
+    url: str, script: Path, seconds: int, env: dict | None = None, connections: int = 16
+) -> dict:
+    """Run wrk (2 threads) and return requests/s, p50, p99 and the non-2xx count."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        env=dict(os.environ, **(env or {})),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = {"non_2xx": 0}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec"):
+            result["rps"] = float(parts[1])
+        elif parts[:1] == ["50%"]:
+            result["p50"] = parts[1]
+        elif parts[:1] == ["99%"]:
+            result["p99"] = parts[1]
+        elif "Non-2xx" in line:
+            result["non_2xx"] = int(parts[-1])
+    result["raw"] = out
+    return result
+
+
+def floor(seconds: int) -> dict | None:
+    """Measure ../shared/bench's redemption floor in this run; None when it is not available."""
+    folder = shared_bench()
+    if folder is None:
+        return None
+    out = (
+        subprocess.run(
+            ["bash", str(folder / "run_floor.sh"), sys.executable, str(seconds)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    # floor: <rps> req/s, p50 <x>, p99 <y>
+    words = out.replace(",", "").split()
+    return {"rps": float(words[1]), "p50": words[4], "p99": words[6], "line": out}
+
+
+def ms(text: str) -> float:
+    """Turn wrk's '3.21ms' / '850.00us' / '1.02s' into milliseconds."""
+    for suffix, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * factor
+    return float(text)
