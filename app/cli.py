@@ -1,5 +1,7 @@
 """Command-line tasks: `flask init-db`, `flask create-admin`, `flask seed-demo`, ..."""
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask_babel import gettext
@@ -9,11 +11,19 @@ from .extensions import db
 from .models import Role
 from .rules import RuleError, format_money, parse_money, parse_rule
 from .services import accounts, demo
+from .services.backup import (
+    BackupError,
+    backup_sqlite,
+    default_target,
+    pg_dump_command,
+    restore_sqlite,
+    sqlite_path,
+)
 from .services.errors import AccountError
 
 
 def init_app(app):
-    for command in (init_db, create_admin, seed_demo, demo_logins, rule_quote):
+    for command in (init_db, create_admin, seed_demo, demo_logins, rule_quote, backup, restore):
         app.cli.add_command(command)
 
 
@@ -101,3 +111,40 @@ def rule_quote(rule_text, bill):
     click.echo(f"账单: ¥{format_money(quote.bill_fen)}")
     click.echo(f"优惠: ¥{format_money(quote.discount_fen)}")
     click.echo(f"实付: ¥{format_money(quote.pay_fen)}")
+
+
+@click.command("backup")
+@click.argument("target", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup(target):
+    """Write a consistent copy of the SQLite database (or print the pg_dump command)."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        database = sqlite_path(url)
+        if database is None:
+            click.echo("PostgreSQL 请用 pg_dump 备份（在数据库主机上，或带上 PGPASSWORD）：")
+            click.echo("  " + pg_dump_command(url))
+            click.echo("恢复：pg_restore --clean --if-exists --dbname=<数据库> <文件>")
+            return
+        target = target or default_target(Path(current_app.instance_path) / "backups")
+        written = backup_sqlite(database, target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"已备份到 {written} ({written.stat().st_size // 1024} KB)")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask; the site must be stopped.")
+def restore(source, yes):
+    """Put a backup made by `flask backup` in place of the SQLite database."""
+    database = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if database is None:
+        raise click.ClickException("PostgreSQL 请用 pg_restore 恢复")
+    if not yes:
+        click.confirm(f"用 {source} 覆盖 {database}？请先停止网站。", abort=True)
+    db.engine.dispose()  # no pooled connection may hold the old file open
+    try:
+        restore_sqlite(source, database)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"已从 {source} 恢复")
