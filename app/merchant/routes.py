@@ -88,6 +88,8 @@ def quote():
     """Show bill, discount and what to collect, for the cashier to confirm."""
     form = BillForm()
     ref, pin = form.ref.data or "", form.pin.data or None
+    if not ref.strip():
+        abort(400)  # the form always carries the card; without one it was not our form
     try:
         at_till = redemptions.inspect(
             db.session, ref, current_user.merchant, pin=pin, user=current_user

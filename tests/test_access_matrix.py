@@ -1,0 +1,191 @@
+"""Who may open what: every route of the app against every kind of visitor.
+
+The table below is checked against `app.url_map`: a route without an entry fails the test, so
+a new page cannot ship without someone deciding who may use it. Objects in the URLs belong to
+community A (紫荆花) and its shop; staff of community B get 404 for them (not 403: ids of other
+communities must not leak). A refused request changes nothing in the database.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import ApiKey, AuditLog, Card, Merchant, Redemption, Role, User
+from app.services import apikeys
+from app.services.redemptions import redeem
+
+from . import factories
+from .conftest import login
+
+ROLES = (
+    "anonymous",
+    "resident",
+    "cashier",
+    "merchant_owner",
+    "staff_a",
+    "staff_b",
+    "district_admin",
+)
+OK, LOGIN = "ok", "login"
+
+PUBLIC = dict.fromkeys(ROLES, OK)
+SIGNED_IN = {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}
+STAFF = {
+    "anonymous": LOGIN,
+    "resident": 403,
+    "cashier": 403,
+    "merchant_owner": 403,
+    "staff_a": OK,
+    "staff_b": OK,
+    "district_admin": OK,
+}
+STAFF_OF_A = {**STAFF, "staff_b": 404}  # an object of community A
+SHOP = {
+    "anonymous": LOGIN,
+    "resident": 403,
+    "cashier": OK,
+    "merchant_owner": OK,
+    "staff_a": 403,
+    "staff_b": 403,
+    "district_admin": 403,
+}
+OWNER = {**SHOP, "cashier": 403}
+API_KEY_ONLY = dict.fromkeys(ROLES, 401)  # a session cookie is not a key
+
+# (endpoint, method) -> expected outcome per role. GET is tried for GET routes, POST for forms.
+MATRIX = {
+    ("main.index", "GET"): PUBLIC,
+    ("main.favicon", "GET"): PUBLIC,
+    ("main.healthz", "GET"): PUBLIC,
+    ("main.set_language", "GET"): PUBLIC,
+    ("auth.login", "GET"): PUBLIC,
+    ("auth.login", "POST"): PUBLIC,
+    ("auth.logout", "POST"): PUBLIC,
+    ("auth.change_password", "GET"): SIGNED_IN,
+    ("auth.change_password", "POST"): SIGNED_IN,
+    ("resident.card", "GET"): PUBLIC,
+    ("admin.index", "GET"): STAFF,
+    ("merchant.index", "GET"): SHOP,
+    ("merchant.scan", "GET"): SHOP,
+    ("merchant.card", "GET"): SHOP,
+    ("merchant.history", "GET"): SHOP,
+    ("merchant.quote", "POST"): SHOP,
+    ("merchant.redeem", "POST"): SHOP,
+    ("merchant.done", "GET"): SHOP,
+    ("merchant.void", "POST"): SHOP,
+    ("merchant.keys", "GET"): OWNER,
+    ("merchant.keys", "POST"): OWNER,
+    ("merchant.revoke_key", "POST"): OWNER,
+    ("api.openapi", "GET"): PUBLIC,
+    ("api.quote", "POST"): API_KEY_ONLY,
+    ("api.create_redemption", "POST"): API_KEY_ONLY,
+    ("api.list_redemptions", "GET"): API_KEY_ONLY,
+    ("api.void_redemption", "POST"): API_KEY_ONLY,
+}
+SKIPPED = {"static"}  # files, not pages
+
+
+@pytest.fixture
+def world(
+    db,
+    community,
+    other_community,
+    shop,
+    merchant_user,
+    cashier_user,
+    staff_user,
+    other_staff_user,
+    district_admin_user,
+):
+    """Community A with a shop, a campaign, a card, a redemption and a till key; community B."""
+    campaign = factories.campaign(community)
+    factories.offer(campaign, shop, "8折")
+    card = factories.cards(campaign, 2)[0]
+    made = redeem(db.session, card.token, shop, cashier_user, 10000, "matrix-000001")
+    key, _plain = apikeys.create_key(db.session, merchant_user, "前台")
+    resident = factories.user(Role.RESIDENT, community=community, phone="13900000009")
+    factories.merchant(other_community, "江堤小吃店")
+    db.session.commit()
+    users = {
+        "resident": resident,
+        "cashier": cashier_user,
+        "merchant_owner": merchant_user,
+        "staff_a": staff_user,
+        "staff_b": other_staff_user,
+        "district_admin": district_admin_user,
+    }
+    args = {
+        "token": card.token,
+        "redemption_id": made.receipt.id,
+        "key_id": key.id,
+        "code": "en",
+    }
+    return users, args
+
+
+def url_for_rule(rule, args):
+    missing = [name for name in rule.arguments if name not in args]
+    assert not missing, (
+        f"{rule.rule}: add a value for {missing} to the world fixture's args in "
+        "tests/test_access_matrix.py"
+    )
+    values = {name: args[name] for name in rule.arguments}
+    return rule.build(values, append_unknown=False)[1]
+
+
+def outcome(response) -> str | int:
+    if response.status_code in (401, 403, 404, 405):
+        return response.status_code
+    location = response.headers.get("Location", "")
+    if response.status_code in (301, 302, 303) and location.startswith("/login"):
+        return LOGIN
+    assert response.status_code < 500, f"{response.status_code}: {response.text[:300]}"
+    return OK
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIPPED:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_an_entry_in_the_matrix(app):
+    missing = sorted(
+        f"{r.endpoint} {m} {r.rule}" for r, m in routes(app) if (r.endpoint, m) not in MATRIX
+    )
+    assert not missing, "decide who may use these routes and add them to MATRIX:\n" + "\n".join(
+        missing
+    )
+    stale = set(MATRIX) - {(r.endpoint, m) for r, m in routes(app)}
+    assert not stale, f"entries for routes that no longer exist: {sorted(stale)}"
+
+
+def counts(db):
+    db.session.rollback()
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Redemption, Card, Merchant, User, ApiKey, AuditLog)
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_gets_what_the_matrix_says_on_every_route(app, db, world, role):
+    users, args = world
+    wrong = []
+    for rule, method in routes(app):
+        # a client of its own per request: signing out or switching language must not carry over
+        client = app.test_client() if role == "anonymous" else login(app, users[role])
+        expected = MATRIX[(rule.endpoint, method)][role]
+        url = url_for_rule(rule, args)
+        before = counts(db) if expected != OK else None
+        if method == "GET":
+            response = client.get(url)
+        else:  # with a valid CSRF token, so that what is tested is who may, not the token
+            response = client.post(url, data={})
+        got = outcome(response)
+        if got != expected:
+            wrong.append(f"{method} {url}: expected {expected}, got {got}")
+        if before is not None and method != "GET":
+            assert counts(db) == before, f"{method} {url} as {role} was refused but changed data"
+    assert not wrong, f"as {role}:\n" + "\n".join(wrong)
