@@ -6,11 +6,12 @@ CATALOGUE := app/translations/zh_Hans_CN/LC_MESSAGES/messages
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+BENCH_SECONDS ?= 10
 # Where `make test` looks for PostgreSQL; the tests create and drop their own database there.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export FLASK_APP := app
 
-.PHONY: run serve db install test test-fast test-sqlite test-postgresql lint messages clean
+.PHONY: run serve db install test test-fast test-sqlite test-postgresql lint messages bench clean
 
 ## run: install, create or upgrade the database, seed the demo if empty, serve on 127.0.0.1:5000
 run: db
@@ -58,6 +59,11 @@ test-postgresql:
 ## test-fast: the suite on SQLite without the browser tests
 test-fast: install
 	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+## bench: every benchmark in bench/, as ratios against references of the same run -> docs/benchmarks.md
+bench: install
+	@command -v wrk >/dev/null || (echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null)
+	$(BIN)/python bench/run_all.py $(BENCH_SECONDS)
 
 ## lint: ruff
 lint: install

@@ -148,3 +148,42 @@ def ms(text: str) -> float:
         if text.endswith(suffix):
             return float(text[: -len(suffix)]) * factor
     return float(text)
+
+
+class Figure:
+    """One line of docs/benchmarks.md: what was measured, against what, and the target."""
+
+    def __init__(self, name, ours, reference, ratio, target, ok, notes=""):
+        self.name, self.ours, self.reference = name, ours, reference
+        self.ratio, self.target, self.ok, self.notes = ratio, target, ok, notes
+
+    def row(self) -> str:
+        ratio = f"{self.ratio:.2f}" if isinstance(self.ratio, float) else str(self.ratio)
+        verdict = "✅" if self.ok else ("—" if self.ok is None else "❌")
+        cells = (self.name, self.ours, self.reference, ratio, self.target, verdict, self.notes)
+        return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def machine() -> str:
+    """Describe this machine in one line: CPU, cores, memory, Python, SQLite."""
+    import platform
+    import sqlite3
+
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb // 1024 // 1024} GiB"
+    except (OSError, ValueError, IndexError):
+        memory = "? GiB"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory}; Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}; load average {load:.2f} at the start"
+    )
