@@ -13,6 +13,7 @@ from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth.access import load_user
+from .compression import init_app as init_compression
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login, migrate
 from .i18n import select_locale
@@ -68,6 +69,7 @@ def init_extensions(app):
     login.login_message = _l("Please log in first.")
     login.login_message_category = "info"
     login.user_loader(load_user)
+    init_compression(app)
 
     @app.before_request
     def remember_client_ip():

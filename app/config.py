@@ -54,6 +54,19 @@ class Defaults:
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
+    # Responses are compressed only where chosen (resident pages, static files): a page that
+    # holds a CSRF token beside text the visitor typed must not be (BREACH).
+    COMPRESS_REGISTER = False
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
+    ]
+
 
 def load_config(app, test_config=None):
     """Fill `app.config` from defaults, the instance file, the environment and `test_config`."""
