@@ -54,6 +54,11 @@ class Defaults:
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
+    # The resident's card (/c/<token>), lookup (/card): every request, and the ones that miss.
+    CARD_RATE_LIMIT = "300 per minute"  # only against floods: many phones share an address
+    CARD_MISS_RATE_LIMIT = "20 per minute;200 per day"  # unknown tokens: someone is guessing
+    LOOKUP_RATE_LIMIT = "10 per minute;50 per day"  # failed lookups from one address
+    LOOKUP_SERIAL_RATE_LIMIT = "5 per 10 minutes;20 per day"  # failed lookups of one serial
     # Responses are compressed only where chosen (resident pages, static files): a page that
     # holds a CSRF token beside text the visitor typed must not be (BREACH).
     COMPRESS_REGISTER = False

@@ -1,17 +1,221 @@
-from flask import abort, render_template
-from sqlalchemy import select
+import re
+from pathlib import Path
 
-from ..extensions import db
-from ..models import Card
-from ..services.cards import normalise_token
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..errorpages import EXPLANATIONS, TITLES
+from ..extensions import compress, db, limiter
+from ..main.routes import is_local_path
+from ..services import cardview
+from ..services.cards import normalise_serial, normalise_token
+from ..services.errors import NotFound
+from ..templating import asset_url, html_lang, public_base_url
 from . import bp
+from .forms import LookupForm
+
+LARGE_COOKIE = "large"
+ONE_YEAR = 60 * 60 * 24 * 365
+# The card token's alphabet (base32), for the manifest, which answers without a lookup.
+TOKEN = re.compile(r"[A-Z2-7]{16,64}")
 
 
-@bp.get("/c/<token>")
+def _limit(key: str):
+    return lambda: current_app.config[key]
+
+
+def _missed(response) -> bool:
+    """Count only answers that found nothing: a guesser misses, a card holder does not."""
+    return response.status_code == 404
+
+
+def _failed_lookup(response) -> bool:
+    return response.status_code != 302
+
+
+def _lookup_serial_key() -> str:
+    """Rate-limit key for one card, whatever address the guesses come from."""
+    return "lookup-serial:" + normalise_serial(request.form.get("serial", ""))[:40]
+
+
+def revalidated_page(html: str, *, private: bool = True, offline: bool = False):
+    """Return a page that browsers keep but check on every visit.
+
+    The ETag lets a repeat visit of an unchanged page cost a 304 and no body. A private page
+    (a card) is never indexed; `offline` lets the service worker keep a copy (it keeps only
+    pages that say so).
+    """
+    response = make_response(html)
+    response.headers["Cache-Control"] = f"{'private' if private else 'public'}, no-cache"
+    response.vary.add("Cookie")  # large type and the language come in cookies
+    if private:
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    if offline:
+        response.headers["X-Offline-Copy"] = "allow"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 @bp.get("/C/<token>")  # the QR carries the URL in upper case (see services.qr)
+@bp.get("/c/<token>")  # registered first (decorators apply bottom-up): url_for's choice
+@limiter.limit(_limit("CARD_RATE_LIMIT"))
+@limiter.limit(_limit("CARD_MISS_RATE_LIMIT"), deduct_when=_missed)
+@compress.compressed()
 def card(token):
     """A card as its holder sees it, opened from the QR."""
-    found = db.session.scalar(select(Card).where(Card.token == normalise_token(token)))
-    if found is None:
+    try:
+        page = cardview.card_page(
+            db.session, token, public_base_url(), category=request.args.get("cat")
+        )
+    except NotFound:
         abort(404)
-    return render_template("resident/card.html", card=found)
+    return revalidated_page(render_template("resident/card.html", page=page), offline=True)
+
+
+@bp.get("/c/<token>/manifest.webmanifest")
+@compress.compressed()
+def manifest(token):
+    """The web app manifest that makes this card open like an app from the home screen."""
+    token = normalise_token(token)
+    if not TOKEN.fullmatch(token):
+        abort(404)
+    start = url_for(".card", token=token)
+    response = jsonify(
+        {
+            "id": start,
+            "name": _("Linli card"),
+            "short_name": _("Linli card"),
+            "description": _("Your neighbourhood discount card: its QR code, uses and shops."),
+            "lang": html_lang(),
+            "start_url": start,
+            "scope": "/",
+            "display": "standalone",
+            "orientation": "portrait",
+            "background_color": "#f6f4f1",
+            "theme_color": "#c2410c",
+            "icons": [
+                {"src": _icon("icon-192.png"), "sizes": "192x192", "type": "image/png"},
+                {"src": _icon("icon-512.png"), "sizes": "512x512", "type": "image/png"},
+                {
+                    "src": _icon("icon-maskable-512.png"),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "maskable",
+                },
+                {"src": _icon("icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            ],
+        }
+    )
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _icon(name: str) -> str:
+    return asset_url(f"icons/{name}")
+
+
+@bp.get("/sw.js")
+@compress.compressed()
+def service_worker():
+    """The service worker, from the site's root so that it may control /c/ and /C/.
+
+    Browsers check it for updates on every visit (no-cache); the ETag makes that a 304.
+    """
+    script = (Path(current_app.static_folder) / "js" / "sw.js").read_bytes()
+    response = make_response(script)
+    response.mimetype = "text/javascript"
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.route("/card", methods=["GET", "POST"])
+@limiter.limit(_limit("LOOKUP_RATE_LIMIT"), methods=["POST"], deduct_when=_failed_lookup)
+@limiter.limit(
+    _limit("LOOKUP_SERIAL_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=_lookup_serial_key,
+    deduct_when=_failed_lookup,
+)
+def lookup():
+    """Open a card by the serial and PIN printed on it, for someone who lost the QR."""
+    form = LookupForm()
+    if form.validate_on_submit():
+        try:
+            found = cardview.lookup(db.session, form.serial.data, form.pin.data)
+        except cardview.CardLookupError as error:
+            db.session.commit()  # keep the failed attempt in the log
+            form.pin.errors.append(_(error.message))
+        else:
+            return redirect(url_for(".card", token=found.token))
+    return render_template("resident/lookup.html", form=form)
+
+
+@bp.get("/s/<slug>")
+@compress.compressed()
+def community(slug):
+    """A community's public page for its notice board: current campaigns and their shops."""
+    try:
+        page = cardview.community_page(db.session, slug, category=request.args.get("cat"))
+    except NotFound:
+        abort(404)
+    return revalidated_page(render_template("resident/community.html", page=page), private=False)
+
+
+@bp.get("/large-type/<state>")
+def large_type(state):
+    """Switch large type on or off for this phone and go back to where the visitor was."""
+    target = request.args.get("next", "")
+    if not is_local_path(target):
+        target = url_for("main.index")
+    response = redirect(target)
+    if state == "on":
+        response.set_cookie(LARGE_COOKIE, "1", max_age=ONE_YEAR, httponly=True, samesite="Lax")
+    elif state == "off":
+        response.delete_cookie(LARGE_COOKIE, httponly=True, samesite="Lax")
+    else:
+        abort(404)
+    return response
+
+
+@bp.errorhandler(404)
+@bp.errorhandler(429)
+def resident_error(error):
+    """Errors on residents' pages, on the same light pages.
+
+    Nothing of the address is echoed (the switches lead to the lookup page), so every unknown
+    card gets the same page, byte for byte.
+    """
+    status = error.code
+    response = make_response(
+        render_template(
+            "resident/error.html",
+            status=status,
+            title=TITLES[status],
+            message=EXPLANATIONS[status] if status == 404 else _limited_message(),
+            here=url_for(".lookup"),
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _limited_message() -> str:
+    if request.endpoint == "resident.lookup":
+        return _(
+            "Too many tries in a short time. Please wait and try again later, or bring the "
+            "card to the community office."
+        )
+    return str(EXPLANATIONS[429])
