@@ -10,13 +10,15 @@ anything lazily and the page costs a fixed, small number of queries.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy import Connection, Row, Text, and_, bindparam, case, cast, func, select
+from sqlalchemy.orm import Session
 
 from ..clock import local_today
 from ..models import (
@@ -39,8 +41,7 @@ from ..rules import Rule
 from . import audit
 from .cards import normalise_serial, normalise_token
 from .errors import N_, DomainError, NotFound
-from .qr import card_qr_svg
-from .redemptions import rule_for
+from .qr import card_qr_svg, card_qr_text, qr_svg
 
 HISTORY_LIMIT = 50  # the newest uses shown; the total counts them all
 REPLACEMENT_DEPTH = 5  # a replacement of a replacement of ... is followed this far
@@ -224,26 +225,47 @@ def _group(shops: list[Shop], category: str | None) -> ShopList:
     return ShopList(categories, groups, selected, len(shops))
 
 
-def _participating(session: Session, campaign_ids: list[int]) -> list[tuple[Offer, Merchant]]:
-    """Return the live offers of the campaigns with their active merchants, in shop order."""
+# The page's statements are built once (building a select() costs more than running it) and
+# run on the session's connection: they read plain rows, which the ORM would only slow down.
+_OFFERS = (
+    select(
+        Offer.campaign_id,
+        cast(Offer.rule, Text).label("rule"),  # JSON text: hashable, and parsed only once
+        Merchant.id,
+        Merchant.name,
+        Merchant.category,
+        Merchant.address,
+        Merchant.hours,
+        Merchant.phone,
+    )
+    .join(Merchant, Merchant.id == Offer.merchant_id)
+    .where(
+        Offer.status == OfferStatus.ACTIVE,
+        Merchant.status == MerchantStatus.ACTIVE,
+        Merchant.community_id == Offer.community_id,
+    )
+    .order_by(Merchant.id, Offer.campaign_id)
+)
+# An IN list of one is the usual case, and a plain parameter is cheaper than an expanding one.
+_OFFERS_OF_ONE = _OFFERS.where(Offer.campaign_id == bindparam("campaign"))
+_OFFERS_OF_MANY = _OFFERS.where(Offer.campaign_id.in_(bindparam("campaigns", expanding=True)))
+
+
+def _participating(connection: Connection, campaign_ids: list[int]) -> list[Row]:
+    """Return the live offers of the campaigns with their active shops, in shop order.
+
+    Plain rows (campaign_id, rule, and the shop's columns): a page reads a dozen or two of
+    them and needs no objects.
+    """
     if not campaign_ids:
         return []
-    return list(
-        session.execute(
-            select(Offer, Merchant)
-            .join(Merchant, Merchant.id == Offer.merchant_id)
-            .where(
-                Offer.campaign_id.in_(campaign_ids),
-                Offer.status == OfferStatus.ACTIVE,
-                Merchant.status == MerchantStatus.ACTIVE,
-                Merchant.community_id == Offer.community_id,
-            )
-            .order_by(Merchant.id, Offer.campaign_id)
-        )
-    )
+    if len(campaign_ids) == 1:
+        return connection.execute(_OFFERS_OF_ONE, {"campaign": campaign_ids[0]}).all()
+    return connection.execute(_OFFERS_OF_MANY, {"campaigns": campaign_ids}).all()
 
 
-def _shop(merchant: Merchant, rules: list[ShopRule], full_today: bool = False) -> Shop:
+def _shop(merchant, rules: list[ShopRule], full_today: bool = False) -> Shop:
+    """Return a shop from a Merchant or a row with its columns."""
     return Shop(
         id=merchant.id,
         name=merchant.name,
@@ -256,23 +278,26 @@ def _shop(merchant: Merchant, rules: list[ShopRule], full_today: bool = False) -
     )
 
 
-def _shop_rule(offer: Offer, campaign: Campaign) -> ShopRule:
-    rule = rule_for(offer, campaign)
-    return ShopRule(campaign.name, rule.render(), rule.explain())
+def _shop_rule(rule_json: str | None, campaign) -> ShopRule:
+    """Return the rule an offer gives (its own as JSON text, else the campaign's), as said."""
+    if rule_json is None or rule_json == "null":  # the JSON column keeps None as `null`
+        rule_json = json.dumps(campaign.default_rule, sort_keys=True)
+    return _said(campaign.name, rule_json)
 
 
-def _campaign_shops(
-    session: Session, campaign: Campaign, full_today: frozenset[int] = frozenset()
-) -> list[Shop]:
-    """Return the active shops taking part in `campaign`, each with its rule.
+@lru_cache(maxsize=1024)
+def _said(campaign: str, rule_json: str) -> ShopRule:
+    # A page shows the same few rules again and again; reading one costs ~30 µs.
+    rule = Rule.from_dict(json.loads(rule_json))
+    return ShopRule(campaign, rule.render(), rule.explain())
 
-    A suspended shop, a withdrawn offer and a shop of another community are left out;
+
+def _campaign_shops(rows, campaign, full_today: frozenset[int]) -> list[Shop]:
+    """Return the shops of `rows` (from _OFFERS), each with its rule in `campaign`.
+
     `full_today` holds the shops where the card has reached today's limit.
     """
-    return [
-        _shop(merchant, [_shop_rule(offer, campaign)], merchant.id in full_today)
-        for offer, merchant in _participating(session, [campaign.id])
-    ]
+    return [_shop(row, [_shop_rule(row.rule, campaign)], row.id in full_today) for row in rows]
 
 
 def common_rule(campaign: Campaign, shops: list[Shop]) -> ShopRule | None:
@@ -336,25 +361,68 @@ class CardPage:
         return self.kind == CampaignKind.COUPON.value
 
 
-def find_by_token(session: Session, token: str) -> Card | None:
-    """Return the card whose QR token is `token`, or None.
+@dataclass(frozen=True, slots=True)
+class _Card:
+    """A card as its page reads it (duck-types the model for card_state and the QR)."""
 
-    Every token, well-formed or not, costs the same single lookup on the unique index, so the
-    answer to a guess takes as long as the answer to any other guess.
-    """
-    return session.scalar(
-        select(Card)
-        .where(Card.token == normalise_token(token))
-        .options(
-            undefer(Card.qr_svg),
-            joinedload(Card.campaign, innerjoin=True).joinedload(
-                Campaign.community, innerjoin=True
-            ),
-        )
+    id: int
+    serial: str
+    token: str
+    status: CardStatus
+    uses_count: int
+    replaces_id: int | None
+    qr_svg: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Campaign:
+    """A card's campaign and community as its page reads them."""
+
+    id: int
+    name: str
+    kind: CampaignKind
+    status: CampaignStatus
+    valid_from: date
+    valid_until: date
+    uses_per_card: int | None
+    daily_uses_per_merchant: int | None
+    budget_fen: int | None
+    spent_fen: int
+    default_rule: dict | None
+    community: str
+    community_slug: str
+
+
+_CARD_BY_TOKEN = (
+    select(
+        Card.id,
+        Card.serial,
+        Card.token,
+        Card.status,
+        Card.uses_count,
+        Card.replaces_id,
+        Card.qr_svg,
+        Campaign.id,
+        Campaign.name,
+        Campaign.kind,
+        Campaign.status,
+        Campaign.valid_from,
+        Campaign.valid_until,
+        Campaign.uses_per_card,
+        Campaign.daily_uses_per_merchant,
+        Campaign.budget_fen,
+        Campaign.spent_fen,
+        cast(Campaign.default_rule, Text),
+        Community.name,
+        Community.slug,
     )
+    .join(Campaign, Campaign.id == Card.campaign_id)
+    .join(Community, Community.id == Campaign.community_id)
+    .where(Card.token == bindparam("token"))
+)
 
 
-def _card_family(session: Session, card: Card) -> list[int]:
+def _card_family(session: Session, card: _Card) -> list[int]:
     """Return the ids of `card` and of the lost cards it replaces (their uses carry over)."""
     ids = [card.id]
     previous = card.replaces_id
@@ -362,6 +430,23 @@ def _card_family(session: Session, card: Card) -> list[int]:
         ids.append(previous)
         previous = session.scalar(select(Card.replaces_id).where(Card.id == previous))
     return ids
+
+
+@lru_cache(maxsize=4096)
+def _drawn_qr(text: str, label: str) -> str:
+    return qr_svg(text, label=label)
+
+
+def card_qr(card: Card | _Card, base_url: str) -> str:
+    """Return the card's QR SVG: its stored drawing, else one this process drew before.
+
+    The drawing is a pure function of the URL, so a worker draws each card once (~1 ms) and
+    then reuses it; the stored drawing (print sheets keep one) saves even that.
+    """
+    text = card_qr_text(base_url, card.token)
+    if (card.qr_svg or "").startswith(text + "\n"):
+        return card_qr_svg(card, base_url)
+    return _drawn_qr(text, card.serial)
 
 
 def card_page(
@@ -375,83 +460,108 @@ def card_page(
     """Return what the card page shows for the card with QR token `token`.
 
     Raises `NotFound` for an unknown token. `base_url` is the site's address the QR encodes.
+    Three statements whatever the card: the card with its campaign and community, the
+    history with its totals and today's uses, and the shops.
     """
     today = today or local_today()
-    card = find_by_token(session, token)
-    if card is None:
+    connection = session.connection()
+    card_row = connection.execute(_CARD_BY_TOKEN, {"token": normalise_token(token)}).first()
+    if card_row is None:
         raise NotFound()
-    campaign = card.campaign
-    family = _card_family(session, card)
-    used_today_by_shop = dict(
-        session.execute(
-            select(Redemption.merchant_id, func.count(Redemption.id))
-            .where(
-                Redemption.card_id.in_(family),
-                Redemption.local_day == today,
-                Redemption.status == RedemptionStatus.OK,
-            )
-            .group_by(Redemption.merchant_id)
-        ).all()
-    )
+    family = _card_family(session, _Card(*card_row[:7]))
+    if len(family) == 1:
+        use_rows = connection.execute(_USES_OF_ONE, {"card": family[0], "today": today}).all()
+    else:
+        use_rows = connection.execute(_USES_OF_MANY, {"cards": family, "today": today}).all()
+    shop_rows = _participating(connection, [card_row[7]])
+    return _page(card_row, tuple(use_rows), tuple(shop_rows), today, base_url, category)
+
+
+@lru_cache(maxsize=1024)
+def _page(card_row, use_rows, shop_rows, today, base_url, category) -> CardPage:
+    """Build the page from the rows read for it.
+
+    A pure function of what was read, so a worker showing a card again with nothing on it
+    changed reuses the page it built (and then the HTML it rendered) instead of building it.
+    """
+    card = _Card(*card_row[:7])
+    default_rule = json.loads(card_row[17]) if card_row[17] else None  # `null` gives None
+    campaign = _Campaign(*card_row[7:17], default_rule, *card_row[18:])
+    uses = _Uses.of(use_rows)
     daily = campaign.daily_uses_per_merchant
     full_today = frozenset(
-        shop for shop, count in used_today_by_shop.items() if daily is not None and count >= daily
+        shop for shop, count in uses.today_by_shop.items() if daily is not None and count >= daily
     )
-    shops = _campaign_shops(session, campaign, full_today)
+    shops = _campaign_shops(shop_rows, campaign, full_today)
     state = card_state(card, campaign, today)
-    history_count, saved_fen = _totals(session, family)
-    history = _history(session, family, HISTORY_LIMIT + 1)
     return CardPage(
         serial=card.serial,
         token=card.token,
-        qr_svg=card_qr_svg(card, base_url),
+        qr_svg=card_qr(card, base_url),
         state=state,
         kind=campaign.kind.value,
         campaign=campaign.name,
-        community=campaign.community.name,
-        community_slug=campaign.community.slug,
+        community=campaign.community,
+        community_slug=campaign.community_slug,
         valid_from=campaign.valid_from,
         valid_until=campaign.valid_until,
         uses_total=campaign.uses_per_card,
         uses_left=uses_left(card, campaign),
-        used_today=sum(used_today_by_shop.values()),
+        used_today=sum(uses.today_by_shop.values()),
         daily_per_shop=daily,
         days_left=(campaign.valid_until - today).days + 1 if state.usable else None,
         rule=common_rule(campaign, shops),
         shops=_group(shops, category),
-        history=history[:HISTORY_LIMIT],
-        history_complete=len(history) <= HISTORY_LIMIT,
-        history_count=history_count,
-        saved_fen=saved_fen,
+        history=uses.history[:HISTORY_LIMIT],
+        history_complete=len(uses.history) <= HISTORY_LIMIT,
+        history_count=uses.count,
+        saved_fen=uses.saved_fen,
     )
 
 
-def _totals(session: Session, family: list[int]) -> tuple[int, int]:
-    """Return the number of live uses and the total saved, in fen."""
-    count, saved = session.execute(
-        select(
-            func.count(Redemption.id), func.coalesce(func.sum(Redemption.discount_fen), 0)
-        ).where(Redemption.card_id.in_(family), Redemption.status == RedemptionStatus.OK)
-    ).one()
-    return count, saved
+@dataclass(frozen=True)
+class _Uses:
+    history: tuple[Use, ...]  # the newest, one more than shown
+    count: int  # live uses, all of them
+    saved_fen: int  # their discounts, all of them
+    today_by_shop: dict[int, int]  # live uses today at each shop
 
-
-def _history(session: Session, family: list[int], limit: int) -> tuple[Use, ...]:
-    rows = session.execute(
-        select(
-            Redemption.local_day,
-            Redemption.created_at,
-            Merchant.name,
-            Redemption.bill_fen,
-            Redemption.discount_fen,
-            case((Redemption.status == RedemptionStatus.VOID, True), else_=False),
+    @classmethod
+    def of(cls, rows) -> _Uses:
+        """Read the rows of _USES. Today's uses are the newest, so they are all among the
+        rows read unless a card was used more than HISTORY_LIMIT times today."""
+        if not rows:
+            return cls((), 0, 0, {})
+        history = tuple(
+            Use(day, at, shop, bill, discount, status == RedemptionStatus.VOID)
+            for day, at, shop, bill, discount, status, *_rest in rows
         )
-        .join(Merchant, Merchant.id == Redemption.merchant_id)
-        .where(Redemption.card_id.in_(family))
-        .order_by(Redemption.created_at.desc(), Redemption.id.desc())
-        .limit(limit)
+        today_by_shop = {row[6]: row[9] for row in rows if row[9]}
+        return cls(history, rows[0][7], rows[0][8], today_by_shop)
+
+
+_LIVE = Redemption.status == RedemptionStatus.OK
+_USES = (
+    select(
+        Redemption.local_day,
+        Redemption.created_at,
+        Merchant.name,
+        Redemption.bill_fen,
+        Redemption.discount_fen,
+        Redemption.status,
+        Redemption.merchant_id,
+        func.sum(case((_LIVE, 1), else_=0)).over(),
+        func.sum(case((_LIVE, Redemption.discount_fen), else_=0)).over(),
+        func.sum(case((and_(_LIVE, Redemption.local_day == bindparam("today")), 1), else_=0)).over(
+            partition_by=Redemption.merchant_id
+        ),
     )
-    return tuple(Use(*row) for row in rows)
+    .join(Merchant, Merchant.id == Redemption.merchant_id)
+    .order_by(Redemption.created_at.desc(), Redemption.id.desc())
+    .limit(HISTORY_LIMIT + 1)
+)
+_USES_OF_ONE = _USES.where(Redemption.card_id == bindparam("card"))
+_USES_OF_MANY = _USES.where(Redemption.card_id.in_(bindparam("cards", expanding=True)))  # replaced
 
 
 # --- lookup by serial and PIN -----------------------------------------------------------------
@@ -546,10 +656,10 @@ def community_page(
     by_id = {campaign.id: campaign for campaign in campaigns}
     rules: dict[int, list[ShopRule]] = {}
     given: dict[int, list[Shop]] = {}
-    for offer, merchant in _participating(session, list(by_id)):
-        shop_rule = _shop_rule(offer, by_id[offer.campaign_id])
-        rules.setdefault(merchant.id, []).append(shop_rule)
-        given.setdefault(offer.campaign_id, []).append(_shop(merchant, [shop_rule]))
+    for row in _participating(session.connection(), list(by_id)):
+        shop_rule = _shop_rule(row.rule, by_id[row.campaign_id])
+        rules.setdefault(row.id, []).append(shop_rule)
+        given.setdefault(row.campaign_id, []).append(_shop(row, [shop_rule]))
     merchants = session.scalars(
         select(Merchant)
         .where(Merchant.community_id == community.id, Merchant.status == MerchantStatus.ACTIVE)

@@ -1,0 +1,342 @@
+"""The resident's card page against its budgets, in one run.
+
+Budgets (issue 7): the card page with everything it needs is at most 30 KB compressed on a first
+visit and 10 KB on a repeat visit; the server renders it in at most 2 x the time a bare Flask
+view takes to return a static string of the same size.
+
+Usage: .venv/bin/python bench/card_page.py [SECONDS]   (needs gunicorn; `wrk` from Debian)
+
+It builds the 紫荆花/江博 demo in a temporary SQLite database and measures:
+
+1. Bytes, with the app's test client asking for gzip as a phone does: the page, then everything
+   a first visit fetches (stylesheet, script, icon, manifest, service worker), and what a repeat
+   visit costs (the page revalidated with its ETag: 304 if the card did not change, the page
+   again if it did; the service worker's update check). Headers are counted too. Assets carry a
+   content hash and a year's max-age, so a repeat visit does not ask for them at all.
+2. Server time, under gunicorn (1 sync worker) driven by wrk (1 thread, 4 connections): the
+   card page against `/bench/bare`, a view added to the same app that returns the card page's
+   HTML as a static string: same size, same compression, the same request machinery (security
+   headers), no data and no template. Why gunicorn and wrk rather than the test client: that
+   is the server a phone talks to, and the test client's own overhead would blur the
+   comparison. Time per request is 1 / req/s (one worker kept busy by four connections); bare
+   and card runs alternate for ROUNDS rounds and the median of the rounds' ratios is taken.
+   The card page is measured warm and cold. Warm: a worker has shown this card before and
+   nothing on it changed; it still reads the card, its uses and its shops from the database,
+   and its memos of pages built from those rows and of rendered HTML answer. Cold: those
+   memos switched off, so every request also builds the page, draws the QR and renders. For
+   context, the bare view in a plain Flask app.
+
+Figures vary with the machine's load; compare ratios from the same run only.
+"""
+
+import gzip
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.clock import local_today  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import Card, Redemption  # noqa: E402
+from app.services import demo  # noqa: E402
+
+GZIP = {"Accept-Encoding": "gzip"}
+ROUNDS = 3
+BASE_URL = "https://linli.example.cn"
+
+
+def header_bytes(response) -> int:
+    """Bytes of the status line and headers as an HTTP/1.1 server sends them."""
+    lines = [f"HTTP/1.1 {response.status}"] + [f"{k}: {v}" for k, v in response.headers.items()]
+    return len("\r\n".join(lines).encode()) + 4
+
+
+def fetch(client, url, **headers):
+    """GET `url` asking for gzip; return (response, body bytes as sent, header bytes)."""
+    response = client.get(url, headers=GZIP | headers)
+    body = response.get_data()
+    response.close()
+    return response, len(body), header_bytes(response)
+
+
+def build_demo(folder: Path) -> str:
+    """Seed the demo into a SQLite file in `folder`; return its URL."""
+    url = f"sqlite:///{folder / 'bench.sqlite'}"
+    app = create_app(config(url, folder))
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        demo.seed_demo(db.session)
+        db.session.commit()
+        db.engine.dispose()
+    return url
+
+
+def config(url: str, folder: Path) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "bench",  # noqa: S106 - a throwaway benchmark app
+        "INSTANCE_PATH": str(folder / "instance"),
+        "BASE_URL": BASE_URL,
+        "CARD_RATE_LIMIT": "100000000 per minute",
+        "CARD_MISS_RATE_LIMIT": "100000000 per minute",
+    }
+
+
+def choose_cards() -> dict[str, str]:
+    """Return the tokens of a typical card, a worst case (50 uses shown) and a coupon."""
+    busiest = db.session.execute(
+        select(Card.token, func.count(Redemption.id))
+        .join(Redemption, Redemption.card_id == Card.id)
+        .where(Card.serial.like("ZJH-%"))
+        .group_by(Card.id)
+        .order_by(func.count(Redemption.id).desc(), Card.id)
+    ).first()[0]
+    worst = db.session.scalars(
+        select(Card).where(Card.serial.like("ZJH-%"), Card.status == "issued", Card.uses_count == 0)
+    ).first()
+    first = db.session.scalars(select(Redemption).order_by(Redemption.id)).first()
+    today = local_today()
+    for i in range(50):  # a card used every day for 50 days at the shop with the longest name
+        day = today - timedelta(days=50 - i)
+        db.session.add(
+            Redemption(
+                community_id=worst.community_id,
+                campaign_id=worst.campaign_id,
+                card_id=worst.id,
+                merchant_id=first.merchant_id,
+                bill_fen=18800 + i,
+                discount_fen=2000,
+                paid_fen=16800 + i,
+                rule_text="8折，最高减20",
+                created_at=first.created_at.replace(year=day.year, month=day.month, day=day.day),
+                local_day=day,
+                idempotency_key=f"bench-{i}",
+            )
+        )
+    worst.uses_count = 50
+    coupon = db.session.scalars(
+        select(Card.token).where(Card.serial.like("JB-%"), Card.status == "issued")
+    ).first()
+    db.session.commit()
+    return {"typical card": busiest, "worst case (50 uses shown)": worst.token, "coupon": coupon}
+
+
+def measure_bytes(client, token: str) -> dict:
+    """Bytes of a first visit and of repeat visits, compressed as sent, headers included."""
+    page, html_gz, html_head = fetch(client, f"/C/{token}")
+    html = gzip.decompress(page.get_data()).decode() if html_gz else ""
+    assets = re.findall(r'<(?:link|script)[^>]+(?:href|src)="([^"]+)"', html)
+    first = {"page": html_gz + html_head}
+    for url in assets + ["/sw.js"]:
+        _response, size, head = fetch(client, url)
+        first[url.split("?")[0]] = size + head
+    # The service worker keeps the page on the first visit: a revalidation, answered 304.
+    kept, size, head = fetch(client, f"/C/{token}", **{"If-None-Match": page.headers["ETag"]})
+    first["offline copy (304)"] = size + head
+    sw, _size, _head = fetch(client, "/sw.js")
+    unchanged, size, head = fetch(client, f"/C/{token}", **{"If-None-Match": page.headers["ETag"]})
+    sw_check, sw_size, sw_head = fetch(client, "/sw.js", **{"If-None-Match": sw.headers["ETag"]})
+    return {
+        "html_raw": len(html.encode()),
+        "html_gzip": html_gz,
+        "first": first,
+        "repeat_unchanged": size + head + sw_size + sw_head,
+        "repeat_changed": html_gz + html_head + sw_size + sw_head,
+        "statuses": (kept.status_code, unchanged.status_code, sw_check.status_code),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Run:
+    rps: float  # requests per second
+    cpu_ms: float  # the worker's CPU time per request
+
+
+class Server:
+    """gunicorn with one sync worker serving `target` from bench/card_page_app.py."""
+
+    def __init__(self, target: str, env: dict):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--workers",
+                "1",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                f"bench.card_page_app:{target}",
+            ],
+            cwd=ROOT,
+            env=os.environ | env,
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        self.worker = self.worker_pid()
+
+    def worker_pid(self) -> int:
+        """Return the pid of gunicorn's one worker (the master's child)."""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                return int(stat.parent.name)
+        raise RuntimeError("no gunicorn worker")
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time (user + system) the worker has used so far."""
+        fields = Path(f"/proc/{self.worker}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def wrk(self, path: str, seconds: int) -> Run:
+        """Drive `path` for `seconds`; return requests per second and CPU ms per request."""
+        cpu = self.cpu_seconds()
+        out = subprocess.run(
+            ["wrk", "-t1", "-c4", f"-d{seconds}s", "-H", "Accept-Encoding: gzip"]
+            + [f"http://127.0.0.1:{self.port}{path}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        cpu = self.cpu_seconds() - cpu
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errors:
+            raise RuntimeError(f"{path}: {errors.group(1)} error responses")
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        return Run(rps, 1000 * cpu / max(requests, 1))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def main(seconds: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="linli-bench-"))
+    try:
+        url = build_demo(folder)
+        app = create_app(config(url, folder))
+        with app.app_context():
+            cards = choose_cards()
+            client = app.test_client()
+            sizes = {name: measure_bytes(client, token) for name, token in cards.items()}
+            html_file = folder / "card.html"
+            response = client.get(f"/C/{cards['typical card']}")
+            html_file.write_bytes(response.get_data())
+            db.engine.dispose()
+        report_bytes(sizes)
+        if shutil.which("wrk") is None:
+            print("\nwrk is not installed (apt-get install -y wrk): no server times.")
+            return
+        env = {
+            "BENCH_HTML": str(html_file),
+            "BENCH_DATABASE_URL": url,
+            "BENCH_INSTANCE": str(folder / "instance"),
+            "BENCH_BASE_URL": BASE_URL,
+        }
+        card = f"/C/{cards['typical card']}"
+        times = {}
+        for label, extra in (("warm", {}), ("cold", {"BENCH_COLD": "1"})):
+            server = Server("site()", env | extra)
+            try:
+                server.wrk(card, 2)  # warm up: imports, compiled templates, the memos
+                server.wrk("/bench/bare", 1)
+                for _ in range(ROUNDS):  # interleaved, so drifting load hits both alike
+                    for name, path in ((f"bare ({label} run)", "/bench/bare"), (label, card)):
+                        times.setdefault(name, []).append(server.wrk(path, seconds))
+            finally:
+                server.stop()
+        server = Server("plain()", env)
+        try:
+            server.wrk("/bench/bare", 2)
+            times["plain"] = [server.wrk("/bench/bare", seconds)]
+        finally:
+            server.stop()
+        report_times(times, len(html_file.read_bytes()))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def report_bytes(sizes: dict) -> None:
+    print("Bytes on the wire (gzip as a phone asks for it; headers included)\n")
+    for name, size in sizes.items():
+        first_total = sum(size["first"].values())
+        print(f"{name}: HTML {size['html_raw']:,} B raw, {size['html_gzip']:,} B gzip")
+        for what, n in size["first"].items():
+            print(f"    {what:<28} {n:>7,} B")
+        print(
+            f"  first visit, everything      {first_total:>7,} B = {first_total / 1024:.1f} KB"
+            f"  (budget 30 KB: {'ok' if first_total <= 30 * 1024 else 'OVER'})"
+        )
+        for label, key in (("unchanged", "repeat_unchanged"), ("after a use", "repeat_changed")):
+            n = size[key]
+            print(
+                f"  repeat visit, {label:<14} {n:>7,} B = {n / 1024:.1f} KB"
+                f"  (budget 10 KB: {'ok' if n <= 10 * 1024 else 'OVER'})"
+            )
+        print(f"  revalidations answered: {size['statuses']} (304 expected)\n")
+
+
+def report_times(times: dict, html_size: int) -> None:
+    print(f"Server time, gunicorn 1 worker, wrk 1 thread 4 connections ({html_size:,} B page),")
+    print(f"{ROUNDS} interleaved rounds. Wall: 1 / (req/s). CPU: the worker's CPU time per")
+    print("request, which other programs on the machine disturb far less.\n")
+    names = {
+        "bare (warm run)": "bare view, same app",
+        "warm": "card page, warm",
+        "bare (cold run)": "bare view, same app",
+        "cold": "card page, cold",
+        "plain": "bare view, plain Flask app",
+    }
+    for name, runs in times.items():
+        wall = statistics.mean(1000 / run.rps for run in runs)
+        cpu = statistics.mean(run.cpu_ms for run in runs)
+        rates = ", ".join(f"{run.rps:,.0f}" for run in runs)
+        print(f"  {names[name]:<28} wall {wall:5.2f} ms, CPU {cpu:5.2f} ms  ({rates} req/s)")
+    print()
+    for label in ("warm", "cold"):
+        pairs = list(zip(times[f"bare ({label} run)"], times[label], strict=True))
+        wall = statistics.median(bare.rps / card.rps for bare, card in pairs)
+        cpu = statistics.median(card.cpu_ms / bare.cpu_ms for bare, card in pairs)
+        verdict = "ok" if cpu <= 2 else "OVER"
+        print(
+            f"  card page, {label} / bare view: CPU {cpu:.2f} x (budget 2 x: {verdict}),"
+            f" wall {wall:.2f} x  (medians of the rounds)"
+        )
+    plain = statistics.mean(run.cpu_ms for run in times["plain"])
+    same = statistics.mean(run.cpu_ms for run in times["bare (warm run)"])
+    print(f"  bare view, same app / plain Flask app: CPU {same / plain:.2f} x")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
