@@ -4,7 +4,8 @@ Budgets (issue 7): the card page with everything it needs is at most 30 KB compr
 visit and 10 KB on a repeat visit; the server renders it in at most 2 x the time a bare Flask
 view takes to return a static string of the same size.
 
-Usage: .venv/bin/python bench/card_page.py [SECONDS]   (needs gunicorn; `wrk` from Debian)
+Usage: `make bench`, or .venv/bin/python bench/card_page.py [SECONDS a run, default 2]
+(needs gunicorn; `wrk` from Debian). It takes about a minute, 40 s of it under load.
 
 It builds the 紫荆花/江博 demo in a temporary SQLite database and measures:
 
@@ -20,11 +21,12 @@ It builds the 紫荆花/江博 demo in a temporary SQLite database and measures:
    is the server a phone talks to, and the test client's own overhead would blur the
    comparison. Time per request is 1 / req/s (one worker kept busy by four connections); bare
    and card runs alternate for ROUNDS rounds and the median of the rounds' ratios is taken.
-   The card page is measured warm and cold. Warm: a worker has shown this card before and
+   The card page is measured three ways. Warm: a worker has shown this card before and
    nothing on it changed; it still reads the card, its uses and its shops from the database,
-   and its memos of pages built from those rows and of rendered HTML answer. Cold: those
-   memos switched off, so every request also builds the page, draws the QR and renders. For
-   context, the bare view in a plain Flask app.
+   and its memos of pages built from those rows and of rendered HTML answer. Changed: as
+   after a use of the card, the page is built and rendered again (the QR drawing, rule texts
+   and dates are known). Cold: every memo off, so every request also draws the QR and reads
+   every rule. For context, the bare view in a plain Flask app.
 
 Figures vary with the machine's load; compare ratios from the same run only.
 """
@@ -266,7 +268,12 @@ def main(seconds: int) -> None:
         }
         card = f"/C/{cards['typical card']}"
         times = {}
-        for label, extra in (("warm", {}), ("cold", {"BENCH_COLD": "1"})):
+        runs = (
+            ("warm", {}),
+            ("changed", {"BENCH_COLD": "changed"}),
+            ("cold", {"BENCH_COLD": "all"}),
+        )
+        for label, extra in runs:
             server = Server("site()", env | extra)
             try:
                 server.wrk(card, 2)  # warm up: imports, compiled templates, the memos
@@ -314,6 +321,8 @@ def report_times(times: dict, html_size: int) -> None:
     names = {
         "bare (warm run)": "bare view, same app",
         "warm": "card page, warm",
+        "bare (changed run)": "bare view, same app",
+        "changed": "card page, changed",
         "bare (cold run)": "bare view, same app",
         "cold": "card page, cold",
         "plain": "bare view, plain Flask app",
@@ -324,7 +333,7 @@ def report_times(times: dict, html_size: int) -> None:
         rates = ", ".join(f"{run.rps:,.0f}" for run in runs)
         print(f"  {names[name]:<28} wall {wall:5.2f} ms, CPU {cpu:5.2f} ms  ({rates} req/s)")
     print()
-    for label in ("warm", "cold"):
+    for label in ("warm", "changed", "cold"):
         pairs = list(zip(times[f"bare ({label} run)"], times[label], strict=True))
         wall = statistics.median(bare.rps / card.rps for bare, card in pairs)
         cpu = statistics.median(card.cpu_ms / bare.cpu_ms for bare, card in pairs)
@@ -339,4 +348,4 @@ def report_times(times: dict, html_size: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2)

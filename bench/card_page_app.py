@@ -2,9 +2,10 @@
 
 `site()` is the real application on the benchmark's database, with `/bench/bare` returning
 the card page's HTML (read from `BENCH_HTML`) as a static string: same size, same
-compression, same request machinery, no data and no template. With `BENCH_COLD` set, the
-card page's per-process memos (pages built from rows, rendered HTML, QR drawings, rule texts,
-dates) are switched off, so every request does all the work. `plain()` is a Flask app with
+compression, same request machinery, no data and no template. `BENCH_COLD=changed` switches
+off the card page's memos of pages built from rows and of rendered HTML (as after a use of
+the card: the page must be built and rendered again); `BENCH_COLD=all` also those of QR
+drawings, rule texts and dates, so every request does all the work. `plain()` is a Flask app with
 nothing but the bare view, to show what the site's own machinery costs.
 """
 
@@ -34,7 +35,7 @@ def site():
         }
     )
     if os.environ.get("BENCH_COLD"):
-        _forget_memos()
+        _forget_memos(everything=os.environ["BENCH_COLD"] == "all")
     html = _html()
 
     @app.get("/bench/bare")
@@ -45,17 +46,14 @@ def site():
     return app
 
 
-def _forget_memos():
+def _forget_memos(everything: bool):
     from app.resident import routes
     from app.services import cardview
 
-    for module, name in (
-        (routes, "_render_once"),
-        (routes, "_day"),
-        (cardview, "_page"),
-        (cardview, "_drawn_qr"),
-        (cardview, "_said"),
-    ):
+    memos = [(cardview, "_page"), (routes, "_render_once")]
+    if everything:
+        memos += [(cardview, "_drawn_qr"), (cardview, "_said"), (routes, "_day")]
+    for module, name in memos:
         setattr(module, name, getattr(module, name).__wrapped__)
 
 
