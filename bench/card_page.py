@@ -35,12 +35,9 @@ import gzip
 import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -56,8 +53,10 @@ from app.clock import local_today  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Card, Redemption  # noqa: E402
 from app.services import demo  # noqa: E402
+from bench._common import Figure, Gunicorn, wrk  # noqa: E402
 
 GZIP = {"Accept-Encoding": "gzip"}
+LUA = Path(__file__).resolve().parent / "gzip.lua"
 ROUNDS = 3
 BASE_URL = "https://linli.example.cn"
 
@@ -163,87 +162,46 @@ def measure_bytes(client, token: str) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class Run:
     rps: float  # requests per second
     cpu_ms: float  # the worker's CPU time per request
 
 
-class Server:
-    """gunicorn with one sync worker serving `target` from bench/card_page_app.py."""
+class Server(Gunicorn):
+    """gunicorn with one sync worker, whose CPU time is read around each run of wrk."""
 
     def __init__(self, target: str, env: dict):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--workers",
-                "1",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                f"bench.card_page_app:{target}",
-            ],
-            cwd=ROOT,
-            env=os.environ | env,
-        )
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start")
-        self.worker = self.worker_pid()
+        super().__init__(f"bench.card_page_app:{target}", env, workers=1)
+        self.worker = self._worker_pid()
 
-    def worker_pid(self) -> int:
-        """Return the pid of gunicorn's one worker (the master's child)."""
+    def _worker_pid(self) -> int:
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == self.process.pid:
+            if int(fields[1]) == self.process.pid:  # the master's child
                 return int(stat.parent.name)
         raise RuntimeError("no gunicorn worker")
 
-    def cpu_seconds(self) -> float:
-        """Return the CPU time (user + system) the worker has used so far."""
+    def _cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.worker}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def wrk(self, path: str, seconds: int) -> Run:
+    def run(self, path: str, seconds: int) -> Run:
         """Drive `path` for `seconds`; return requests per second and CPU ms per request."""
-        cpu = self.cpu_seconds()
-        out = subprocess.run(
-            ["wrk", "-t1", "-c4", f"-d{seconds}s", "-H", "Accept-Encoding: gzip"]
-            + [f"http://127.0.0.1:{self.port}{path}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        cpu = self.cpu_seconds() - cpu
-        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        if errors:
-            raise RuntimeError(f"{path}: {errors.group(1)} error responses")
-        requests = int(re.search(r"(\d+) requests in", out).group(1))
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        return Run(rps, 1000 * cpu / max(requests, 1))
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        cpu = self._cpu_seconds()
+        result = wrk(self.url + path, LUA, seconds, connections=4)
+        cpu = self._cpu_seconds() - cpu
+        if result["non_2xx"]:
+            raise RuntimeError(f"{path}: {result['non_2xx']} error responses")
+        requests = int(re.search(r"(\d+) requests in", result["raw"]).group(1))
+        return Run(result["rps"], 1000 * cpu / max(requests, 1))
 
 
-def main(seconds: int) -> None:
+def measure(seconds: int) -> tuple[dict, dict | None, int]:
+    """Return the byte figures per card, the server times (None without wrk) and page size."""
     folder = Path(tempfile.mkdtemp(prefix="linli-bench-"))
     try:
         url = build_demo(folder)
@@ -253,18 +211,17 @@ def main(seconds: int) -> None:
             client = app.test_client()
             sizes = {name: measure_bytes(client, token) for name, token in cards.items()}
             html_file = folder / "card.html"
-            response = client.get(f"/C/{cards['typical card']}")
-            html_file.write_bytes(response.get_data())
+            html_file.write_bytes(client.get(f"/C/{cards['typical card']}").get_data())
             db.engine.dispose()
-        report_bytes(sizes)
+        html_size = len(html_file.read_bytes())
         if shutil.which("wrk") is None:
-            print("\nwrk is not installed (apt-get install -y wrk): no server times.")
-            return
-        env = {
+            return sizes, None, html_size
+        env = os.environ | {
             "BENCH_HTML": str(html_file),
             "BENCH_DATABASE_URL": url,
             "BENCH_INSTANCE": str(folder / "instance"),
             "BENCH_BASE_URL": BASE_URL,
+            "LINLI_LOG_LEVEL": "WARNING",
         }
         card = f"/C/{cards['typical card']}"
         times = {}
@@ -276,22 +233,103 @@ def main(seconds: int) -> None:
         for label, extra in runs:
             server = Server("site()", env | extra)
             try:
-                server.wrk(card, 2)  # warm up: imports, compiled templates, the memos
-                server.wrk("/bench/bare", 1)
+                server.run(card, 2)  # warm up: imports, compiled templates, the memos
+                server.run("/bench/bare", 1)
                 for _ in range(ROUNDS):  # interleaved, so drifting load hits both alike
                     for name, path in ((f"bare ({label} run)", "/bench/bare"), (label, card)):
-                        times.setdefault(name, []).append(server.wrk(path, seconds))
+                        times.setdefault(name, []).append(server.run(path, seconds))
             finally:
                 server.stop()
         server = Server("plain()", env)
         try:
-            server.wrk("/bench/bare", 2)
-            times["plain"] = [server.wrk("/bench/bare", seconds)]
+            server.run("/bench/bare", 2)
+            times["plain"] = [server.run("/bench/bare", seconds)]
         finally:
             server.stop()
-        report_times(times, len(html_file.read_bytes()))
+        return sizes, times, html_size
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def ratios(times: dict, label: str) -> tuple[float, float, float, float]:
+    """Return the medians over the rounds of card/bare CPU and wall time, and mean CPU ms."""
+    pairs = list(zip(times[f"bare ({label} run)"], times[label], strict=True))
+    cpu = statistics.median(card.cpu_ms / bare.cpu_ms for bare, card in pairs)
+    wall = statistics.median(bare.rps / card.rps for bare, card in pairs)
+    card_ms = statistics.mean(card.cpu_ms for _bare, card in pairs)
+    bare_ms = statistics.mean(bare.cpu_ms for bare, _card in pairs)
+    return cpu, wall, card_ms, bare_ms
+
+
+def figures(seconds: int) -> list[Figure]:
+    """The card page's lines of docs/benchmarks.md (bench/run_all.py)."""
+    sizes, times, html_size = measure(seconds)
+    report_bytes(sizes)
+
+    def worst(key):  # over the three demo cards
+        return max(size[key] for size in sizes.values())
+
+    first = max(sum(size["first"].values()) for size in sizes.values())
+    rows = [
+        Figure(
+            "card page: first visit, everything, gzip",
+            f"{first / 1024:.1f} KB",
+            "—",
+            "—",
+            "≤ 30 KB",
+            first <= 30 * 1024,
+            "worst of 3 demo cards; HTML, CSS, JS, icons, manifest, service worker; headers",
+        ),
+        Figure(
+            "card page: repeat visit, card unchanged",
+            f"{worst('repeat_unchanged') / 1024:.1f} KB",
+            "—",
+            "—",
+            "≤ 10 KB",
+            worst("repeat_unchanged") <= 10 * 1024,
+            "the page and the service worker answered 304; assets are not asked for",
+        ),
+        Figure(
+            "card page: repeat visit after a use",
+            f"{worst('repeat_changed') / 1024:.1f} KB",
+            "—",
+            "—",
+            "≤ 10 KB",
+            worst("repeat_changed") <= 10 * 1024,
+            "the page again; assets are not asked for",
+        ),
+    ]
+    if times is None:
+        return rows
+    report_times(times, html_size)
+    notes = {
+        "warm": "nothing on the card changed since this worker showed it",
+        "changed": "after a use: the page is built and rendered again",
+        "cold": "every memo off (QR drawn, rules read, page built and rendered)",
+    }
+    for label, note in notes.items():
+        cpu, _wall, card_ms, bare_ms = ratios(times, label)
+        rows.append(
+            Figure(
+                f"card page server time, {label}",
+                f"{card_ms:.2f} ms CPU",
+                f"bare view, same HTML: {bare_ms:.2f} ms CPU",
+                cpu,
+                "≤ 2×",
+                cpu <= 2,
+                note + "; gunicorn 1 worker, wrk; CPU time per request",
+            )
+        )
+    return rows
+
+
+def main(seconds: int) -> None:
+    sizes, times, html_size = measure(seconds)
+    report_bytes(sizes)
+    if times is None:
+        print("\nwrk is not installed (apt-get install -y wrk): no server times.")
+    else:
+        report_times(times, html_size)
 
 
 def report_bytes(sizes: dict) -> None:
@@ -315,7 +353,7 @@ def report_bytes(sizes: dict) -> None:
 
 
 def report_times(times: dict, html_size: int) -> None:
-    print(f"Server time, gunicorn 1 worker, wrk 1 thread 4 connections ({html_size:,} B page),")
+    print(f"Server time, gunicorn 1 worker, wrk 2 threads 4 connections ({html_size:,} B page),")
     print(f"{ROUNDS} interleaved rounds. Wall: 1 / (req/s). CPU: the worker's CPU time per")
     print("request, which other programs on the machine disturb far less.\n")
     names = {
@@ -334,9 +372,7 @@ def report_times(times: dict, html_size: int) -> None:
         print(f"  {names[name]:<28} wall {wall:5.2f} ms, CPU {cpu:5.2f} ms  ({rates} req/s)")
     print()
     for label in ("warm", "changed", "cold"):
-        pairs = list(zip(times[f"bare ({label} run)"], times[label], strict=True))
-        wall = statistics.median(bare.rps / card.rps for bare, card in pairs)
-        cpu = statistics.median(card.cpu_ms / bare.cpu_ms for bare, card in pairs)
+        cpu, wall, _card_ms, _bare_ms = ratios(times, label)
         verdict = "ok" if cpu <= 2 else "OVER"
         print(
             f"  card page, {label} / bare view: CPU {cpu:.2f} x (budget 2 x: {verdict}),"

@@ -63,6 +63,12 @@ MATRIX = {
     ("auth.change_password", "GET"): SIGNED_IN,
     ("auth.change_password", "POST"): SIGNED_IN,
     ("resident.card", "GET"): PUBLIC,
+    ("resident.manifest", "GET"): PUBLIC,
+    ("resident.service_worker", "GET"): PUBLIC,
+    ("resident.lookup", "GET"): PUBLIC,
+    ("resident.lookup", "POST"): PUBLIC,
+    ("resident.community", "GET"): PUBLIC,
+    ("resident.large_type", "GET"): PUBLIC,
     ("admin.index", "GET"): STAFF,
     ("merchant.index", "GET"): SHOP,
     ("merchant.scan", "GET"): SHOP,
@@ -118,6 +124,8 @@ def world(
         "redemption_id": made.receipt.id,
         "key_id": key.id,
         "code": "en",
+        "slug": community.slug,
+        "state": "on",
     }
     return users, args
 

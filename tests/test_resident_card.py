@@ -64,7 +64,7 @@ def at(day: date, hour: int = 12) -> datetime:
 def use(db, card, shop, bill_fen, day=date(2026, 6, 1), key=None):
     """Redeem `card` at `shop` through the real service, on `day`."""
     key = key or f"test-{card.id}-{shop.id}-{day.isoformat()}-{bill_fen}"
-    return redeem(db.session, card.token, shop, None, bill_fen, key, now=at(day)).redemption
+    return redeem(db.session, card.token, shop, None, bill_fen, key, now=at(day)).receipt
 
 
 def page_of(client, card, **params):
@@ -337,7 +337,7 @@ def test_a_voided_use_is_shown_struck_out_and_left_out_of_the_total(
     db, client, card, shop, staff_user
 ):
     kept = use(db, card, shop, 5000, day=date(2026, 6, 1))
-    voided = use(db, card, shop, 10000, day=date(2026, 6, 2))
+    voided = db.session.get(Redemption, use(db, card, shop, 10000, day=date(2026, 6, 2)).id)
     void_redemption(db.session, voided, staff_user, "收银员输错金额", now=at(date(2026, 6, 2), 13))
     page = cardview.card_page(db.session, card.token, "http://x")
     assert page.saved_fen == kept.discount_fen == 1000

@@ -184,13 +184,9 @@ class Shop:
     address: str
     hours: str
     phone: str
+    tel: str  # the phone number as a `tel:` URL wants it: digits and a leading +
     rules: tuple[ShopRule, ...]
     full_today: bool = False  # this card reached today's limit at this shop
-
-    @property
-    def tel(self) -> str:
-        """Return the phone number as a `tel:` URL wants it (digits and a leading +)."""
-        return re.sub(r"[^\d+]", "", self.phone)
 
 
 @dataclass(frozen=True)
@@ -273,6 +269,7 @@ def _shop(merchant, rules: list[ShopRule], full_today: bool = False) -> Shop:
         address=merchant.address,
         hours=merchant.hours,
         phone=merchant.phone,
+        tel=re.sub(r"[^\d+]", "", merchant.phone),
         rules=tuple(rules),
         full_today=full_today,
     )
