@@ -119,7 +119,7 @@ STATE_CASES = {
         "未开始",
         "活动还没开始",
     ),
-    "paused": (
+    "campaign_paused": (
         lambda card, campaign: setattr(campaign, "status", CampaignStatus.PAUSED),
         "暂停使用",
         "暂停了这个活动",
@@ -147,6 +147,23 @@ def test_every_state_is_said_in_plain_chinese(db, client, card, campaign, state)
     others = {STATE_CASES[s][1] for s in STATE_CASES if s != state} - {label}
     badge = re.search(r'<p class="state"><span class="badge \w+">([^<]+)</span>', html).group(1)
     assert badge == label and badge not in others
+
+
+def test_the_card_page_says_what_the_till_would_say(db, card, campaign, shop, monkeypatch):
+    from app.services import redemptions
+
+    campaign.status = CampaignStatus.PAUSED
+    db.session.commit()
+    assert cardview.card_state(card, campaign, date(2026, 6, 15)).code == "campaign_paused"
+    with pytest.raises(redemptions.RedeemError) as till:
+        redemptions.inspect(db.session, card.token, shop)
+    assert till.value.code == "campaign_paused"
+
+    def refuses_with_a_new_code(*args):
+        raise redemptions.RedeemError("a_code_added_later")
+
+    monkeypatch.setattr(cardview, "check", refuses_with_a_new_code)
+    assert cardview.card_state(card, campaign, date(2026, 6, 15)).code == "unusable"
 
 
 def test_a_card_whose_last_use_was_taken_reads_used_up_without_a_status_change(

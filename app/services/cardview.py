@@ -42,6 +42,7 @@ from . import audit
 from .cards import normalise_serial, normalise_token
 from .errors import N_, DomainError, NotFound
 from .qr import card_qr_svg, card_qr_text, qr_svg
+from .redemptions import RedeemError, check
 
 HISTORY_LIMIT = 50  # the newest uses shown; the total counts them all
 REPLACEMENT_DEPTH = 5  # a replacement of a replacement of ... is followed this far
@@ -117,7 +118,7 @@ STATES = {
             "warn",
         ),
         CardState(
-            "paused",
+            "campaign_paused",
             N_("Paused"),
             N_("The community office has paused the campaign for now. Please check again later."),
             "warn",
@@ -128,30 +129,49 @@ STATES = {
             N_("The campaign's discount budget has been used up, so no more discounts are given."),
             "bad",
         ),
+        CardState(  # a refusal the till may add later, said in general words
+            "unusable",
+            N_("Not usable now"),
+            N_("This card cannot be used at the moment. Please ask the community office."),
+            "warn",
+        ),
     )
 }
 
 
-def card_state(card: Card, campaign: Campaign, today: date) -> CardState:
-    """Return the state of `card` on `today`, checked in the order the till checks it."""
-    if card.status == CardStatus.VOID:
-        return STATES["void"]
-    if card.status == CardStatus.NEW:
-        return STATES["not_issued"]
-    if campaign.status == CampaignStatus.PAUSED:
-        return STATES["paused"]
-    if campaign.status == CampaignStatus.DRAFT or today < campaign.valid_from:
-        return STATES["not_started"]
-    if (
-        campaign.status == CampaignStatus.ENDED
-        or today > campaign.valid_until
-        or card.status == CardStatus.EXPIRED
-    ):
-        return STATES["expired"]
-    if card.status == CardStatus.USED_UP or uses_left(card, campaign) == 0:
-        return STATES["used_up"]
-    if campaign.budget_fen is not None and campaign.spent_fen >= campaign.budget_fen:
-        return STATES["budget_exhausted"]
+@dataclass(frozen=True)
+class _AtATakingPartShop:
+    """A card as the till's check() reads it, at an active shop that takes its campaign."""
+
+    status: CardStatus
+    campaign_status: CampaignStatus
+    valid_from: date
+    valid_until: date
+    uses_left: int | None
+    budget_fen: int | None
+    spent_fen: int
+    offer_status: OfferStatus = OfferStatus.ACTIVE
+
+
+def card_state(card, campaign, today: date) -> CardState:
+    """Return the state of `card` on `today`: what the till of any taking-part shop would say.
+
+    The till's own check decides, so the card page and the till never disagree; only the
+    refusals that depend on a particular shop (its status, its offer, its daily limit) are out.
+    """
+    at_till = _AtATakingPartShop(
+        card.status,
+        campaign.status,
+        campaign.valid_from,
+        campaign.valid_until,
+        uses_left(card, campaign),
+        campaign.budget_fen,
+        campaign.spent_fen,
+    )
+    try:
+        check(at_till, MerchantStatus.ACTIVE, today)
+    except RedeemError as refusal:
+        return STATES.get(refusal.code, STATES["unusable"])
     return STATES["usable"]
 
 
