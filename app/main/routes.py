@@ -29,15 +29,18 @@ def home_for(user) -> str:
 @bp.get("/lang/<code>")
 def set_language(code):
     """Switch the interface language and go back to where the visitor was."""
-    target = request.args.get("next", "")
-    if not is_local_path(target):
-        target = url_for("main.index")
-    response = redirect(target)
+    response = redirect_back()
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie(
             LANGUAGE_COOKIE, code, max_age=60 * 60 * 24 * 365, httponly=True, samesite="Lax"
         )
     return response
+
+
+def redirect_back():
+    """Redirect to the page named in `?next=` if it is on this site, else to the start."""
+    target = request.args.get("next", "")
+    return redirect(target if is_local_path(target) else url_for("main.index"))
 
 
 def is_local_path(target: str) -> bool:

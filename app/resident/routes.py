@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from ..errorpages import EXPLANATIONS, TITLES
 from ..extensions import compress, db, limiter
-from ..main.routes import is_local_path
+from ..main.routes import redirect_back
 from ..services import cardview
 from ..services.cards import normalise_serial, normalise_token
 from ..services.errors import NotFound
@@ -240,10 +240,7 @@ def community(slug):
 @bp.get("/large-type/<state>")
 def large_type(state):
     """Switch large type on or off for this phone and go back to where the visitor was."""
-    target = request.args.get("next", "")
-    if not is_local_path(target):
-        target = url_for("main.index")
-    response = redirect(target)
+    response = redirect_back()
     if state == "on":
         response.set_cookie(LARGE_COOKIE, "1", max_age=ONE_YEAR, httponly=True, samesite="Lax")
     elif state == "off":
