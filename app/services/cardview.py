@@ -327,8 +327,7 @@ def common_rule(campaign: Campaign, shops: list[Shop]) -> ShopRule | None:
         ((text, explained),) = given
         return ShopRule(campaign.name, text, explained)
     if not given and campaign.default_rule:
-        rule = Rule.from_dict(campaign.default_rule)
-        return ShopRule(campaign.name, rule.render(), rule.explain())
+        return _shop_rule(None, campaign)
     return None
 
 
