@@ -269,3 +269,13 @@ def test_the_owner_creates_a_key_that_is_shown_once_and_stored_hashed(merchant, 
 
 def test_a_cashier_cannot_manage_keys(cashier):
     assert cashier.get("/m/keys").status_code == 403
+
+
+def test_a_shop_opening_the_card_url_gets_the_till_not_the_resident_view(cashier, card, client):
+    scanned = cashier.get(f"/C/{card.token}")
+    assert scanned.status_code == 302
+    assert scanned.headers["Location"] == f"/m/card?ref={card.token}"
+    till = cashier.get(scanned.headers["Location"])
+    assert 'inputmode="decimal"' in till.text and card.serial in till.text
+    resident_view = client.get(f"/c/{card.token}")
+    assert resident_view.status_code == 200 and 'inputmode="decimal"' not in resident_view.text

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, get_translations
+from flask_login import current_user
 from flask_babel import gettext as _
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -136,7 +137,13 @@ def revalidated_page(html: str, *, private: bool = True, offline: bool = False):
 @limiter.limit(_limit("CARD_MISS_RATE_LIMIT"), deduct_when=_missed)
 @compress.compressed()
 def card(token):
-    """A card as its holder sees it, opened from the QR."""
+    """A card as its holder sees it, opened from the QR.
+
+    A signed-in shop that opens the same URL (its phone camera or WeChat 扫一扫 read the QR)
+    gets the till for the card instead.
+    """
+    if current_user.is_authenticated and current_user.is_merchant:
+        return redirect(url_for("merchant.card", ref=normalise_token(token)))
     try:
         page = cardview.card_page(
             db.session, token, public_base_url(), category=request.args.get("cat")
