@@ -15,8 +15,8 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, get_translations
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
