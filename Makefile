@@ -65,10 +65,11 @@ bench: install
 	@command -v wrk >/dev/null || (echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null)
 	$(BIN)/python bench/run_all.py $(BENCH_SECONDS)
 
-## lint: ruff
+## lint: ruff (with its security rules) and bandit
 lint: install
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/bandit -q -c pyproject.toml -r app
 
 ## messages: extract translatable strings and update the Chinese catalogue
 messages: install

@@ -86,6 +86,7 @@ def init_app(app):
             log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
         try:
             db.session.rollback()
-        except Exception:  # noqa: S110 - the page must render even if the database is gone
+        # The page must render even if the database is gone.
+        except Exception:  # noqa: S110  # nosec B110
             pass
         return render_error(500)

@@ -33,7 +33,8 @@ from .extensions import db
 
 # werkzeug's default (scrypt). Tests switch to a cheap method; the stored hash names its method,
 # so checking works whichever was used.
-PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method name, not a password
+# A hash method name.
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  # nosec B105
 
 
 def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:

@@ -34,7 +34,8 @@ from ..rules import parse_rule
 from . import accounts, audit, cards
 
 # Printed by `make run`; a demo is only ever seeded into an empty database.
-DEMO_PASSWORD = "linli-demo"  # noqa: S105 - a published demo login, not a secret
+# A published demo login.
+DEMO_PASSWORD = "linli-demo"  # noqa: S105  # nosec B105
 
 ZIJINGHUA_SHOPS = [
     # name, category, rule, address, hours
@@ -101,7 +102,8 @@ def has_demo(session: Session) -> bool:
 def seed_demo(session: Session, today: date | None = None) -> list[DemoLogin]:
     """Fill an empty database with the demo. The caller commits."""
     today = today or local_today()
-    rng = random.Random(2020_05_12)  # noqa: S311 - demo data, not security
+    # Demo data, not security.
+    rng = random.Random(2020_05_12)  # noqa: S311  # nosec B311
     admin = accounts.create_user(
         session,
         None,
