@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errorpages, models, templating  # noqa: F401 - models must load before migrate
 from .admin import bp as admin_bp
+from .admin import public as join_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth.access import load_user
@@ -49,6 +50,7 @@ def create_app(test_config=None):
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(join_bp)
     app.register_blueprint(merchant_bp, url_prefix="/m")
     app.register_blueprint(resident_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -129,3 +129,33 @@ def cards(campaign, count=3, issued=True, household_prefix="1-1-"):
 
 def a_date(days_from_today=0) -> date:
     return local_today() + timedelta(days=days_from_today)
+
+
+def redemption(card, merchant, bill_fen, discount_fen, day=None, status="ok", at_hour=10, key=None):
+    """Write a redemption row as it was on `day` (default today), without the redeem service.
+
+    For figures: the card's use count and the campaign's spent sum are left as they are.
+    """
+    from datetime import datetime, time
+
+    from app.clock import LOCAL
+    from app.models import Redemption, RedemptionStatus
+
+    day = day or local_today()
+    moment = datetime.combine(day, time(at_hour, 0), tzinfo=LOCAL)
+    return _save(
+        Redemption(
+            community_id=card.community_id,
+            campaign_id=card.campaign_id,
+            card_id=card.id,
+            merchant_id=merchant.id,
+            bill_fen=bill_fen,
+            discount_fen=discount_fen,
+            paid_fen=bill_fen - discount_fen,
+            rule_text="8折",
+            created_at=moment,
+            local_day=day,
+            idempotency_key=key or f"test-{card.id}-{merchant.id}-{day}-{at_hour}-{bill_fen}",
+            status=RedemptionStatus(status),
+        )
+    )

@@ -49,6 +49,7 @@ SHOP = {
     "district_admin": 403,
 }
 OWNER = {**SHOP, "cashier": 403}
+DISTRICT = {**STAFF, "staff_a": 403, "staff_b": 403}  # the district admin's own pages
 API_KEY_ONLY = dict.fromkeys(ROLES, 401)  # a session cookie is not a key
 
 # (endpoint, method) -> expected outcome per role. GET is tried for GET routes, POST for forms.
@@ -86,6 +87,73 @@ MATRIX = {
     ("api.create_redemption", "POST"): API_KEY_ONLY,
     ("api.list_redemptions", "GET"): API_KEY_ONLY,
     ("api.void_redemption", "POST"): API_KEY_ONLY,
+    # the community office (/admin) and the public application form (/join)
+    ("join.join", "GET"): PUBLIC,
+    ("join.join", "POST"): PUBLIC,
+    ("join.done", "GET"): PUBLIC,
+    ("admin.rule_preview", "GET"): STAFF,
+    ("admin.merchants", "GET"): STAFF,
+    ("admin.merchant_new", "GET"): STAFF,
+    ("admin.merchant_new", "POST"): STAFF,
+    ("admin.merchant_import", "GET"): STAFF,
+    ("admin.merchant_import", "POST"): STAFF,
+    ("admin.merchant_import_template", "GET"): STAFF,
+    ("admin.merchant", "GET"): STAFF_OF_A,
+    ("admin.merchant_edit", "GET"): STAFF_OF_A,
+    ("admin.merchant_edit", "POST"): STAFF_OF_A,
+    ("admin.merchant_approve", "POST"): STAFF_OF_A,
+    ("admin.merchant_status", "POST"): STAFF_OF_A,
+    ("admin.merchant_login_new", "POST"): STAFF_OF_A,
+    ("admin.merchant_login_active", "POST"): STAFF_OF_A,
+    ("admin.merchant_login_password", "POST"): STAFF_OF_A,
+    ("admin.campaigns", "GET"): STAFF,
+    ("admin.campaign_new", "GET"): STAFF,
+    ("admin.campaign_new", "POST"): STAFF,
+    ("admin.campaign", "GET"): STAFF_OF_A,
+    ("admin.campaign_edit", "GET"): STAFF_OF_A,
+    ("admin.campaign_edit", "POST"): STAFF_OF_A,
+    ("admin.campaign_status", "POST"): STAFF_OF_A,
+    ("admin.offer_new", "GET"): STAFF_OF_A,
+    ("admin.offer_new", "POST"): STAFF_OF_A,
+    ("admin.offer_edit", "GET"): STAFF_OF_A,
+    ("admin.offer_edit", "POST"): STAFF_OF_A,
+    ("admin.offer_status", "POST"): STAFF_OF_A,
+    ("admin.batch_new", "POST"): STAFF_OF_A,
+    ("admin.batch", "GET"): STAFF_OF_A,
+    ("admin.batch_print", "GET"): STAFF_OF_A,
+    ("admin.cards", "GET"): STAFF,
+    ("admin.card", "GET"): STAFF_OF_A,
+    ("admin.card_void", "POST"): STAFF_OF_A,
+    ("admin.card_replace", "POST"): STAFF_OF_A,
+    ("admin.issue", "GET"): STAFF,
+    ("admin.issue", "POST"): STAFF,
+    ("admin.issue_sheet", "GET"): STAFF,
+    ("admin.issue_sheet", "POST"): STAFF,
+    ("admin.issue_template", "GET"): STAFF,
+    ("admin.dashboard", "GET"): STAFF,
+    ("admin.settlement", "GET"): STAFF_OF_A,
+    ("admin.settlement_statement", "GET"): STAFF_OF_A,
+    ("admin.redemptions", "GET"): STAFF,
+    ("admin.redemption", "GET"): STAFF_OF_A,
+    ("admin.redemption_void", "POST"): STAFF_OF_A,
+    ("admin.attempts", "GET"): STAFF,
+    ("admin.audit", "GET"): STAFF,
+    ("admin.communities", "GET"): DISTRICT,
+    ("admin.community_new", "GET"): DISTRICT,
+    ("admin.community_new", "POST"): DISTRICT,
+    ("admin.community", "GET"): DISTRICT,
+    ("admin.community", "POST"): DISTRICT,
+    ("admin.community_edit", "GET"): DISTRICT,
+    ("admin.community_edit", "POST"): DISTRICT,
+    ("admin.staff_active", "POST"): DISTRICT,
+}
+# Routes whose URL names an action: the action the matrix tries.
+ACTIONS = {
+    "admin.merchant_status": "suspend",
+    "admin.merchant_login_active": "disable",
+    "admin.campaign_status": "pause",
+    "admin.offer_status": "withdraw",
+    "admin.staff_active": "disable",
 }
 SKIPPED = {"static"}  # files, not pages
 
@@ -104,7 +172,7 @@ def world(
 ):
     """Community A with a shop, a campaign, a card, a redemption and a till key; community B."""
     campaign = factories.campaign(community)
-    factories.offer(campaign, shop, "8折")
+    offer = factories.offer(campaign, shop, "8折")
     card = factories.cards(campaign, 2)[0]
     made = redeem(db.session, card.token, shop, cashier_user, 10000, "matrix-000001")
     key, _plain = apikeys.create_key(db.session, merchant_user, "前台")
@@ -126,11 +194,20 @@ def world(
         "code": "en",
         "slug": community.slug,
         "state": "on",
+        "merchant_id": shop.id,
+        "campaign_id": campaign.id,
+        "offer_id": offer.id,
+        "batch_id": card.batch_id,
+        "card_id": card.id,
+        "community_id": community.id,
+        "user_id": cashier_user.id,
     }
     return users, args
 
 
 def url_for_rule(rule, args):
+    if rule.endpoint in ACTIONS:
+        args = {**args, "action": ACTIONS[rule.endpoint]}
     missing = [name for name in rule.arguments if name not in args]
     assert not missing, (
         f"{rule.rule}: add a value for {missing} to the world fixture's args in "

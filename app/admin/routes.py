@@ -1,17 +1,92 @@
-from flask import render_template
+"""The office's start page; the sections live in modules of their own, imported here."""
+
+from flask import current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth.access import roles_required, scope
+from ..auth.access import scope
 from ..extensions import db
 from ..models import Campaign, Card, CardStatus, Community, Merchant, Redemption, Role
+from ..services.households import household_label
 from . import bp
+from .common import message, own_community_id, staff_required
+from .labels import action_label, label, tone
+
+
+@bp.app_template_filter("label")
+def label_filter(member) -> str:
+    return label(member)
+
+
+@bp.app_template_filter("tone")
+def tone_filter(member) -> str:
+    return tone(member)
+
+
+@bp.app_template_filter("household")
+def household_filter(household) -> str:
+    return household_label(household)
+
+
+@bp.app_template_filter("action_label")
+def action_label_filter(action: str) -> str:
+    return action_label(action)
+
+
+@bp.app_template_global("error_message")
+def error_message(error) -> str:
+    return message(error)
+
+
+@bp.app_template_global("here")
+def here(**changes) -> str:
+    """Return this page's URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+# The office's sections: endpoint, label, endpoints (by prefix) that count as inside it.
+SECTIONS = [
+    ("admin.index", _l("Overview"), ("admin.index",)),
+    ("admin.merchants", _l("Shops"), ("admin.merchant",)),
+    ("admin.campaigns", _l("Campaigns"), ("admin.campaign", "admin.offer", "admin.batch")),
+    ("admin.cards", _l("Cards"), ("admin.card", "admin.issue")),
+    ("admin.redemptions", _l("Uses"), ("admin.redemption", "admin.attempt")),
+    ("admin.dashboard", _l("Figures"), ("admin.dashboard", "admin.settlement")),
+    ("admin.audit", _l("Audit log"), ("admin.audit",)),
+    ("admin.communities", _l("Communities"), ("admin.communit",)),
+]
+DISTRICT_ONLY = {"admin.communities"}
+
+
+@bp.app_context_processor
+def navigation():
+    def admin_nav():
+        here = request.endpoint or ""
+        items = []
+        for endpoint, text, prefixes in SECTIONS:
+            if endpoint not in current_app.view_functions:
+                continue
+            if endpoint in DISTRICT_ONLY and current_user.role != Role.DISTRICT_ADMIN:
+                continue
+            current = here == endpoint or (endpoint != "admin.index" and here.startswith(prefixes))
+            items.append({"url": url_for(endpoint), "label": text, "current": current})
+        return items
+
+    return {"admin_nav": admin_nav}
 
 
 @bp.get("/")
-@roles_required(Role.STAFF, Role.DISTRICT_ADMIN)
+@staff_required
 def index():
     """The office's start page: how many shops, campaigns, cards and uses there are."""
+    from ..services.merchants import pending_count
 
     def count(model, *conditions):
         stmt = scope(select(func.count()).select_from(model), model).where(*conditions)
@@ -26,4 +101,21 @@ def index():
     communities = []
     if current_user.role == Role.DISTRICT_ADMIN:
         communities = db.session.scalars(select(Community).order_by(Community.id)).all()
-    return render_template("admin/index.html", figures=figures, communities=communities)
+    return render_template(
+        "admin/index.html",
+        figures=figures,
+        communities=communities,
+        pending=pending_count(db.session, own_community_id()),
+    )
+
+
+from . import (  # noqa: E402, F401
+    campaigns,
+    cards,
+    dashboard,
+    district,
+    join,
+    merchants,
+    records,
+    rule_box,
+)

@@ -126,3 +126,45 @@ def _unused_serials(session: Session, code: str, size: int) -> list[str]:
             taken.update(session.scalars(select(Card.serial).where(Card.serial.in_(chunk))))
         chosen.update(set(fresh) - taken)
     return sorted(chosen)
+
+
+# --- print sheets (the office) ---------------------------------------------------------------
+
+CARDS_PER_SHEET = 10  # 2 × 5 cards of 85.6 × 54 mm on A4
+MAX_SHEETS_PER_PRINT = 200  # 2000 cards: one print job the browser handles well
+
+
+def where_it_works(session: Session, campaign: Campaign) -> tuple[list[str], int]:
+    """Return a short list of what the campaign gives where (餐饮 8折, 美发 6折, ...).
+
+    Shops of one category with one rule make one entry; entries are ordered by how many shops
+    they cover. Also returns the number of shops taking part.
+    """
+    from collections import Counter
+
+    from ..models import Merchant, Offer, OfferStatus
+
+    rows = session.execute(
+        select(Merchant.category, Offer.rule_text)
+        .join(Merchant, Offer.merchant_id == Merchant.id)
+        .where(Offer.campaign_id == campaign.id, Offer.status == OfferStatus.ACTIVE)
+    ).all()
+    counted = Counter((category, rule or campaign.default_rule_text) for category, rule in rows)
+    entries = [f"{category}{rule}" for (category, rule), _n in counted.most_common()]
+    return entries, len(rows)
+
+
+def sheet_cards(session: Session, batch: CardBatch, first_sheet: int, last_sheet: int) -> list:
+    """Return the cards printed on sheets first_sheet..last_sheet (1-based) of a batch."""
+    from sqlalchemy.orm import undefer
+
+    return list(
+        session.scalars(
+            select(Card)
+            .where(Card.batch_id == batch.id)
+            .options(undefer(Card.qr_svg))
+            .order_by(Card.serial)
+            .offset((first_sheet - 1) * CARDS_PER_SHEET)
+            .limit((last_sheet - first_sheet + 1) * CARDS_PER_SHEET)
+        )
+    )

@@ -1,0 +1,162 @@
+"""The district admin's pages: communities and their staff logins."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Campaign, Community, Merchant, Role, User
+from ..services import communities as service
+from ..services.logins import Login
+from . import bp
+from .common import district_admin_required, perform
+from .forms import CommunityForm, EmptyForm, StaffForm
+from .merchants import FIELD_OF as LOGIN_FIELDS
+from .tables import Column, Listing
+
+FIELD_OF = LOGIN_FIELDS | {
+    "name_required": "name",
+    "name_taken": "name",
+    "slug_format": "slug",
+    "slug_taken": "slug",
+    "street_required": "street",
+    "district_required": "district",
+}
+
+
+def details_of(form) -> service.CommunityDetails:
+    return service.CommunityDetails(
+        name=form.name.data or "",
+        slug=form.slug.data or "",
+        street=form.street.data or "",
+        district=form.district.data or "",
+    )
+
+
+def _count(model):
+    return (
+        select(func.count(model.id))
+        .where(model.community_id == Community.id)
+        .correlate(Community)
+        .scalar_subquery()
+    )
+
+
+@bp.get("/communities")
+@district_admin_required
+def communities():
+    merchants = _count(Merchant).label("merchants")
+    campaigns = _count(Campaign).label("campaigns")
+    staff = (
+        select(func.count(User.id))
+        .where(User.community_id == Community.id, User.role == Role.STAFF)
+        .correlate(Community)
+        .scalar_subquery()
+        .label("staff")
+    )
+    listing = Listing(
+        select(Community, merchants, campaigns, staff),
+        [
+            Column("name", _l("Community"), Community.name, lambda r: r.Community.name),
+            Column("street", _l("Street"), Community.street, lambda r: r.Community.street),
+            Column("district", _l("District"), Community.district, lambda r: r.Community.district),
+            Column("merchants", _l("Shops"), merchants, lambda r: r.merchants, "int"),
+            Column("campaigns", _l("Campaigns"), campaigns, lambda r: r.campaigns, "int"),
+            Column("staff", _l("Staff"), staff, lambda r: r.staff, "int"),
+        ],
+        search=(Community.name, Community.street, Community.slug),
+        default_sort="name",
+        tiebreak=Community.id,
+        scalars=False,
+    )
+    if listing.export_format:
+        return listing.export(_("communities"))
+    return render_template("admin/district/communities.html", listing=listing)
+
+
+@bp.route("/communities/new", methods=["GET", "POST"])
+@district_admin_required
+def community_new():
+    form = CommunityForm()
+    if request.method == "GET":
+        form.district.data = "汉阳区"
+    if form.validate_on_submit():
+        done = perform(service.create, details_of(form), form=form, fields=FIELD_OF)
+        if done:
+            flash(
+                _("%(name)s is created. Add its staff logins next.", name=done.value.name),
+                "success",
+            )
+            return redirect(url_for("admin.community", community_id=done.value.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/district/community_form.html", form=form, community=None), status
+
+
+@bp.route("/communities/<int:community_id>/edit", methods=["GET", "POST"])
+@district_admin_required
+def community_edit(community_id):
+    community = db.get_or_404(Community, community_id)
+    form = CommunityForm(obj=community)
+    if form.validate_on_submit():
+        if perform(
+            service.update,
+            community,
+            details_of(form),
+            form=form,
+            fields=FIELD_OF,
+            success=_("Saved."),
+        ):
+            return redirect(url_for("admin.community", community_id=community.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "admin/district/community_form.html", form=form, community=community
+    ), status
+
+
+@bp.route("/communities/<int:community_id>", methods=["GET", "POST"])
+@district_admin_required
+def community(community_id):
+    """A community and its staff logins; the form adds one."""
+    community = db.get_or_404(Community, community_id)
+    form = StaffForm()
+    status = 200
+    if form.validate_on_submit():
+        login = Login(form.owner_name.data, form.owner_login.data, form.owner_password.data)
+        done = perform(service.add_staff, community, login, form=form, fields=FIELD_OF)
+        if done:
+            flash(_("Login %(login)s is ready.", login=done.value.login_name), "success")
+            return redirect(url_for("admin.community", community_id=community.id))
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    staff = db.session.scalars(
+        select(User)
+        .where(User.community_id == community.id, User.role == Role.STAFF)
+        .order_by(User.id)
+    ).all()
+    return render_template(
+        "admin/district/community.html",
+        community=community,
+        staff=staff,
+        form=form,
+        empty_form=EmptyForm(formdata=None),
+    ), status
+
+
+@bp.post("/communities/<int:community_id>/staff/<int:user_id>/<any(enable, disable):action>")
+@district_admin_required
+def staff_active(community_id, user_id, action):
+    community = db.get_or_404(Community, community_id)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        perform(
+            service.set_staff_active,
+            community,
+            user,
+            action == "enable",
+            success=_("Enabled.") if action == "enable" else _("Disabled; it is signed out."),
+        )
+    return redirect(url_for("admin.community", community_id=community.id))

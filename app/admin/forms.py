@@ -1,0 +1,303 @@
+"""The office's forms. They read and lightly shape input; the services decide what is allowed."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ..models import MERCHANT_CATEGORIES, CampaignKind, Funding, Role
+from ..rules import MoneyError, format_money, parse_money
+from .labels import choices
+
+
+class MoneyField(StringField):
+    """An amount of yuan typed by a person; `data` is int fen, or None when left blank."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        text = (self.raw or "").strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = parse_money(text)
+        except MoneyError as error:
+            self.data = None
+            raise ValueError(str(error)) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_money(self.data) if isinstance(self.data, int) else ""
+
+
+def _choice_id(value) -> int:
+    """Read a chosen id; an empty or odd choice is 0, which the services refuse by name."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CommunityMixin:
+    """A community choice, shown to the district admin only (staff work in their own)."""
+
+    def set_communities(self, choices, show: bool):
+        if show:
+            self.community.choices = [(0, _l("— choose —")), *choices]
+        else:
+            del self.community
+
+
+class MerchantForm(FlaskForm, CommunityMixin):
+    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    name = StringField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
+    category = SelectField(_l("Category"), validate_choice=False)
+    address = StringField(_l("Address"), filters=[_strip], validators=[Length(max=200)])
+    phone = StringField(
+        _l("Contact phone"),
+        filters=[_strip],
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    hours = StringField(
+        _l("Opening hours"),
+        filters=[_strip],
+        validators=[Length(max=80)],
+        description=_l("As the shop says it, e.g. 06:00–13:00, closed on Mondays."),
+    )
+    note = TextAreaField(_l("Note"), filters=[_strip], validators=[Length(max=1000)])
+
+    def set_categories(self, current: str = ""):
+        choices = [("", _l("— choose —"))] + [(c, c) for c in MERCHANT_CATEGORIES]
+        if current and current not in MERCHANT_CATEGORIES:
+            choices.append((current, current))
+        self.category.choices = choices
+
+
+class LoginFields:
+    """The three fields that make a login: who, the login name, the first password."""
+
+    owner_name = StringField(_l("Name of the person"), filters=[_strip])
+    owner_login = StringField(
+        _l("Login name"),
+        filters=[_strip],
+        description=_l("A mobile number or a user name, used to sign in."),
+        render_kw={"autocomplete": "off", "autocapitalize": "none"},
+    )
+    owner_password = StringField(
+        _l("First password"),
+        description=_l("At least 8 characters. Tell it to the person; they can change it."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class NewMerchantForm(MerchantForm, LoginFields):
+    """Registering a shop, with its owner's login (optional)."""
+
+
+class ApproveForm(FlaskForm, LoginFields):
+    """Approving an application; the owner's login is made at the same time (optional)."""
+
+
+class ShopLoginForm(FlaskForm, LoginFields):
+    role = SelectField(_l("Role"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [
+            (Role.CASHIER.value, _l("Cashier")),
+            (Role.MERCHANT_OWNER.value, _l("Owner")),
+        ]
+
+
+class PasswordResetForm(FlaskForm):
+    password = StringField(
+        _l("New password"),
+        validators=[InputRequired(message=_l("Please enter a new password."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(
+        _l("Reason"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with nothing but its CSRF token, for one-button actions."""
+
+
+class JoinForm(FlaskForm):
+    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    name = StringField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
+    category = SelectField(_l("Category"), validate_choice=False)
+    address = StringField(_l("Address"), filters=[_strip], validators=[Length(max=200)])
+    applicant = StringField(_l("Your name"), filters=[_strip], validators=[Length(max=40)])
+    phone = StringField(
+        _l("Your phone"),
+        filters=[_strip],
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+    hours = StringField(_l("Opening hours"), filters=[_strip], validators=[Length(max=80)])
+    note = TextAreaField(
+        _l("Anything else"),
+        filters=[_strip],
+        validators=[Length(max=500)],
+        description=_l("e.g. which discount you would like to give."),
+    )
+    website = HiddenField()  # left empty by people; a robot filling it is ignored
+
+    def set_categories(self):
+        self.category.choices = [("", _l("— choose —"))] + [(c, c) for c in MERCHANT_CATEGORIES]
+
+
+class UploadForm(FlaskForm, CommunityMixin):
+    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    sheet = FileField(_l("Sheet (.xlsx or .csv)"))
+
+
+class BatchForm(FlaskForm):
+    size = IntegerField(
+        _l("Number of cards"),
+        validators=[
+            InputRequired(message=_l("Please enter how many cards to make.")),
+            NumberRange(min=1, max=10_000, message=_l("A batch holds from 1 to 10,000 cards.")),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    note = StringField(_l("Note"), filters=[_strip], validators=[Length(max=200), Optional()])
+
+
+class CampaignForm(FlaskForm, CommunityMixin):
+    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    name = StringField(
+        _l("Campaign name"),
+        filters=[_strip],
+        validators=[Length(max=80)],
+        description=_l("Printed on every card, e.g. 紫荆花邻里互助消费卡."),
+    )
+    code = StringField(
+        _l("Serial prefix"),
+        filters=[_strip],
+        validators=[Length(max=6)],
+        description=_l("2 to 6 capital letters that start every serial, e.g. ZJH in ZJH-7K3M-Q9."),
+        render_kw={"autocapitalize": "characters", "autocomplete": "off"},
+    )
+    kind = RadioField(_l("Kind"), validate_choice=False)
+    funding = RadioField(_l("Who pays for the discount"), validate_choice=False)
+    valid_from = DateField(
+        _l("First day"), validators=[Optional()], render_kw={"placeholder": "2026-05-12"}
+    )
+    valid_until = DateField(_l("Last day"), validators=[Optional()])
+    uses_per_card = IntegerField(
+        _l("Uses per card"),
+        validators=[Optional()],
+        description=_l("Empty: no limit. A coupon is used once."),
+        render_kw={"inputmode": "numeric"},
+    )
+    daily_uses_per_merchant = IntegerField(
+        _l("Uses per card per shop per day"),
+        validators=[Optional()],
+        description=_l("Empty: no limit."),
+        render_kw={"inputmode": "numeric"},
+    )
+    cards_per_household = IntegerField(
+        _l("Cards per household"),
+        validators=[Optional()],
+        description=_l("Empty: no limit."),
+        render_kw={"inputmode": "numeric"},
+    )
+    budget = MoneyField(
+        _l("Budget (yuan)"),
+        description=_l("The most all discounts together may come to. Empty: no limit."),
+        render_kw={"inputmode": "decimal"},
+    )
+    rule = StringField(_l("Default rule"), filters=[_strip], validators=[Length(max=200)])
+    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=2000)])
+
+    def set_choices(self):
+        self.kind.choices = choices(CampaignKind)
+        self.funding.choices = choices(Funding)
+
+
+class OfferForm(FlaskForm):
+    rule = StringField(
+        _l("This shop's rule"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+        description=_l("Leave empty to use the campaign's default rule."),
+    )
+
+
+class AddOffersForm(OfferForm):
+    merchants = SelectMultipleField(_l("Shops"), coerce=int, validate_choice=False)
+
+
+class IssueForm(FlaskForm):
+    serial = StringField(
+        _l("Card"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+        description=_l("Scan the card's QR code with the scanner, or type its serial."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    household = StringField(
+        _l("Household"),
+        filters=[_strip],
+        validators=[Length(max=40)],
+        description=_l("Building-unit-room, e.g. 3-2-501 or 3栋2单元501."),
+        render_kw={"autocomplete": "off"},
+    )
+    phone = StringField(
+        _l("Phone (optional)"),
+        filters=[_strip],
+        validators=[Length(max=20)],
+        description=_l("Kept to reach the household; shown masked."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+
+
+class ReplaceForm(ReasonForm):
+    replacement = StringField(
+        _l("New card (optional)"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+        description=_l("Scan or type a spare card of the same campaign; leave empty to make one."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+
+
+class CommunityForm(FlaskForm):
+    name = StringField(_l("Community name"), filters=[_strip], validators=[Length(max=80)])
+    slug = StringField(
+        _l("Web name"),
+        filters=[_strip],
+        validators=[Length(max=40)],
+        description=_l("Lower-case letters for the community's page address, e.g. zijinghua."),
+        render_kw={"autocapitalize": "none", "autocomplete": "off"},
+    )
+    street = StringField(_l("Street (街道)"), filters=[_strip], validators=[Length(max=80)])
+    district = StringField(_l("District (区)"), filters=[_strip], validators=[Length(max=80)])
+
+
+class StaffForm(FlaskForm, LoginFields):
+    """A staff login for a community."""

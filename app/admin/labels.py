@@ -1,0 +1,137 @@
+"""What people call the states and kinds of things, for pages and exports alike."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import (
+    CampaignKind,
+    CampaignStatus,
+    CardStatus,
+    Funding,
+    MerchantStatus,
+    OfferStatus,
+    RedemptionStatus,
+    Role,
+)
+
+LABELS = {
+    MerchantStatus: {
+        MerchantStatus.PENDING: (_l("Waiting for approval"), "warn"),
+        MerchantStatus.ACTIVE: (_l("Taking cards"), "ok"),
+        MerchantStatus.SUSPENDED: (_l("Suspended"), "bad"),
+        MerchantStatus.REFUSED: (_l("Refused"), ""),
+    },
+    CampaignStatus: {
+        CampaignStatus.DRAFT: (_l("Draft"), ""),
+        CampaignStatus.ACTIVE: (_l("Running"), "ok"),
+        CampaignStatus.PAUSED: (_l("Paused"), "warn"),
+        CampaignStatus.ENDED: (_l("Ended"), ""),
+    },
+    CampaignKind: {
+        CampaignKind.CARD: (_l("Discount card (reusable)"), ""),
+        CampaignKind.COUPON: (_l("Coupon (one use)"), ""),
+    },
+    Funding: {
+        Funding.MERCHANT: (_l("Shops give the discount"), ""),
+        Funding.COMMUNITY: (_l("Community pays the discount"), ""),
+    },
+    OfferStatus: {
+        OfferStatus.PENDING: (_l("Applied"), "warn"),
+        OfferStatus.ACTIVE: (_l("Taking part"), "ok"),
+        OfferStatus.WITHDRAWN: (_l("Withdrawn"), ""),
+    },
+    CardStatus: {
+        CardStatus.NEW: (_l("Not handed out"), ""),
+        CardStatus.ISSUED: (_l("Handed out"), "ok"),
+        CardStatus.USED_UP: (_l("Used up"), ""),
+        CardStatus.EXPIRED: (_l("Expired"), ""),
+        CardStatus.VOID: (_l("Void"), "bad"),
+    },
+    RedemptionStatus: {
+        RedemptionStatus.OK: (_l("Valid"), "ok"),
+        RedemptionStatus.VOID: (_l("Voided"), "bad"),
+    },
+    Role: {
+        Role.DISTRICT_ADMIN: (_l("District admin"), ""),
+        Role.STAFF: (_l("Community staff"), ""),
+        Role.MERCHANT_OWNER: (_l("Owner"), ""),
+        Role.CASHIER: (_l("Cashier"), ""),
+        Role.RESIDENT: (_l("Resident"), ""),
+    },
+}
+
+
+def label(member) -> str:
+    """Return what people call an enum member, e.g. MerchantStatus.PENDING: 待审核."""
+    if member is None:
+        return ""
+    found = LABELS.get(type(member), {}).get(member)
+    return str(found[0]) if found else str(member)
+
+
+def tone(member) -> str:
+    """Return the badge colour of a status: ok, warn, bad or nothing."""
+    found = LABELS.get(type(member), {}).get(member)
+    return found[1] if found else ""
+
+
+def choices(enum_class) -> list[tuple[str, str]]:
+    """Return (value, label) pairs for a select of an enum's members."""
+    return [(member.value, label(member)) for member in enum_class]
+
+
+# What each audited action is called; an action not listed shows as its code.
+ACTION_LABELS = {
+    "merchant.create": _l("Registered a shop"),
+    "merchant.apply": _l("A shop applied to join"),
+    "merchant.update": _l("Changed a shop's details"),
+    "merchant.approve": _l("Approved a shop"),
+    "merchant.refuse": _l("Refused a shop's application"),
+    "merchant.suspend": _l("Suspended a shop"),
+    "merchant.reactivate": _l("Reactivated a shop"),
+    "merchant.import": _l("Imported shops from a sheet"),
+    "user.create": _l("Created a login"),
+    "user.disable": _l("Disabled a login"),
+    "user.enable": _l("Enabled a login"),
+    "user.reset_password": _l("Set a new password for a login"),
+    "user.change_password": _l("Changed own password"),
+    "campaign.create": _l("Created a campaign"),
+    "campaign.update": _l("Changed a campaign"),
+    "campaign.start": _l("Started a campaign"),
+    "campaign.pause": _l("Paused a campaign"),
+    "campaign.resume": _l("Resumed a campaign"),
+    "campaign.end": _l("Ended a campaign"),
+    "offer.create": _l("Added a shop to a campaign"),
+    "offer.rejoin": _l("Took a shop back into a campaign"),
+    "offer.update": _l("Changed a shop's rule"),
+    "offer.withdraw": _l("Withdrew a shop from a campaign"),
+    "offer.accept": _l("Accepted a shop into a campaign"),
+    "batch.create": _l("Made a batch of cards"),
+    "batch.print": _l("Printed cards"),
+    "card.issue": _l("Handed out a card"),
+    "card.issue_bulk": _l("Handed out cards"),
+    "card.issue_sheet": _l("Handed out cards from a sheet"),
+    "card.void": _l("Voided a card"),
+    "card.replace": _l("Replaced a lost card"),
+    "redemption.create": _l("Redeemed a card"),
+    "redemption.void": _l("Voided a use"),
+    "community.create": _l("Created a community"),
+    "community.update": _l("Changed a community"),
+    "demo.seed": _l("Loaded the demo"),
+}
+
+AREA_LABELS = {
+    "merchant": _l("Shops"),
+    "user": _l("Logins"),
+    "campaign": _l("Campaigns"),
+    "offer": _l("Shops in campaigns"),
+    "batch": _l("Card batches"),
+    "card": _l("Cards"),
+    "redemption": _l("Uses"),
+    "community": _l("Communities"),
+}
+
+
+def action_label(action: str) -> str:
+    """Return what people call an audited action, e.g. merchant.suspend: 暂停商户."""
+    found = ACTION_LABELS.get(action)
+    return str(found) if found is not None else action

@@ -1,0 +1,322 @@
+"""The records: uses (redemptions) and voiding them, refused attempts, and the audit log."""
+
+import json
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from ..auth.access import get_or_404, scope
+from ..clock import local_day_bounds
+from ..extensions import db
+from ..models import (
+    AttemptLog,
+    AuditLog,
+    Campaign,
+    Card,
+    Merchant,
+    Redemption,
+    RedemptionStatus,
+    User,
+)
+from ..rules import MoneyError, parse_money
+from ..services.cards import normalise_serial
+from ..services.redemptions import RedeemError, void_redemption
+from . import bp
+from .common import message, staff_required
+from .forms import ReasonForm
+from .labels import AREA_LABELS, action_label, choices, label
+from .tables import Column, Listing
+
+
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _fen(name: str) -> int | None:
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return parse_money(text)
+    except MoneyError:
+        return None
+
+
+def _merchant_choices() -> list[tuple[int, str]]:
+    stmt = scope(select(Merchant.id, Merchant.name), Merchant).order_by(Merchant.name)
+    return [(row.id, row.name) for row in db.session.execute(stmt)]
+
+
+# --- redemptions ----------------------------------------------------------------------------
+
+
+def redemption_columns() -> list[Column]:
+    return [
+        Column(
+            "time", _l("Time"), Redemption.created_at, lambda r: r.Redemption.created_at, "datetime"
+        ),
+        Column("shop", _l("Shop"), Merchant.name, lambda r: r.shop),
+        Column("card", _l("Card"), Card.serial, lambda r: r.serial),
+        Column("campaign", _l("Campaign"), Campaign.name, lambda r: r.campaign),
+        Column("bill", _l("Bill"), Redemption.bill_fen, lambda r: r.Redemption.bill_fen, "money"),
+        Column(
+            "discount",
+            _l("Discount"),
+            Redemption.discount_fen,
+            lambda r: r.Redemption.discount_fen,
+            "money",
+        ),
+        Column("paid", _l("Paid"), Redemption.paid_fen, lambda r: r.Redemption.paid_fen, "money"),
+        Column("rule", _l("Rule"), None, lambda r: r.Redemption.rule_text),
+        Column("status", _l("Status"), Redemption.status, lambda r: label(r.Redemption.status)),
+        Column("reason", _l("Void reason"), None, lambda r: r.Redemption.void_reason),
+    ]
+
+
+@bp.get("/redemptions")
+@staff_required
+def redemptions():
+    """Every use, filtered by shop, card, campaign, day, amount and status."""
+    stmt = (
+        scope(
+            select(
+                Redemption,
+                Merchant.name.label("shop"),
+                Card.serial.label("serial"),
+                Campaign.name.label("campaign"),
+            ),
+            Redemption,
+        )
+        .join(Merchant, Redemption.merchant_id == Merchant.id)
+        .join(Card, Redemption.card_id == Card.id)
+        .join(Campaign, Redemption.campaign_id == Campaign.id)
+    )
+    args = request.args
+    if merchant := args.get("merchant", type=int):
+        stmt = stmt.where(Redemption.merchant_id == merchant)
+    if campaign := args.get("campaign", type=int):
+        stmt = stmt.where(Redemption.campaign_id == campaign)
+    if card := (args.get("card") or "").strip():
+        stmt = stmt.where(Card.serial == normalise_serial(card))
+    if (status := args.get("status", "")) in {s.value for s in RedemptionStatus}:
+        stmt = stmt.where(Redemption.status == status)
+    if start := _day("from"):
+        stmt = stmt.where(Redemption.local_day >= start)
+    if end := _day("to"):
+        stmt = stmt.where(Redemption.local_day <= end)
+    if (low := _fen("bill_min")) is not None:
+        stmt = stmt.where(Redemption.bill_fen >= low)
+    if (high := _fen("bill_max")) is not None:
+        stmt = stmt.where(Redemption.bill_fen <= high)
+    listing = Listing(
+        stmt,
+        redemption_columns(),
+        search=(Merchant.name, Card.serial, Redemption.rule_text),
+        default_sort="-time",
+        tiebreak=Redemption.id,
+        scalars=False,
+    )
+    if listing.export_format:
+        return listing.export(_("uses"))
+    campaigns = db.session.execute(
+        scope(select(Campaign.id, Campaign.name), Campaign).order_by(Campaign.id.desc())
+    ).all()
+    return render_template(
+        "admin/records/redemptions.html",
+        listing=listing,
+        merchants=_merchant_choices(),
+        campaigns=[(c.id, c.name) for c in campaigns],
+        statuses=choices(RedemptionStatus),
+    )
+
+
+@bp.get("/redemptions/<int:redemption_id>")
+@staff_required
+def redemption(redemption_id):
+    return show_redemption(get_or_404(Redemption, redemption_id))
+
+
+def show_redemption(redemption, form=None, status=200):
+    history = db.session.scalars(
+        select(AuditLog)
+        .where(AuditLog.object_type == "redemption", AuditLog.object_id == redemption.id)
+        .order_by(AuditLog.id)
+    ).all()
+    voided_by = db.session.get(User, redemption.voided_by_id) if redemption.voided_by_id else None
+    return render_template(
+        "admin/records/redemption.html",
+        redemption=redemption,
+        history=history,
+        voided_by=voided_by,
+        form=form or ReasonForm(formdata=None),
+    ), status
+
+
+@bp.post("/redemptions/<int:redemption_id>/void")
+@staff_required
+def redemption_void(redemption_id):
+    """Take a use back: the card gets the use back and the campaign its budget."""
+    redemption = get_or_404(Redemption, redemption_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            void_redemption(
+                db.session, redemption, current_user._get_current_object(), form.reason.data
+            )
+        except RedeemError as error:
+            db.session.rollback()
+            if error.code == "reason_required":
+                form.reason.errors = [message(error)]
+            else:
+                flash(message(error), "error")
+        else:
+            flash(_("The use is voided; the card has it back."), "success")
+            return redirect(url_for("admin.redemption", redemption_id=redemption_id))
+    db.session.refresh(redemption)
+    return show_redemption(redemption, form, 422)
+
+
+# --- refused attempts -----------------------------------------------------------------------
+
+
+def attempt_message(code: str) -> str:
+    text = RedeemError.messages.get(code)
+    return _(text) if text else code
+
+
+def attempt_columns() -> list[Column]:
+    return [
+        Column(
+            "time", _l("Time"), AttemptLog.created_at, lambda r: r.AttemptLog.created_at, "datetime"
+        ),
+        Column("shop", _l("Shop"), Merchant.name, lambda r: r.shop),
+        Column(
+            "code", _l("Refusal"), AttemptLog.code, lambda r: attempt_message(r.AttemptLog.code)
+        ),
+        Column(
+            "card",
+            _l("Card typed or scanned"),
+            AttemptLog.card_ref,
+            lambda r: r.AttemptLog.card_ref,
+        ),
+        Column("bill", _l("Bill"), AttemptLog.bill_fen, lambda r: r.AttemptLog.bill_fen, "money"),
+        Column("who", _l("Login"), None, lambda r: r.login or ""),
+        Column("ip", _l("Address"), None, lambda r: r.AttemptLog.ip),
+    ]
+
+
+@bp.get("/attempts")
+@staff_required
+def attempts():
+    """Refused uses and card look-ups, to spot misuse."""
+    person = aliased(User)
+    stmt = (
+        scope(
+            select(AttemptLog, Merchant.name.label("shop"), person.username.label("login")),
+            AttemptLog,
+        )
+        .outerjoin(Merchant, AttemptLog.merchant_id == Merchant.id)
+        .outerjoin(person, AttemptLog.user_id == person.id)
+    )
+    args = request.args
+    if merchant := args.get("merchant", type=int):
+        stmt = stmt.where(AttemptLog.merchant_id == merchant)
+    if code := args.get("code", ""):
+        stmt = stmt.where(AttemptLog.code == code)
+    if card := (args.get("card") or "").strip():
+        stmt = stmt.where(AttemptLog.card_ref.in_({card, normalise_serial(card)}))
+    if start := _day("from"):
+        stmt = stmt.where(AttemptLog.created_at >= local_day_bounds(start)[0])
+    if end := _day("to"):
+        stmt = stmt.where(AttemptLog.created_at < local_day_bounds(end)[1])
+    listing = Listing(
+        stmt,
+        attempt_columns(),
+        search=(AttemptLog.card_ref, Merchant.name, AttemptLog.ip),
+        default_sort="-time",
+        tiebreak=AttemptLog.id,
+        scalars=False,
+    )
+    if listing.export_format:
+        return listing.export(_("refused-attempts"))
+    return render_template(
+        "admin/records/attempts.html",
+        listing=listing,
+        merchants=_merchant_choices(),
+        codes=[(code, attempt_message(code)) for code in RedeemError.messages],
+        attempt_message=attempt_message,
+    )
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+def audit_columns() -> list[Column]:
+    return [
+        Column("time", _l("Time"), AuditLog.created_at, lambda a: a.created_at, "datetime"),
+        Column("who", _l("Who"), AuditLog.actor_label, lambda a: a.actor_label),
+        Column("action", _l("What"), AuditLog.action, lambda a: action_label(a.action)),
+        Column("object", _l("Object"), AuditLog.object_type, lambda a: _object(a)),
+        Column("before", _l("Before"), None, lambda a: _json(a.before)),
+        Column("after", _l("After"), None, lambda a: _json(a.after)),
+        Column("note", _l("Note"), None, lambda a: a.note),
+        Column("ip", _l("Address"), None, lambda a: a.ip),
+    ]
+
+
+def _object(row) -> str:
+    return f"{row.object_type} #{row.object_id}" if row.object_id else row.object_type
+
+
+def _json(value) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@bp.get("/audit")
+@staff_required
+def audit():
+    """Who did what to which object, when, with the values before and after. Read only."""
+    stmt = scope(select(AuditLog), AuditLog)
+    args = request.args
+    if area := args.get("area", ""):
+        stmt = stmt.where(AuditLog.action.startswith(area + "."))
+    if object_type := args.get("object_type", ""):
+        stmt = stmt.where(AuditLog.object_type == object_type)
+    if (object_id := args.get("object_id", type=int)) is not None:
+        stmt = stmt.where(AuditLog.object_id == object_id)
+    if actor := args.get("actor", type=int):
+        stmt = stmt.where(AuditLog.actor_id == actor)
+    if start := _day("from"):
+        stmt = stmt.where(AuditLog.created_at >= local_day_bounds(start)[0])
+    if end := _day("to"):
+        stmt = stmt.where(AuditLog.created_at < local_day_bounds(end)[1])
+    listing = Listing(
+        stmt,
+        audit_columns(),
+        search=(AuditLog.actor_label, AuditLog.action, AuditLog.note, AuditLog.object_type),
+        default_sort="-time",
+        tiebreak=AuditLog.id,
+    )
+    if listing.export_format:
+        return listing.export(_("audit-log"))
+    return render_template(
+        "admin/records/audit.html",
+        listing=listing,
+        areas=[(area, str(text)) for area, text in AREA_LABELS.items()],
+        changes=changes,
+    )
+
+
+def changes(row) -> list[tuple[str, object, object]]:
+    """Return (field, before, after) for every field an audit row names."""
+    before, after = row.before or {}, row.after or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(key, before.get(key, ""), after.get(key, "")) for key in keys]

@@ -1,0 +1,450 @@
+"""活动: creating and changing campaigns, their status, and the shops taking part (offers).
+
+A campaign is ``draft → active ⇄ paused → ended``; ended is final. Its limits may be raised at
+any time, and lowered only as far as what is already used: the budget not below what has been
+given, uses per card not below the most any card has used, and so on. What cards were made
+under (the kind and the serial prefix) and what was spent under (who funds it) cannot change
+once there are cards or uses. Every change writes an audit row; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..clock import local_today
+from ..models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Card,
+    CardStatus,
+    Funding,
+    Merchant,
+    MerchantStatus,
+    Offer,
+    OfferStatus,
+    Redemption,
+    RedemptionStatus,
+    User,
+)
+from ..rules import Rule, RuleError, format_money, parse_rule
+from . import audit
+from .cards import CODE_PATTERN
+from .errors import N_, DomainError
+
+CAMPAIGN_FIELDS = [
+    "name",
+    "code",
+    "kind",
+    "funding",
+    "valid_from",
+    "valid_until",
+    "uses_per_card",
+    "daily_uses_per_merchant",
+    "cards_per_household",
+    "budget_fen",
+    "default_rule_text",
+    "description",
+]
+
+
+class CampaignError(DomainError):
+    messages = {
+        "community_required": N_("Please choose a community."),
+        "name_required": N_("Please enter the campaign's name."),
+        "name_too_long": N_("A campaign's name may have at most 80 characters."),
+        "code_format": N_(
+            "The serial prefix is 2 to 6 capital letters or digits, without 0, O, 1 or I "
+            "(they look alike), e.g. ZJH."
+        ),
+        "kind_invalid": N_("Please choose card or coupon."),
+        "funding_invalid": N_("Please choose who pays for the discount."),
+        "dates_required": N_("Please give the first and the last day."),
+        "dates_order": N_("The last day cannot be before the first day."),
+        "limit_min": N_("A limit is at least 1; leave it empty for no limit."),
+        "coupon_one_use": N_("A coupon is used once: its uses per card must be 1."),
+        "rule_required": N_("Please write the rule, e.g. 8折 or 满100减10."),
+        "bad_rule": N_("The rule cannot be read."),
+        "budget_below_spent": N_(
+            "The budget cannot be lower than the ¥%(spent)s already given as discounts."
+        ),
+        "uses_below_used": N_(
+            "Uses per card cannot be lower than %(used)s: a card has already been used that often."
+        ),
+        "daily_below_used": N_(
+            "Uses per shop per day cannot be lower than %(used)s: "
+            "a card has been used that often at one shop today."
+        ),
+        "household_below_issued": N_(
+            "Cards per household cannot be lower than %(issued)s: "
+            "a household already holds that many."
+        ),
+        "window_excludes_uses": N_(
+            "The campaign must stay valid on every day a card was used (%(first)s to %(last)s)."
+        ),
+        "kind_locked": N_("The kind cannot change once cards have been made."),
+        "code_locked": N_("The serial prefix cannot change once cards have been made."),
+        "funding_locked": N_("Who pays the discount cannot change once cards have been used."),
+        "ended": N_("This campaign has ended and can no longer be changed."),
+        "not_draft": N_("Only a draft campaign can be started."),
+        "not_active": N_("Only a running campaign can be paused."),
+        "not_paused": N_("Only a paused campaign can be resumed."),
+        "merchant_required": N_("Please choose at least one shop."),
+        "merchant_not_active": N_(
+            "%(name)s does not take cards at the moment (not approved or suspended)."
+        ),
+        "offer_exists": N_("%(name)s already takes part in this campaign."),
+        "offer_not_pending": N_("Only a shop that applied can be accepted."),
+        "offer_not_active": N_("This shop does not take part at the moment."),
+        "offer_not_withdrawn": N_("This shop already takes part."),
+    }
+
+
+@dataclass
+class CampaignDetails:
+    """What a campaign form says; limits are None for no limit, money in fen."""
+
+    name: str
+    code: str
+    kind: str
+    funding: str
+    valid_from: date | None
+    valid_until: date | None
+    uses_per_card: int | None = None
+    daily_uses_per_merchant: int | None = None
+    cards_per_household: int | None = None
+    budget_fen: int | None = None
+    rule_text: str = ""
+    description: str = ""
+
+    def cleaned(self) -> tuple[CampaignDetails, Rule]:
+        """Return the details trimmed and checked with their rule, or raise the first problem."""
+        name = " ".join((self.name or "").split())
+        if not name:
+            raise CampaignError("name_required")
+        if len(name) > 80:
+            raise CampaignError("name_too_long")
+        code = (self.code or "").strip().upper()
+        if not CODE_PATTERN.fullmatch(code):
+            raise CampaignError("code_format")
+        if self.kind not in {k.value for k in CampaignKind}:
+            raise CampaignError("kind_invalid")
+        if self.funding not in {f.value for f in Funding}:
+            raise CampaignError("funding_invalid")
+        if self.valid_from is None or self.valid_until is None:
+            raise CampaignError("dates_required")
+        if self.valid_until < self.valid_from:
+            raise CampaignError("dates_order")
+        for limit in (self.uses_per_card, self.daily_uses_per_merchant, self.cards_per_household):
+            if limit is not None and limit < 1:
+                raise CampaignError("limit_min")
+        uses = self.uses_per_card
+        if self.kind == CampaignKind.COUPON:
+            if uses not in (None, 1):
+                raise CampaignError("coupon_one_use")
+            uses = 1
+        if self.budget_fen is not None and self.budget_fen < 0:
+            raise CampaignError("limit_min")
+        rule = read_rule(self.rule_text)
+        if rule is None:
+            raise CampaignError("rule_required")
+        cleaned = CampaignDetails(
+            name=name,
+            code=code,
+            kind=self.kind,
+            funding=self.funding,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            uses_per_card=uses,
+            daily_uses_per_merchant=self.daily_uses_per_merchant,
+            cards_per_household=self.cards_per_household,
+            budget_fen=self.budget_fen,
+            rule_text=rule.render(),
+            description=(self.description or "").strip(),
+        )
+        return cleaned, rule
+
+
+def read_rule(text: str) -> Rule | None:
+    """Return the rule `text` says (None when blank), or raise `bad_rule` in the engine's words."""
+    if not (text or "").strip():
+        return None
+    try:
+        return parse_rule(text)
+    except RuleError as error:
+        raise CampaignError("bad_rule", str(error)) from None
+
+
+def _apply(campaign: Campaign, details: CampaignDetails, rule: Rule) -> None:
+    campaign.name = details.name
+    campaign.code = details.code
+    campaign.kind = CampaignKind(details.kind)
+    campaign.funding = Funding(details.funding)
+    campaign.valid_from = details.valid_from
+    campaign.valid_until = details.valid_until
+    campaign.uses_per_card = details.uses_per_card
+    campaign.daily_uses_per_merchant = details.daily_uses_per_merchant
+    campaign.cards_per_household = details.cards_per_household
+    campaign.budget_fen = details.budget_fen
+    campaign.default_rule = rule.to_dict()
+    campaign.default_rule_text = rule.render()
+    campaign.description = details.description
+
+
+def create(
+    session: Session, actor: User, community_id: int | None, details: CampaignDetails
+) -> Campaign:
+    """Create a campaign as a draft: shops and cards can be prepared before it starts."""
+    if not community_id:
+        raise CampaignError("community_required")
+    details, rule = details.cleaned()
+    campaign = Campaign(
+        community_id=community_id,
+        status=CampaignStatus.DRAFT,
+        spent_fen=0,
+        created_by_id=actor.id,
+    )
+    _apply(campaign, details, rule)
+    session.add(campaign)
+    session.flush()
+    audit.record(
+        session, actor, "campaign.create", campaign, after=audit.snapshot(campaign, CAMPAIGN_FIELDS)
+    )
+    return campaign
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How far a campaign's limits are already used: no limit may go below these."""
+
+    cards: int
+    max_uses: int
+    max_daily_here: int
+    max_household: int
+    first_day: date | None
+    last_day: date | None
+    redemptions: int
+
+
+def usage(session: Session, campaign: Campaign, today: date | None = None) -> Usage:
+    """Return how much of `campaign` is already used."""
+    today = today or local_today()
+    cards, max_uses = session.execute(
+        select(func.count(Card.id), func.coalesce(func.max(Card.uses_count), 0)).where(
+            Card.campaign_id == campaign.id
+        )
+    ).one()
+    per_pair = (
+        select(func.count(Redemption.id).label("n"))
+        .where(
+            Redemption.campaign_id == campaign.id,
+            Redemption.local_day == today,
+            Redemption.status == RedemptionStatus.OK,
+        )
+        .group_by(Redemption.card_id, Redemption.merchant_id)
+        .subquery()
+    )
+    max_daily = session.scalar(select(func.coalesce(func.max(per_pair.c.n), 0)))
+    per_household = (
+        select(func.count(Card.id).label("n"))
+        .where(
+            Card.campaign_id == campaign.id,
+            Card.household.is_not(None),
+            Card.status != CardStatus.VOID,
+        )
+        .group_by(Card.household)
+        .subquery()
+    )
+    max_household = session.scalar(select(func.coalesce(func.max(per_household.c.n), 0)))
+    first, last, count = session.execute(
+        select(
+            func.min(Redemption.local_day),
+            func.max(Redemption.local_day),
+            func.count(Redemption.id),
+        ).where(Redemption.campaign_id == campaign.id)
+    ).one()
+    return Usage(cards, max_uses, max_daily, max_household, first, last, count)
+
+
+def update(session: Session, actor: User, campaign: Campaign, details: CampaignDetails) -> None:
+    """Change a campaign, refusing to lower a limit below what is already used."""
+    if campaign.status == CampaignStatus.ENDED:
+        raise CampaignError("ended")
+    details, rule = details.cleaned()
+    used = usage(session, campaign)
+    if used.cards and details.kind != campaign.kind.value:
+        raise CampaignError("kind_locked")
+    if used.cards and details.code != campaign.code:
+        raise CampaignError("code_locked")
+    if used.redemptions and details.funding != campaign.funding.value:
+        raise CampaignError("funding_locked")
+    if details.budget_fen is not None and details.budget_fen < campaign.spent_fen:
+        raise CampaignError("budget_below_spent", spent=format_money(campaign.spent_fen))
+    if details.uses_per_card is not None and details.uses_per_card < used.max_uses:
+        raise CampaignError("uses_below_used", used=used.max_uses)
+    if (
+        details.daily_uses_per_merchant is not None
+        and details.daily_uses_per_merchant < used.max_daily_here
+    ):
+        raise CampaignError("daily_below_used", used=used.max_daily_here)
+    if details.cards_per_household is not None and details.cards_per_household < used.max_household:
+        raise CampaignError("household_below_issued", issued=used.max_household)
+    if used.first_day is not None and (
+        details.valid_from > used.first_day or details.valid_until < used.last_day
+    ):
+        raise CampaignError(
+            "window_excludes_uses", first=used.first_day.isoformat(), last=used.last_day.isoformat()
+        )
+    before = audit.snapshot(campaign, CAMPAIGN_FIELDS)
+    _apply(campaign, details, rule)
+    after = audit.snapshot(campaign, CAMPAIGN_FIELDS)
+    changed = [key for key in CAMPAIGN_FIELDS if before[key] != after[key]]
+    if changed:
+        audit.record(
+            session,
+            actor,
+            "campaign.update",
+            campaign,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
+
+
+# Status changes: action -> (statuses it may start from, refusal code, status it leads to)
+TRANSITIONS = {
+    "start": ({CampaignStatus.DRAFT}, "not_draft", CampaignStatus.ACTIVE),
+    "pause": ({CampaignStatus.ACTIVE}, "not_active", CampaignStatus.PAUSED),
+    "resume": ({CampaignStatus.PAUSED}, "not_paused", CampaignStatus.ACTIVE),
+    "end": (
+        {CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED},
+        "ended",
+        CampaignStatus.ENDED,
+    ),
+}
+
+
+def change_status(
+    session: Session, actor: User, campaign: Campaign, action: str, note: str = ""
+) -> None:
+    """Start, pause, resume or end a campaign. Ending is final."""
+    allowed_from, code, to = TRANSITIONS[action]
+    if campaign.status not in allowed_from:
+        raise CampaignError("ended" if campaign.status == CampaignStatus.ENDED else code)
+    before = {"status": campaign.status.value}
+    campaign.status = to
+    audit.record(
+        session,
+        actor,
+        f"campaign.{action}",
+        campaign,
+        before=before,
+        after={"status": to.value},
+        note=(note or "").strip()[:500],
+    )
+
+
+# --- offers ---------------------------------------------------------------------------------
+
+OFFER_FIELDS = ["merchant_id", "rule_text", "status"]
+
+
+def add_offers(
+    session: Session, actor: User, campaign: Campaign, merchants: list[Merchant], rule_text: str
+) -> list[Offer]:
+    """Let shops take part in a campaign, all with `rule_text` (blank: the campaign's rule).
+
+    A shop that withdrew before takes part again with the new rule.
+    """
+    if campaign.status == CampaignStatus.ENDED:
+        raise CampaignError("ended")
+    if not merchants:
+        raise CampaignError("merchant_required")
+    rule = read_rule(rule_text)
+    existing = {
+        offer.merchant_id: offer
+        for offer in session.scalars(select(Offer).where(Offer.campaign_id == campaign.id))
+    }
+    offers = []
+    for merchant in merchants:
+        if merchant.community_id != campaign.community_id:
+            raise ValueError("a shop joins campaigns of its own community only")
+        if merchant.status != MerchantStatus.ACTIVE:
+            raise CampaignError("merchant_not_active", name=merchant.name)
+        offer = existing.get(merchant.id)
+        if offer is not None and offer.status != OfferStatus.WITHDRAWN:
+            raise CampaignError("offer_exists", name=merchant.name)
+        before = audit.snapshot(offer, OFFER_FIELDS) if offer is not None else None
+        if offer is None:
+            offer = Offer(
+                community_id=campaign.community_id,
+                campaign_id=campaign.id,
+                merchant_id=merchant.id,
+            )
+            session.add(offer)
+        offer.rule = rule.to_dict() if rule else None
+        offer.rule_text = rule.render() if rule else ""
+        offer.status = OfferStatus.ACTIVE
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "offer.create" if before is None else "offer.rejoin",
+            offer,
+            before=before,
+            after=audit.snapshot(offer, OFFER_FIELDS),
+        )
+        offers.append(offer)
+    return offers
+
+
+def update_offer(session: Session, actor: User, offer: Offer, rule_text: str) -> None:
+    """Change a shop's own rule (blank: the campaign's rule)."""
+    if offer.campaign.status == CampaignStatus.ENDED:
+        raise CampaignError("ended")
+    rule = read_rule(rule_text)
+    before = audit.snapshot(offer, ["rule_text"])
+    offer.rule = rule.to_dict() if rule else None
+    offer.rule_text = rule.render() if rule else ""
+    if before["rule_text"] != offer.rule_text:
+        audit.record(
+            session,
+            actor,
+            "offer.update",
+            offer,
+            before=before,
+            after={"rule_text": offer.rule_text},
+        )
+
+
+def set_offer_status(session: Session, actor: User, offer: Offer, action: str) -> None:
+    """Accept a shop's application (``accept``), withdraw a shop (``withdraw``) or take it back."""
+    if offer.campaign.status == CampaignStatus.ENDED:
+        raise CampaignError("ended")
+    before = {"status": offer.status.value}
+    if action == "withdraw":
+        if offer.status == OfferStatus.WITHDRAWN:
+            raise CampaignError("offer_not_active")
+        offer.status = OfferStatus.WITHDRAWN
+    elif action in ("accept", "rejoin"):
+        wanted = OfferStatus.PENDING if action == "accept" else OfferStatus.WITHDRAWN
+        if offer.status != wanted:
+            raise CampaignError(
+                "offer_not_pending" if action == "accept" else "offer_not_withdrawn"
+            )
+        if offer.merchant.status != MerchantStatus.ACTIVE:
+            raise CampaignError("merchant_not_active", name=offer.merchant.name)
+        offer.status = OfferStatus.ACTIVE
+    else:
+        raise ValueError(f"unknown offer action {action!r}")
+    audit.record(
+        session,
+        actor,
+        f"offer.{action}",
+        offer,
+        before=before,
+        after={"status": offer.status.value},
+    )

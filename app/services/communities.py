@@ -1,0 +1,123 @@
+"""Communities and their staff, which the district admin creates."""
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Community, Role, User
+from . import audit, logins
+from .accounts import create_user
+from .errors import N_, DomainError
+from .logins import Login
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
+COMMUNITY_FIELDS = ["name", "slug", "street", "district"]
+
+
+class CommunityError(DomainError):
+    messages = {
+        "name_required": N_("Please enter the community's name."),
+        "name_taken": N_("A community with this name already exists."),
+        "slug_format": N_(
+            "The web name is 2 to 40 lower-case letters, digits or dashes, e.g. zijinghua."
+        ),
+        "slug_taken": N_("Another community already has this web name."),
+        "street_required": N_("Please enter the street (街道)."),
+        "district_required": N_("Please enter the district (区)."),
+        "not_staff": N_("That login is not staff of this community."),
+    }
+
+
+@dataclass
+class CommunityDetails:
+    name: str
+    slug: str
+    street: str
+    district: str
+
+    def cleaned(self) -> "CommunityDetails":
+        details = CommunityDetails(
+            name=" ".join((self.name or "").split())[:80],
+            slug=(self.slug or "").strip().lower(),
+            street=(self.street or "").strip()[:80],
+            district=(self.district or "").strip()[:80],
+        )
+        if not details.name:
+            raise CommunityError("name_required")
+        if not SLUG.fullmatch(details.slug):
+            raise CommunityError("slug_format")
+        if not details.street:
+            raise CommunityError("street_required")
+        if not details.district:
+            raise CommunityError("district_required")
+        return details
+
+
+def _check_unique(session: Session, details: CommunityDetails, but: int | None = None) -> None:
+    for column, code in ((Community.name, "name_taken"), (Community.slug, "slug_taken")):
+        value = getattr(details, column.key)
+        stmt = select(Community.id).where(column == value)
+        if but is not None:
+            stmt = stmt.where(Community.id != but)
+        if session.scalar(stmt) is not None:
+            raise CommunityError(code)
+
+
+def create(session: Session, actor: User, details: CommunityDetails) -> Community:
+    """Create a community."""
+    details = details.cleaned()
+    _check_unique(session, details)
+    community = Community(**vars(details))
+    session.add(community)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "community.create",
+        community,
+        after=audit.snapshot(community, COMMUNITY_FIELDS),
+    )
+    return community
+
+
+def update(session: Session, actor: User, community: Community, details: CommunityDetails) -> None:
+    """Change a community's name, web name, street or district."""
+    details = details.cleaned()
+    _check_unique(session, details, but=community.id)
+    before = audit.snapshot(community, COMMUNITY_FIELDS)
+    for key, value in vars(details).items():
+        setattr(community, key, value)
+    after = audit.snapshot(community, COMMUNITY_FIELDS)
+    changed = [key for key in COMMUNITY_FIELDS if before[key] != after[key]]
+    if changed:
+        audit.record(
+            session,
+            actor,
+            "community.update",
+            community,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
+
+
+def add_staff(session: Session, actor: User, community: Community, login: Login) -> User:
+    """Create a staff login for a community."""
+    return create_user(
+        session,
+        actor,
+        role=Role.STAFF,
+        password=login.password,
+        community_id=community.id,
+        **login.fields(),
+    )
+
+
+def set_staff_active(
+    session: Session, actor: User, community: Community, user: User, active: bool
+) -> None:
+    """Disable a staff login (its sessions end at once) or enable it again."""
+    if user.role != Role.STAFF or user.community_id != community.id:
+        raise CommunityError("not_staff")
+    logins.set_active(session, actor, user, active)

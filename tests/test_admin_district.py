@@ -1,0 +1,96 @@
+"""The district admin's pages: communities and their staff."""
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AuditLog, Community, Role, User
+
+from . import factories
+
+COMMUNITY = {"name": "七里庙社区", "slug": "qilimiao", "street": "琴断口街", "district": "汉阳区"}
+
+
+def rows(db, model, *conditions):
+    db.session.rollback()
+    return db.session.scalars(select(model).where(*conditions)).all()
+
+
+def test_only_the_district_admin_opens_the_communities(staff, district_admin):
+    assert staff.get("/admin/communities").status_code == 403
+    assert district_admin.get("/admin/communities").status_code == 200
+    assert staff.post("/admin/communities/new", data=COMMUNITY).status_code == 403
+
+
+def test_the_district_admin_creates_a_community_and_its_staff(district_admin, db, app):
+    response = district_admin.post("/admin/communities/new", data=COMMUNITY)
+    (community,) = rows(db, Community)
+    assert response.headers["Location"] == f"/admin/communities/{community.id}"
+    assert (community.name, community.slug, community.street) == (
+        "七里庙社区",
+        "qilimiao",
+        "琴断口街",
+    )
+    response = district_admin.post(
+        f"/admin/communities/{community.id}",
+        data={"owner_name": "赵主任", "owner_login": "qilimiao", "owner_password": "staff-pass-1"},
+    )
+    assert response.status_code == 302
+    (staff_user,) = rows(db, User, User.role == Role.STAFF)
+    assert (staff_user.community_id, staff_user.username) == (community.id, "qilimiao")
+    actions = [a.action for a in rows(db, AuditLog)]
+    assert actions == ["community.create", "user.create"]
+    from .conftest import login
+
+    assert login(app, staff_user).get("/admin/merchants").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"name": ""}, "请输入社区名称"),
+        ({"slug": "七里庙"}, "网址名是 2 到 40 位小写字母"),
+        ({"street": ""}, "请输入所在街道"),
+        ({"name": "紫荆花社区"}, "已有同名社区"),
+        ({"slug": "zijinghua"}, "已被别的社区使用"),
+    ],
+)
+def test_a_bad_community_is_refused_in_chinese(district_admin, db, community, change, says):
+    response = district_admin.post("/admin/communities/new", data=COMMUNITY | change)
+    assert response.status_code == 422
+    assert says in response.text
+    assert len(rows(db, Community)) == 1
+
+
+def test_editing_a_community_is_audited(district_admin, db, community):
+    data = {"name": "紫荆花社区", "slug": "zjh", "street": "琴断口街", "district": "汉阳区"}
+    district_admin.post(f"/admin/communities/{community.id}/edit", data=data)
+    assert rows(db, Community)[0].slug == "zjh"
+    (logged,) = rows(db, AuditLog)
+    assert (logged.before, logged.after) == ({"slug": "zijinghua"}, {"slug": "zjh"})
+
+
+def test_a_staff_login_is_disabled_and_signed_out(
+    district_admin, db, app, community, staff_user, staff
+):
+    assert staff.get("/admin/").status_code == 200
+    district_admin.post(f"/admin/communities/{community.id}/staff/{staff_user.id}/disable")
+    assert staff.get("/admin/").status_code == 302
+    assert rows(db, User, User.id == staff_user.id)[0].active is False
+
+
+def test_a_login_that_is_not_staff_of_that_community_cannot_be_disabled_there(
+    district_admin, db, community, other_community, other_staff_user
+):
+    response = district_admin.post(
+        f"/admin/communities/{community.id}/staff/{other_staff_user.id}/disable",
+        follow_redirects=True,
+    )
+    assert "这个账号不是本社区的工作人员" in response.text
+    assert rows(db, User, User.id == other_staff_user.id)[0].active is True
+
+
+def test_the_communities_list_counts_shops_and_staff(district_admin, community, staff_user):
+    factories.merchant(community, "张记热干面")
+    factories.merchant(community, "丝艺美发", category="美发")
+    text = district_admin.get("/admin/communities?export=csv").data.decode()
+    assert "紫荆花社区,琴断口街,汉阳区,2,0,1" in text
