@@ -14,6 +14,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     Enum,
@@ -500,3 +501,35 @@ MERCHANT_CATEGORIES = (
     "教育培训",
     "其他",
 )
+
+
+class RedemptionDay(db.Model):
+    """One campaign's figures on one closed day, so district-wide figures need not read every use.
+
+    Kept by `services.dashboard`: a day is summarised once it is two days old (no redemption can
+    be written for it any more), and `dashboard.refresh_day` recomputes a (campaign, day) row
+    after a use of that day is voided. Only live (not voided) redemptions are counted.
+    """
+
+    __tablename__ = "redemption_day"
+    __table_args__ = (
+        money_check("bills_fen"),
+        money_check("discounts_fen"),
+        Index("ix_redemption_day_community_day", "community_id", "local_day"),
+    )
+
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    redemptions: Mapped[int] = mapped_column(Integer)
+    bills_fen: Mapped[int] = mapped_column(BigInteger)
+    discounts_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class ClosedDay(db.Model):
+    """A day whose `RedemptionDay` rows are complete for every campaign."""
+
+    __tablename__ = "redemption_day_closed"
+
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    closed_at: Mapped[datetime] = created_at_column()

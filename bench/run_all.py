@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ROOT, machine  # noqa: E402
 
 # Each module has figures(seconds) -> list[Figure].
-BENCHMARKS = ["bench.redeem_throughput", "bench.card_page"]
+BENCHMARKS = ["bench.redeem_throughput", "bench.card_page", "bench.dashboard"]
 
 
 def main(seconds: int = 10) -> Path:

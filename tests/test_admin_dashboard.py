@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.clock import utcnow
-from app.models import AttemptLog, Funding
-from app.services import misuse
+from app.models import AttemptLog, ClosedDay, Funding, RedemptionDay
+from app.services import dashboard, misuse
 from app.services.dashboard import Scope, overview
 
 from . import factories
@@ -273,3 +274,113 @@ def test_the_dashboard_links_each_finding_to_its_rows(staff, db, community):
     page = staff.get("/admin/dashboard", query_string={"from": start.isoformat()}).text
     assert f"卡 {card.serial} 在 张记热干面 用了 10 次（一般是 1 次）" in page
     assert f"/admin/redemptions?card={card.serial}&amp;merchant={shop.id}" in page
+
+
+# --- the daily summary ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def history(db, community, shop):
+    """Uses on days 10, 5, 2 and 1 days ago and today, one of them voided."""
+    campaign = factories.campaign(community)
+    cards = factories.cards(campaign, 2)
+    made = {}
+    for ago, bill, status in [(10, 1000, "ok"), (5, 2000, "ok"), (5, 4000, "void"),
+                              (2, 8000, "ok"), (1, 16000, "ok"), (0, 32000, "ok")]:  # fmt: skip
+        made[(ago, bill)] = factories.redemption(
+            cards[0], shop, bill, bill // 10, day=factories.a_date(-ago), status=status
+        )
+    return campaign, cards, made
+
+
+def test_old_days_are_summarised_once_and_the_figures_match_the_uses(db, community, history):
+    scope = Scope(community.id, None, factories.a_date(-12), factories.a_date())
+    result = overview(db.session, scope)
+    assert (result.totals.redemptions, result.totals.bills_fen, result.totals.discounts_fen) == (
+        5,
+        59000,
+        5900,
+    )
+    assert {d.day: d.figures.bills_fen for d in result.days if d.figures.redemptions} == {
+        factories.a_date(-10): 1000,
+        factories.a_date(-5): 2000,
+        factories.a_date(-2): 8000,
+        factories.a_date(-1): 16000,
+        factories.a_date(): 32000,
+    }
+    closed = db.session.scalars(select(ClosedDay.local_day)).all()
+    assert sorted(closed) == [factories.a_date(-n) for n in range(12, 1, -1)]  # up to 2 days ago
+    summary = {
+        (r.local_day, r.redemptions, r.bills_fen) for r in db.session.scalars(select(RedemptionDay))
+    }
+    assert summary == {(factories.a_date(-10), 1, 1000), (factories.a_date(-5), 1, 2000),
+                       (factories.a_date(-2), 1, 8000)}  # fmt: skip
+    assert dashboard.close_days(db.session, factories.a_date(-12), factories.a_date(-2)) == 0
+
+
+def test_a_summarised_day_is_read_from_the_summary_until_it_is_refreshed(
+    db, community, history, shop
+):
+    campaign, cards, _made = history
+    scope = Scope(community.id, None, factories.a_date(-12), factories.a_date())
+    overview(db.session, scope)
+    late = factories.redemption(cards[1], shop, 500, 50, day=factories.a_date(-5))
+    assert overview(db.session, scope).totals.bills_fen == 59000  # the summary, not the uses
+    dashboard.refresh_day(db.session, campaign.id, late.local_day)
+    db.session.commit()
+    assert overview(db.session, scope).totals.bills_fen == 59500
+
+
+def test_voiding_a_use_of_a_summarised_day_takes_it_out_of_the_figures(
+    staff, db, community, history
+):
+    campaign, cards, made = history
+    cards[0].uses_count = 5  # the factory writes uses without counting them on the card
+    campaign.spent_fen = 5900
+    db.session.commit()
+    period = {"from": factories.a_date(-12).isoformat(), "to": factories.a_date().isoformat()}
+    assert "¥590.00" in staff.get("/admin/dashboard", query_string=period).text
+    old = made[(5, 2000)]
+    response = staff.post(f"/admin/redemptions/{old.id}/void", data={"reason": "输错金额"})
+    assert response.status_code == 302
+    assert "¥570.00" in staff.get("/admin/dashboard", query_string=period).text
+    db.session.rollback()
+    row = db.session.get(RedemptionDay, (old.local_day, old.campaign_id))
+    assert (row.redemptions, row.bills_fen) == (0, 0)
+
+
+def test_refreshing_a_day_twice_gives_the_same_row(db, community, history):
+    campaign, _cards, made = history
+    day = factories.a_date(-5)
+    for _ in range(2):
+        dashboard.refresh_day(db.session, campaign.id, day)
+        db.session.commit()
+    (row,) = db.session.scalars(select(RedemptionDay)).all()
+    assert (row.local_day, row.redemptions, row.bills_fen, row.discounts_fen) == (day, 1, 2000, 200)
+
+
+def test_forgotten_days_are_read_again_from_the_uses(db, community, history, shop):
+    _campaign, cards, _made = history
+    scope = Scope(community.id, None, factories.a_date(-12), factories.a_date())
+    overview(db.session, scope)
+    factories.redemption(cards[1], shop, 700, 70, day=factories.a_date(-10))
+    dashboard.forget_days(db.session, factories.a_date(-12), factories.a_date(-2))
+    db.session.commit()
+    assert overview(db.session, scope).totals.bills_fen == 59700
+
+
+def test_the_district_overview_adds_summary_and_recent_days_per_community(db, world):
+    result = overview(db.session, Scope(None, None, factories.a_date(-60), factories.a_date()))
+    assert [(name, f.redemptions, f.bills_fen) for _id, name, f in result.by_community] == [
+        ("紫荆花社区", 4, 123000),
+        ("江博社区", 1, 7000),
+    ]
+
+
+def test_the_close_days_command_summarises_what_is_not_yet(app, db, community, history):
+    result = app.test_cli_runner().invoke(args=["admin", "close-days", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "已汇总 30 天" in result.output
+    assert len(db.session.scalars(select(ClosedDay)).all()) == 30
+    again = app.test_cli_runner().invoke(args=["admin", "close-days", "--days", "30"])
+    assert "已汇总 0 天" in again.output

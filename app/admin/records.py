@@ -25,7 +25,8 @@ from ..models import (
 )
 from ..rules import MoneyError, parse_money
 from ..services.cards import normalise_serial
-from ..services.redemptions import RedeemError, void_redemption
+from ..services.dashboard import void_use
+from ..services.redemptions import RedeemError
 from . import bp
 from .common import message, staff_required
 from .forms import ReasonForm
@@ -168,9 +169,7 @@ def redemption_void(redemption_id):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            void_redemption(
-                db.session, redemption, current_user._get_current_object(), form.reason.data
-            )
+            void_use(db.session, current_user._get_current_object(), redemption, form.reason.data)
         except RedeemError as error:
             db.session.rollback()
             if error.code == "reason_required":

@@ -57,7 +57,7 @@ SECTIONS = [
     ("admin.merchants", _l("Shops"), ("admin.merchant",)),
     ("admin.campaigns", _l("Campaigns"), ("admin.campaign", "admin.offer", "admin.batch")),
     ("admin.cards", _l("Cards"), ("admin.card", "admin.issue")),
-    ("admin.redemptions", _l("Uses"), ("admin.redemption", "admin.attempt")),
+    ("admin.redemptions", _l("Redemptions"), ("admin.redemption", "admin.attempt")),
     ("admin.dashboard", _l("Figures"), ("admin.dashboard", "admin.settlement")),
     ("admin.audit", _l("Audit log"), ("admin.audit",)),
     ("admin.communities", _l("Communities"), ("admin.communit",)),
@@ -112,6 +112,7 @@ def index():
 from . import (  # noqa: E402, F401
     campaigns,
     cards,
+    commands,
     dashboard,
     district,
     join,
