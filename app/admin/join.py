@@ -1,6 +1,7 @@
 """/join: a shop applies to take the community's cards; staff decide in /admin/merchants."""
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import limiter
 from ..services import merchants as service
@@ -21,7 +22,7 @@ def _join_limit() -> str:
 def join():
     """The public application form for shops."""
     form = JoinForm()
-    form.community.choices = [(0, ""), *community_choices()]
+    form.community.choices = [(0, _l("— choose —")), *community_choices()]
     form.set_categories()
     if request.method == "GET" and request.args.get("community", type=int):
         form.community.data = request.args.get("community", type=int)

@@ -6,9 +6,25 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.access import scope
+from ..clock import local_today
 from ..extensions import db
-from ..models import Campaign, Card, CardStatus, Community, Merchant, Redemption, Role
+from ..models import (
+    AuditLog,
+    Campaign,
+    CampaignStatus,
+    Card,
+    CardStatus,
+    Community,
+    Merchant,
+    MerchantStatus,
+    Offer,
+    OfferStatus,
+    Redemption,
+    RedemptionStatus,
+    Role,
+)
 from ..services.households import household_label
+from ..services.merchants import pending_count
 from . import bp
 from .common import message, own_community_id, staff_required
 from .labels import action_label, label, tone
@@ -37,6 +53,11 @@ def action_label_filter(action: str) -> str:
 @bp.app_template_global("error_message")
 def error_message(error) -> str:
     return message(error)
+
+
+@bp.app_template_global("today_iso")
+def today_iso() -> str:
+    return local_today().isoformat()
 
 
 @bp.app_template_global("here")
@@ -85,27 +106,44 @@ def navigation():
 @bp.get("/")
 @staff_required
 def index():
-    """The office's start page: how many shops, campaigns, cards and uses there are."""
-    from ..services.merchants import pending_count
+    """The office's start page: what waits for a decision, today at a glance, the figures."""
 
     def count(model, *conditions):
         stmt = scope(select(func.count()).select_from(model), model).where(*conditions)
         return db.session.scalar(stmt)
 
     figures = {
-        "merchants": count(Merchant),
-        "campaigns": count(Campaign),
+        "merchants": count(Merchant, Merchant.status == MerchantStatus.ACTIVE),
+        "campaigns": count(Campaign, Campaign.status == CampaignStatus.ACTIVE),
         "cards_issued": count(Card, Card.status != CardStatus.NEW),
-        "redemptions": count(Redemption),
+        "redemptions": count(Redemption, Redemption.status == RedemptionStatus.OK),
     }
+    today = db.session.execute(
+        scope(
+            select(func.count(Redemption.id), func.coalesce(func.sum(Redemption.discount_fen), 0)),
+            Redemption,
+        ).where(Redemption.local_day == local_today(), Redemption.status == RedemptionStatus.OK)
+    ).one()
+    waiting = {
+        "merchants": pending_count(db.session, own_community_id()),
+        "offers": count(Offer, Offer.status == OfferStatus.PENDING),
+        "drafts": db.session.scalars(
+            scope(select(Campaign), Campaign).where(Campaign.status == CampaignStatus.DRAFT)
+        ).all(),
+    }
+    recent = db.session.scalars(
+        scope(select(AuditLog), AuditLog).order_by(AuditLog.id.desc()).limit(8)
+    ).all()
     communities = []
     if current_user.role == Role.DISTRICT_ADMIN:
         communities = db.session.scalars(select(Community).order_by(Community.id)).all()
     return render_template(
         "admin/index.html",
         figures=figures,
+        today={"uses": today[0], "discounts": int(today[1])},
+        waiting=waiting,
+        recent=recent,
         communities=communities,
-        pending=pending_count(db.session, own_community_id()),
     )
 
 
