@@ -455,3 +455,23 @@ def test_the_example_sheet_has_the_columns_an_import_reads(staff, db):
     assert header[:2] == ("名称", "类别")
     assert upload(staff, io.BytesIO(response.data)).status_code == 200
     assert sorted(m.name for m in rows(db, Merchant)) == ["丝艺美发", "张记热干面"]
+
+
+def test_a_list_too_long_for_excel_goes_back_with_a_message(staff, community, monkeypatch):
+    monkeypatch.setattr("app.admin.tables.MAX_XLSX_ROWS", 1)
+    factories.merchant(community, "张记热干面")
+    factories.merchant(community, "丝艺美发", category="美发")
+    response = staff.get("/admin/merchants?export=xlsx&sort=name")
+    assert response.headers["Location"] == "/admin/merchants?sort=name"
+    assert "Excel 放不下" in staff.get(response.headers["Location"]).text
+    assert staff.get("/admin/merchants?export=csv").status_code == 200  # CSV has no limit
+
+
+def test_join_is_rate_limited_per_address(make_app, community):
+    app = make_app(JOIN_RATE_LIMIT="2 per hour")
+    client = app.test_client()
+    statuses = [
+        client.post("/join", data=JOIN | {"community": community.id, "name": f"店{n}"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [302, 302, 429]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, request, stream_with_context, url_for
+from flask import Response, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 
@@ -181,25 +181,24 @@ class Listing:
             yield [column.value(row) for column in columns]
 
     def export(self, name: str) -> Response:
-        """Return every row as a CSV or .xlsx download named `name`."""
+        """Return every row as a CSV or .xlsx download named `name`.
+
+        A list too long for a workbook goes back to the page with a message: CSV has no limit.
+        """
+        if self.export_format == "xlsx" and self.total > MAX_XLSX_ROWS:
+            flash(_("Too many rows for Excel; narrow the list or download CSV."), "error")
+            return redirect(self.url(export=None))
         return export_response(
             self.export_format or "csv",
             name,
             [ExportColumn(str(c.label), c.kind) for c in self.export_columns()],
             self.export_rows(),
-            count=lambda: self.total,
         )
 
 
-def export_response(fmt: str, name: str, columns, rows, count=None) -> Response:
+def export_response(fmt: str, name: str, columns, rows) -> Response:
     """Return a download of a table: streamed CSV, or an .xlsx workbook made in memory."""
     if fmt == "xlsx":
-        if count is not None and count() > MAX_XLSX_ROWS:
-            return Response(
-                _("Too many rows for Excel; narrow the list or download CSV."),
-                status=413,
-                mimetype="text/plain",
-            )
         body = xlsx_bytes(name, columns, rows)
         return download(
             body,
