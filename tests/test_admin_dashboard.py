@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -384,3 +385,9 @@ def test_the_close_days_command_summarises_what_is_not_yet(app, db, community, h
     assert len(db.session.scalars(select(ClosedDay)).all()) == 30
     again = app.test_cli_runner().invoke(args=["admin", "close-days", "--days", "30"])
     assert "已汇总 0 天" in again.output
+
+
+def test_the_figures_page_title_is_plain_text(staff, world):
+    page = staff.get("/admin/dashboard", query_string=period(world)).text
+    title = re.search(r"<head>.*?<title>(.*?)</title>", page, re.S).group(1)
+    assert title.strip() == "数据 · 邻里"

@@ -3,10 +3,11 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.access import get_or_404, scope
-from ..clock import local_today
+from ..clock import local_day_bounds, local_today
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -14,7 +15,6 @@ from ..models import (
     CardBatch,
     CardStatus,
     Redemption,
-    User,
 )
 from ..services import audit, issuing
 from ..services.accounts import mask_phone
@@ -123,7 +123,7 @@ def batch_print(batch_id):
     entries, shops = where_it_works(db.session, campaign)
     audit.record(
         db.session,
-        current_user(),
+        current_user._get_current_object(),
         "batch.print",
         batch,
         after={"first_sheet": first, "last_sheet": last, "cards": len(cards)},
@@ -141,12 +141,6 @@ def batch_print(batch_id):
         where=entries,
         shops=shops,
     )
-
-
-def current_user() -> User:
-    from flask_login import current_user as user
-
-    return user._get_current_object()
 
 
 # --- the card list --------------------------------------------------------------------------
@@ -328,13 +322,13 @@ def issue():
         status = 422
     recent = db.session.scalars(
         scope(select(Card), Card)
-        .where(Card.issued_at.is_not(None), Card.issued_by_id == current_user().id)
+        .where(Card.issued_at.is_not(None), Card.issued_by_id == current_user.id)
         .order_by(Card.issued_at.desc())
         .limit(10)
     ).all()
     today_count = db.session.scalar(
         select(func.count(Card.id)).where(
-            Card.issued_by_id == current_user().id, Card.issued_at >= _today_start()
+            Card.issued_by_id == current_user.id, Card.issued_at >= _today_start()
         )
     )
     return render_template(
@@ -343,8 +337,6 @@ def issue():
 
 
 def _today_start():
-    from ..clock import local_day_bounds
-
     return local_day_bounds(local_today())[0]
 
 

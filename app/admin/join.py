@@ -8,7 +8,7 @@ from ..services import merchants as service
 from . import public
 from .common import community_choices, perform_public
 from .forms import JoinForm
-from .merchants import FIELD_OF
+from .merchants import FIELD_OF, details_of
 
 JOIN_FIELDS = FIELD_OF | {"applicant_required": "applicant", "phone_required": "phone"}
 
@@ -29,18 +29,10 @@ def join():
     if form.validate_on_submit():
         if form.website.data:  # only a robot fills the hidden field
             return redirect(url_for("join.done"))
-        details = service.MerchantDetails(
-            name=form.name.data or "",
-            category=form.category.data or "",
-            address=form.address.data or "",
-            phone=form.phone.data or "",
-            hours=form.hours.data or "",
-            note=form.note.data or "",
-        )
         done = perform_public(
             service.apply_to_join,
             form.community.data or None,
-            details,
+            details_of(form),
             form.applicant.data or "",
             form=form,
             fields=JOIN_FIELDS,

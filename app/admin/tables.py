@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -210,8 +211,6 @@ def export_response(fmt: str, name: str, columns, rows) -> Response:
 
 
 def download(body, filename: str, mimetype: str) -> Response:
-    from urllib.parse import quote
-
     response = Response(body, mimetype=mimetype)
     ascii_name = "".join(
         ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "-" for ch in filename

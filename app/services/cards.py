@@ -4,12 +4,13 @@ import base64
 import re
 import secrets
 import unicodedata
+from collections import Counter
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from ..clock import utcnow
-from ..models import Campaign, Card, CardBatch, CardStatus, User
+from ..models import Campaign, Card, CardBatch, CardStatus, Merchant, Offer, OfferStatus, User
 from . import audit
 from .errors import N_, DomainError
 
@@ -140,10 +141,6 @@ def where_it_works(session: Session, campaign: Campaign) -> tuple[list[str], int
     Shops of one category with one rule make one entry; entries are ordered by how many shops
     they cover. Also returns the number of shops taking part.
     """
-    from collections import Counter
-
-    from ..models import Merchant, Offer, OfferStatus
-
     rows = session.execute(
         select(Merchant.category, Offer.rule_text)
         .join(Merchant, Offer.merchant_id == Merchant.id)
@@ -156,8 +153,6 @@ def where_it_works(session: Session, campaign: Campaign) -> tuple[list[str], int
 
 def sheet_cards(session: Session, batch: CardBatch, first_sheet: int, last_sheet: int) -> list:
     """Return the cards printed on sheets first_sheet..last_sheet (1-based) of a batch."""
-    from sqlalchemy.orm import undefer
-
     return list(
         session.scalars(
             select(Card)
