@@ -16,19 +16,18 @@ from ..models import (
     CardStatus,
     Redemption,
 )
-from ..services import audit, issuing
+from ..services import issuing
 from ..services.accounts import mask_phone
 from ..services.cards import (
     CARDS_PER_SHEET,
     MAX_SHEETS_PER_PRINT,
     generate_batch,
     normalise_serial,
-    sheet_cards,
+    print_sheets,
     where_it_works,
 )
 from ..services.exports import ExportColumn
 from ..services.households import HouseholdError, household_label, parse_household
-from ..services.qr import card_qr_svg
 from ..services.sheets import SheetError, read_sheet
 from ..templating import public_base_url
 from . import bp
@@ -117,18 +116,10 @@ def batch_print(batch_id):
     if first > sheets or last < first:
         abort(404)
     campaign = batch.campaign
-    cards = sheet_cards(db.session, batch, first, last)
-    base_url = public_base_url()
-    printed = [(card, card_qr_svg(card, base_url, store=True)) for card in cards]
     entries, shops = where_it_works(db.session, campaign)
-    audit.record(
-        db.session,
-        current_user._get_current_object(),
-        "batch.print",
-        batch,
-        after={"first_sheet": first, "last_sheet": last, "cards": len(cards)},
+    printed = print_sheets(
+        db.session, current_user._get_current_object(), batch, first, last, public_base_url()
     )
-    db.session.commit()  # the QR drawings are kept on the cards: the next print is cheap
     pages = [printed[i : i + CARDS_PER_SHEET] for i in range(0, len(printed), CARDS_PER_SHEET)]
     return render_template(
         "admin/cards/print.html",

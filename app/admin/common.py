@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.access import roles_required
+from ..database import begin_write
 from ..extensions import db
 from ..models import Community, Role
 from ..services.errors import DomainError
@@ -50,6 +51,9 @@ def perform_public(service, *args, form=None, fields=None, **kwargs) -> Done:
 
 
 def _run(call, form, fields, success) -> Done:
+    # Take the write lock first (BEGIN IMMEDIATE on SQLite): this request has already read
+    # (the signed-in user), and a read that a till's commit overtook could not become a write.
+    begin_write(db.session)
     try:
         value = call()
     except DomainError as error:

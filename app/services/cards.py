@@ -5,14 +5,17 @@ import re
 import secrets
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, undefer
 
 from ..clock import utcnow
+from ..database import begin_write
 from ..models import Campaign, Card, CardBatch, CardStatus, Merchant, Offer, OfferStatus, User
 from . import audit
 from .errors import N_, DomainError
+from .qr import card_qr_svg, card_qr_text
 
 # No 0/O or 1/I: a serial read aloud or typed at a till has no look-alikes.
 SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -163,3 +166,43 @@ def sheet_cards(session: Session, batch: CardBatch, first_sheet: int, last_sheet
             .limit((last_sheet - first_sheet + 1) * CARDS_PER_SHEET)
         )
     )
+
+
+@dataclass(frozen=True)
+class PrintedCard:
+    """What a print sheet shows of one card."""
+
+    serial: str
+    pin: str
+    qr_svg: str
+
+
+def print_sheets(
+    session: Session, actor: User | None, batch: CardBatch, first: int, last: int, base_url: str
+) -> list[PrintedCard]:
+    """Return the cards of sheets first..last with their QR drawings, keeping new drawings.
+
+    Drawing happens without holding the write lock (2000 fresh codes take seconds, and tills
+    must not wait for them); the new drawings and the audit row are then written in one short
+    write transaction. Commits.
+    """
+    printed, fresh = [], []
+    for card in sheet_cards(session, batch, first, last):
+        cached = card.qr_svg
+        svg = card_qr_svg(card, base_url)
+        if not (cached and cached.startswith(card_qr_text(base_url, card.token) + "\n")):
+            fresh.append({"id": card.id, "qr_svg": f"{card_qr_text(base_url, card.token)}\n{svg}"})
+        printed.append(PrintedCard(card.serial, card.pin, svg))
+    batch_id = batch.id
+    begin_write(session)
+    if fresh:
+        session.execute(update(Card), fresh)
+    audit.record(
+        session,
+        actor,
+        "batch.print",
+        session.get(CardBatch, batch_id),
+        after={"first_sheet": first, "last_sheet": last, "cards": len(printed)},
+    )
+    session.commit()
+    return printed

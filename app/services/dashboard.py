@@ -420,6 +420,7 @@ def void_use(session: Session, actor, redemption: Redemption, reason: str):
     """
     campaign_id, day = redemption.campaign_id, redemption.local_day
     receipt = void_redemption(session, redemption, actor, reason)
+    begin_write(session)
     refresh_day(session, campaign_id, day)
     session.commit()
     return receipt
