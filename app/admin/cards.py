@@ -41,7 +41,6 @@ ISSUE_FIELDS = {
     "card_not_found": "serial",
     "already_issued": "serial",
     "card_void": "serial",
-    "card_used_up": "serial",
     "campaign_ended": "serial",
     "campaign_over": "serial",
     "household_required": "household",

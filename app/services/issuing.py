@@ -34,7 +34,6 @@ class IssueError(DomainError):
         "card_not_found": N_("No card of this community has that serial. Check it and retry."),
         "already_issued": N_("This card was already handed out (to %(household)s)."),
         "card_void": N_("This card is void and cannot be handed out."),
-        "card_used_up": N_("This card has no uses left."),
         "campaign_ended": N_("This card's campaign has ended."),
         "campaign_over": N_("This card's campaign was valid until %(until)s."),
         "household_limit": N_(
