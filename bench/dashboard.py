@@ -227,10 +227,6 @@ def fetch(client, path) -> None:
     response = client.get(path)
     if response.status_code != 200:
         raise RuntimeError(f"{path} answered {response.status_code}")
-    if os.environ.get("SHOW"):
-        import re
-
-        print(path, re.findall(r'class="value">([^<]*)', response.text)[:5])
 
 
 def fill() -> tuple[int, int, int, int]:
