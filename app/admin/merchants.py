@@ -34,6 +34,9 @@ from .forms import (
 from .labels import choices, label
 from .tables import Column, Listing, export_response
 
+# the name of a form field, not a password
+PASSWORD_FIELD = "owner_password"  # noqa: S105  # nosec B105
+
 # Which form field a refusal belongs beside; others are shown at the top of the page.
 FIELD_OF = {
     "name_required": "name",
@@ -49,7 +52,7 @@ FIELD_OF = {
     "login_required": "owner_login",
     "login_format": "owner_login",
     "login_taken": "owner_login",
-    "weak_password": "owner_password",
+    "weak_password": PASSWORD_FIELD,
 }
 
 

@@ -50,17 +50,14 @@ def action_label_filter(action: str) -> str:
     return action_label(action)
 
 
-@bp.app_template_global("error_message")
 def error_message(error) -> str:
     return message(error)
 
 
-@bp.app_template_global("today_iso")
 def today_iso() -> str:
     return local_today().isoformat()
 
 
-@bp.app_template_global("here")
 def here(**changes) -> str:
     """Return this page's URL with some query arguments changed (None removes one)."""
     args = request.args.to_dict()
@@ -86,21 +83,31 @@ SECTIONS = [
 DISTRICT_ONLY = {"admin.communities"}
 
 
-@bp.app_context_processor
-def navigation():
-    def admin_nav():
-        here = request.endpoint or ""
-        items = []
-        for endpoint, text, prefixes in SECTIONS:
-            if endpoint not in current_app.view_functions:
-                continue
-            if endpoint in DISTRICT_ONLY and current_user.role != Role.DISTRICT_ADMIN:
-                continue
-            current = here == endpoint or (endpoint != "admin.index" and here.startswith(prefixes))
-            items.append({"url": url_for(endpoint), "label": text, "current": current})
-        return items
+@bp.context_processor
+def office_helpers():
+    """Helpers for the office's templates only (other areas' templates keep their own names)."""
+    return {
+        "admin_nav": admin_nav,
+        "error_message": error_message,
+        "today_iso": today_iso,
+        "here": here,
+    }
 
-    return {"admin_nav": admin_nav}
+
+def admin_nav() -> list[dict]:
+    """Return the office's sections for the menu, marking the one the page is in."""
+    endpoint_here = request.endpoint or ""
+    items = []
+    for endpoint, text, prefixes in SECTIONS:
+        if endpoint not in current_app.view_functions:
+            continue
+        if endpoint in DISTRICT_ONLY and current_user.role != Role.DISTRICT_ADMIN:
+            continue
+        current = endpoint_here == endpoint or (
+            endpoint != "admin.index" and endpoint_here.startswith(prefixes)
+        )
+        items.append({"url": url_for(endpoint), "label": text, "current": current})
+    return items
 
 
 @bp.get("/")
