@@ -506,8 +506,8 @@ MERCHANT_CATEGORIES = (
 class RedemptionDay(db.Model):
     """One campaign's figures on one closed day, so district-wide figures need not read every use.
 
-    Kept by `services.dashboard`: a day is summarised once it is two days old (no redemption can
-    be written for it any more), and `dashboard.refresh_day` recomputes a (campaign, day) row
+    Kept by `services.summary`: a day is summarised once it is two days old (no redemption can
+    be written for it any more), and `summary.refresh_day` recomputes a (campaign, day) row
     after a use of that day is voided. Only live (not voided) redemptions are counted.
     """
 

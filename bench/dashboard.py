@@ -54,7 +54,7 @@ from app.models import (  # noqa: E402
     Role,
     User,
 )
-from app.services import dashboard, misuse  # noqa: E402
+from app.services import dashboard, misuse, summary  # noqa: E402
 from app.services.dashboard import Scope  # noqa: E402
 
 COMMUNITIES = int(os.environ.get("COMMUNITIES", 100))
@@ -171,7 +171,7 @@ def run(url: str, tmp: Path) -> tuple[str, list[tuple[str, float]]]:
 
         reference = median(lambda: db.session.scalar(select(func.count()).select_from(Redemption)))
         started = time.perf_counter()
-        dashboard.close_days(db.session, START, dashboard.closed_until(END))
+        summary.close_days(db.session, START, summary.closed_until(END))
         summarised = time.perf_counter() - started
         figures = [
             ("SELECT count(*) FROM redemption (reference)", reference),

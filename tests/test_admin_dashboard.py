@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.clock import utcnow
 from app.models import AttemptLog, ClosedDay, Funding, RedemptionDay
-from app.services import dashboard, misuse
+from app.services import misuse, summary
 from app.services.dashboard import Scope, overview
 
 from . import factories
@@ -311,12 +311,12 @@ def test_old_days_are_summarised_once_and_the_figures_match_the_uses(db, communi
     }
     closed = db.session.scalars(select(ClosedDay.local_day)).all()
     assert sorted(closed) == [factories.a_date(-n) for n in range(12, 1, -1)]  # up to 2 days ago
-    summary = {
+    stored = {
         (r.local_day, r.redemptions, r.bills_fen) for r in db.session.scalars(select(RedemptionDay))
     }
-    assert summary == {(factories.a_date(-10), 1, 1000), (factories.a_date(-5), 1, 2000),
+    assert stored == {(factories.a_date(-10), 1, 1000), (factories.a_date(-5), 1, 2000),
                        (factories.a_date(-2), 1, 8000)}  # fmt: skip
-    assert dashboard.close_days(db.session, factories.a_date(-12), factories.a_date(-2)) == 0
+    assert summary.close_days(db.session, factories.a_date(-12), factories.a_date(-2)) == 0
 
 
 def test_a_summarised_day_is_read_from_the_summary_until_it_is_refreshed(
@@ -327,7 +327,7 @@ def test_a_summarised_day_is_read_from_the_summary_until_it_is_refreshed(
     overview(db.session, scope)
     late = factories.redemption(cards[1], shop, 500, 50, day=factories.a_date(-5))
     assert overview(db.session, scope).totals.bills_fen == 59000  # the summary, not the uses
-    dashboard.refresh_day(db.session, campaign.id, late.local_day)
+    summary.refresh_day(db.session, campaign.id, late.local_day)
     db.session.commit()
     assert overview(db.session, scope).totals.bills_fen == 59500
 
@@ -350,14 +350,22 @@ def test_voiding_a_use_of_a_summarised_day_takes_it_out_of_the_figures(
     assert (row.redemptions, row.bills_fen) == (0, 0)
 
 
-def test_refreshing_a_day_twice_gives_the_same_row(db, community, history):
+def test_refreshing_a_closed_day_twice_gives_the_same_row(db, community, history):
     campaign, _cards, made = history
     day = factories.a_date(-5)
+    summary.close_days(db.session, day, day)
     for _ in range(2):
-        dashboard.refresh_day(db.session, campaign.id, day)
+        summary.refresh_day(db.session, campaign.id, day)
         db.session.commit()
     (row,) = db.session.scalars(select(RedemptionDay)).all()
     assert (row.local_day, row.redemptions, row.bills_fen, row.discounts_fen) == (day, 1, 2000, 200)
+
+
+def test_refreshing_a_day_not_yet_closed_leaves_it_to_be_summarised(db, community, history):
+    campaign, _cards, _made = history
+    summary.refresh_day(db.session, campaign.id, factories.a_date(-5))
+    db.session.commit()
+    assert db.session.scalars(select(RedemptionDay)).all() == []
 
 
 def test_forgotten_days_are_read_again_from_the_uses(db, community, history, shop):
@@ -365,7 +373,7 @@ def test_forgotten_days_are_read_again_from_the_uses(db, community, history, sho
     scope = Scope(community.id, None, factories.a_date(-12), factories.a_date())
     overview(db.session, scope)
     factories.redemption(cards[1], shop, 700, 70, day=factories.a_date(-10))
-    dashboard.forget_days(db.session, factories.a_date(-12), factories.a_date(-2))
+    summary.forget_days(db.session, factories.a_date(-12), factories.a_date(-2))
     db.session.commit()
     assert overview(db.session, scope).totals.bills_fen == 59700
 
@@ -391,3 +399,23 @@ def test_the_figures_page_title_is_plain_text(staff, world):
     page = staff.get("/admin/dashboard", query_string=period(world)).text
     title = re.search(r"<head>.*?<title>(.*?)</title>", page, re.S).group(1)
     assert title.strip() == "数据 · 邻里"
+
+
+def test_voiding_a_use_of_today_does_not_freeze_todays_figures(staff, db, community, shop):
+    """A void of a day not yet summarised must not leave a row that hides later uses."""
+    import time_machine
+
+    from app.clock import utcnow
+    from app.services.redemptions import redeem
+
+    campaign = factories.campaign(community, rule="立减5")
+    factories.offer(campaign, shop)
+    first, second = factories.cards(campaign, 2)
+    made = redeem(db.session, first.token, shop, None, 3000, "summary-void-1").receipt
+    response = staff.post(f"/admin/redemptions/{made.id}/void", data={"reason": "试一下"})
+    assert response.headers["Location"] == f"/admin/redemptions/{made.id}"
+    redeem(db.session, second.token, shop, None, 4000, "summary-later-1")
+    day = made.local_day
+    with time_machine.travel(utcnow() + timedelta(days=3), tick=False):
+        figures = overview(db.session, Scope(community.id, None, day, day)).totals
+    assert (figures.redemptions, figures.bills_fen, figures.discounts_fen) == (1, 4000, 500)

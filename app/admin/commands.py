@@ -6,7 +6,7 @@ import click
 
 from ..clock import local_today
 from ..extensions import db
-from ..services import dashboard
+from ..services import summary
 from . import bp
 
 
@@ -18,6 +18,6 @@ def close_days(days):
     The dashboard does this itself the first time it needs a day; running it ahead spares the
     first visitor after an upgrade the wait (a few seconds for a district's year of uses).
     """
-    last = dashboard.closed_until(local_today())
-    count = dashboard.close_days(db.session, last - timedelta(days=days - 1), last)
+    last = summary.closed_until(local_today())
+    count = summary.close_days(db.session, last - timedelta(days=days - 1), last)
     click.echo(f"已汇总 {count} 天的核销数据 (days summarised: {count}).")

@@ -25,8 +25,7 @@ from ..models import (
 )
 from ..rules import MoneyError, parse_money
 from ..services.cards import normalise_serial
-from ..services.dashboard import void_use
-from ..services.redemptions import RedeemError
+from ..services.redemptions import RedeemError, void_redemption
 from . import bp
 from .common import message, staff_required
 from .forms import ReasonForm
@@ -169,7 +168,9 @@ def redemption_void(redemption_id):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            void_use(db.session, current_user._get_current_object(), redemption, form.reason.data)
+            void_redemption(
+                db.session, redemption, current_user._get_current_object(), form.reason.data
+            )
         except RedeemError as error:
             db.session.rollback()
             if error.code == "reason_required":

@@ -9,9 +9,10 @@ come from a daily summary (`RedemptionDay`, one row per campaign and day) for ev
 least two days old, and from the redemptions themselves for the newer days: a year of a whole
 district is then ~36,500 summary rows instead of a million uses. A day is summarised the first
 time figures ask for it (`close_days`); no redemption can be written for it any more (uses are
-written on their own day), and when a use of a summarised day is voided, `refresh_day`
-recomputes that campaign's row, so the summary never drifts from the uses. Anything else that
-writes redemptions for past days (an import, a demo) must call `refresh_day` or `forget_days`.
+written on their own day), and when a use of a summarised day is voided the redemption service
+recomputes that campaign's row (`services.summary`), so the summary never drifts from the uses.
+Anything else that writes redemptions for past days (an import, a demo) must call
+`summary.refresh_day` or `summary.forget_days`.
 """
 
 from __future__ import annotations
@@ -19,18 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..clock import local_today, utcnow
-from ..database import begin_write
+from ..clock import local_today
 from ..models import (
     Campaign,
     Card,
     CardStatus,
-    ClosedDay,
     Community,
     Funding,
     Merchant,
@@ -39,8 +36,9 @@ from ..models import (
     RedemptionStatus,
 )
 from .errors import N_, DomainError
-from .redemptions import void_redemption
+from .summary import close_days, closed_until, sums
 
+ONE_DAY = timedelta(days=1)
 MAX_DAYS = 3 * 366  # a period longer than this is refused: the chart would be unreadable
 
 
@@ -123,14 +121,6 @@ class Overview:
     by_community: list[tuple[int, str, Figures]] = field(default_factory=list)
 
 
-def _sums():
-    return (
-        func.count(Redemption.id),
-        func.coalesce(func.sum(Redemption.bill_fen), 0),
-        func.coalesce(func.sum(Redemption.discount_fen), 0),
-    )
-
-
 def overview(session: Session, scope: Scope, today: date | None = None) -> Overview:
     """Return totals, the per-day series (and per community, district-wide) and card counts.
 
@@ -143,7 +133,7 @@ def overview(session: Session, scope: Scope, today: date | None = None) -> Overv
     parts = []  # (the column to group by, the figures' source and its conditions)
     if split >= scope.start:
         close_days(session, scope.start, split)
-        sums = (
+        summed = (
             func.sum(RedemptionDay.redemptions),
             func.sum(RedemptionDay.bills_fen),
             func.sum(RedemptionDay.discounts_fen),
@@ -153,7 +143,7 @@ def overview(session: Session, scope: Scope, today: date | None = None) -> Overv
             where.append(RedemptionDay.campaign_id == scope.campaign_id)
         if scope.community_id is not None:
             where.append(RedemptionDay.community_id == scope.community_id)
-        parts.append((RedemptionDay.local_day, RedemptionDay.community_id, sums, where))
+        parts.append((RedemptionDay.local_day, RedemptionDay.community_id, summed, where))
     if split < scope.end:
         recent = Scope(
             scope.community_id, scope.campaign_id, max(scope.start, split + ONE_DAY), scope.end
@@ -162,14 +152,14 @@ def overview(session: Session, scope: Scope, today: date | None = None) -> Overv
         if district:
             # lets PostgreSQL use the (community_id, local_day) index, one community at a time
             where.append(Redemption.community_id.in_(select(Community.id)))
-        parts.append((Redemption.local_day, Redemption.community_id, _sums(), where))
+        parts.append((Redemption.local_day, Redemption.community_id, sums(), where))
     by_day: dict[date, list[int]] = {}
     by_community: dict[int, list[int]] = {}
-    for day_column, community_column, sums, where in parts:
+    for day_column, community_column, figures, where in parts:
         groups = [(day_column, by_day)] + ([(community_column, by_community)] if district else [])
         for column, into in groups:
             for key, count, bills, discounts in session.execute(
-                select(column, *sums).where(*where).group_by(column)
+                select(column, *figures).where(*where).group_by(column)
             ):
                 into.setdefault(key, [0, 0, 0])
                 into[key][0] += int(count)
@@ -187,120 +177,6 @@ def overview(session: Session, scope: Scope, today: date | None = None) -> Overv
             key=lambda row: -row[2].bills_fen,
         )
     return result
-
-
-# --- the daily summary ----------------------------------------------------------------------
-
-ONE_DAY = timedelta(days=1)
-SUMMARY_AGE = 2  # days: a use is written on its own Shanghai day, so older days are settled
-
-
-def closed_until(today: date) -> date:
-    """Return the last day the summary may hold (the day before yesterday)."""
-    return today - timedelta(days=SUMMARY_AGE)
-
-
-def _upsert(session: Session, model, rows: list[dict], update: list[str] | None = None):
-    """Insert rows, leaving (or, with `update`, overwriting) those whose key exists."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
-    keys = [column.name for column in model.__table__.primary_key.columns]
-    if update:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={name: getattr(stmt.excluded, name) for name in update}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    session.execute(stmt, rows)
-
-
-def close_days(session: Session, start: date, end: date) -> int:
-    """Summarise the days start..end that are not yet; return how many were. Commits if any.
-
-    Each day is read from the redemptions once, for every campaign at the same time. Two
-    requests closing the same day at once insert the same rows; the second changes nothing.
-    """
-    wanted = {start + timedelta(days=n) for n in range((end - start).days + 1)}
-    done = set(
-        session.scalars(
-            select(ClosedDay.local_day).where(
-                ClosedDay.local_day >= start, ClosedDay.local_day <= end
-            )
-        )
-    )
-    missing = sorted(wanted - done)
-    if not missing:
-        return 0
-    begin_write(session)
-    rows = session.execute(
-        select(
-            Redemption.local_day,
-            Redemption.campaign_id,
-            Redemption.community_id,
-            *_sums(),
-        )
-        .where(
-            Redemption.status == RedemptionStatus.OK,
-            Redemption.local_day >= missing[0],
-            Redemption.local_day <= missing[-1],
-        )
-        .group_by(Redemption.local_day, Redemption.campaign_id, Redemption.community_id)
-    ).all()
-    chosen = set(missing)
-    _upsert(
-        session,
-        RedemptionDay,
-        [
-            {"local_day": day, "campaign_id": campaign, "community_id": community,
-             "redemptions": count, "bills_fen": int(bills), "discounts_fen": int(discounts)}
-            for day, campaign, community, count, bills, discounts in rows
-            if day in chosen
-        ],
-    )  # fmt: skip
-    now = utcnow()
-    _upsert(session, ClosedDay, [{"local_day": day, "closed_at": now} for day in missing])
-    session.commit()
-    return len(missing)
-
-
-def refresh_day(session: Session, campaign_id: int, day: date) -> None:
-    """Recompute one campaign's summary row for a day from its redemptions (the caller commits).
-
-    Call it when a redemption of a past day changes, in the same transaction or after it
-    commits: `void_redemption` does, so figures stay exact. Idempotent.
-    """
-    count, bills, discounts = session.execute(
-        select(*_sums()).where(
-            Redemption.campaign_id == campaign_id,
-            Redemption.local_day == day,
-            Redemption.status == RedemptionStatus.OK,
-        )
-    ).one()
-    community_id = session.scalar(select(Campaign.community_id).where(Campaign.id == campaign_id))
-    _upsert(
-        session,
-        RedemptionDay,
-        [{"local_day": day, "campaign_id": campaign_id, "community_id": community_id,
-          "redemptions": count, "bills_fen": int(bills), "discounts_fen": int(discounts)}],
-        update=["redemptions", "bills_fen", "discounts_fen"],
-    )  # fmt: skip
-
-
-def forget_days(session: Session, start: date, end: date) -> None:
-    """Drop the summary of start..end, to be read again from the redemptions (the caller commits).
-
-    For whatever writes redemptions of past days in bulk (an import, the demo).
-    """
-    session.execute(
-        delete(RedemptionDay).where(
-            RedemptionDay.local_day >= start, RedemptionDay.local_day <= end
-        )
-    )
-    session.execute(
-        delete(ClosedDay).where(ClosedDay.local_day >= start, ClosedDay.local_day <= end)
-    )
 
 
 def card_counts(session: Session, scope: Scope) -> tuple[int, int]:
@@ -410,17 +286,3 @@ def voided_in_period(
             .order_by(Redemption.created_at)
         )
     )
-
-
-def void_use(session: Session, actor, redemption: Redemption, reason: str):
-    """Void a use through the redemption service, then keep that day's summary exact. Commits.
-
-    `void_redemption` gives the use back and commits; the summary row of the use's day (if the
-    day is summarised) is recomputed after it. Raises `RedeemError` as the service does.
-    """
-    campaign_id, day = redemption.campaign_id, redemption.local_day
-    receipt = void_redemption(session, redemption, actor, reason)
-    begin_write(session)
-    refresh_day(session, campaign_id, day)
-    session.commit()
-    return receipt

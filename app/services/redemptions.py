@@ -42,7 +42,7 @@ from ..models import (
     User,
 )
 from ..rules import MAX_BILL_FEN, Rule, parse_money
-from . import audit
+from . import audit, summary
 from .cards import SERIAL_RANDOM_LENGTH, normalise_serial, normalise_token
 from .errors import N_, DomainError
 
@@ -726,6 +726,7 @@ def void_redemption(
         .values(spent_fen=Campaign.spent_fen - redemption.discount_fen)
         .execution_options(synchronize_session=False)
     )
+    summary.refresh_day(session, redemption.campaign_id, redemption.local_day)
     audit.record(
         session,
         actor,
