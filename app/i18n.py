@@ -1,6 +1,7 @@
 """The interface language: Chinese by default, English when the visitor chose it."""
 
 from flask import current_app, has_request_context, request
+from flask_babel import gettext
 
 LANGUAGE_COOKIE = "lang"
 
@@ -12,3 +13,8 @@ def select_locale() -> str:
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def message(error) -> str:
+    """Return a service's refusal in the visitor's language, with its details filled in."""
+    return gettext(error.message, **error.details)

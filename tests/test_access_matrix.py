@@ -79,6 +79,8 @@ MATRIX = {
     ("merchant.redeem", "POST"): SHOP,
     ("merchant.done", "GET"): SHOP,
     ("merchant.void", "POST"): SHOP,
+    ("merchant.campaigns", "GET"): SHOP,
+    ("merchant.apply", "POST"): OWNER,
     ("merchant.keys", "GET"): OWNER,
     ("merchant.keys", "POST"): OWNER,
     ("merchant.revoke_key", "POST"): OWNER,

@@ -279,3 +279,33 @@ def test_a_shop_opening_the_card_url_gets_the_till_not_the_resident_view(cashier
     assert 'inputmode="decimal"' in till.text and card.serial in till.text
     resident_view = client.get(f"/c/{card.token}")
     assert resident_view.status_code == 200 and 'inputmode="decimal"' not in resident_view.text
+
+
+def test_an_owner_applies_to_join_a_campaign_and_staff_accept_it(
+    merchant, staff, db, community, shop
+):
+    from app.models import AuditLog, Offer, OfferStatus
+
+    other = factories.campaign(community, name="江堤消费券", code="JD")
+    page = merchant.get("/m/campaigns").text
+    assert "江堤消费券" in page and "申请参加" in page
+    response = merchant.post(f"/m/campaigns/{other.id}/apply")
+    assert response.status_code == 302
+    offer = db.session.scalar(select(Offer).where(Offer.campaign_id == other.id))
+    assert offer.status == OfferStatus.PENDING and offer.merchant_id == shop.id
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "offer.apply"))
+    again = merchant.post(f"/m/campaigns/{other.id}/apply", follow_redirects=True)
+    assert "已经申请" in again.text
+    assert staff.post(f"/admin/offers/{offer.id}/accept").status_code == 302
+    db.session.refresh(offer)
+    assert offer.status == OfferStatus.ACTIVE
+    assert "参加中" in merchant.get("/m/campaigns").text
+
+
+def test_a_cashier_cannot_apply_and_another_communitys_campaign_is_404(
+    cashier, merchant, db, other_community
+):
+    theirs = factories.campaign(other_community, code="JB")
+    assert merchant.post(f"/m/campaigns/{theirs.id}/apply").status_code == 404
+    assert "江博" not in merchant.get("/m/campaigns").text
+    assert cashier.post(f"/m/campaigns/{theirs.id}/apply").status_code == 403

@@ -4,23 +4,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import flash
-from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.access import roles_required
 from ..database import begin_write
 from ..extensions import db
+from ..i18n import message  # noqa: F401 - the office's pages import it from here
 from ..models import Community, Role
 from ..services.errors import DomainError
 
 staff_required = roles_required(Role.STAFF, Role.DISTRICT_ADMIN)
 district_admin_required = roles_required(Role.DISTRICT_ADMIN)
-
-
-def message(error: DomainError) -> str:
-    """Return a refusal's message in the visitor's language, with its details filled in."""
-    return gettext(error.message, **error.details)
 
 
 @dataclass

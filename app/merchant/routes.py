@@ -10,10 +10,13 @@ from flask_login import current_user
 from ..auth.access import get_or_404, roles_required
 from ..clock import local_today, utcnow
 from ..extensions import db
-from ..models import Redemption, RedemptionStatus, Role
+from ..i18n import message
+from ..models import Campaign, Redemption, RedemptionStatus, Role
 from ..security import csp_allow
 from ..services import apikeys, redemptions, takings
+from ..services import campaigns as campaign_service
 from ..services.apikeys import ApiKeyError
+from ..services.campaigns import CampaignError
 from ..services.redemptions import VOID_WINDOW, RedeemError
 from . import bp
 from .forms import ApiKeyForm, BillForm, ConfirmForm, TypedCardForm, VoidForm
@@ -182,6 +185,41 @@ def history():
         following=day + timedelta(days=1) if day < today else None,
         today=today,
     )
+
+
+@bp.get("/campaigns")
+@roles_required(*SHOP_ROLES)
+def campaigns():
+    """The community's campaigns: the ones the shop takes part in, and the ones it may join."""
+    merchant = current_user.merchant
+    return render_template(
+        "merchant/campaigns.html",
+        rows=campaign_service.open_to_shop(db.session, merchant),
+        default_rule=rule_text_of,
+    )
+
+
+def rule_text_of(campaign, offer) -> str:
+    """Return the rule the shop applies in a campaign: its own, else the campaign's."""
+    return (offer.rule_text if offer is not None and offer.rule_text else "") or (
+        campaign.default_rule_text
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/apply")
+@roles_required(Role.MERCHANT_OWNER)
+def apply(campaign_id):
+    """Ask the community office to let the shop take part in a campaign."""
+    campaign = get_or_404(Campaign, campaign_id)
+    try:
+        campaign_service.apply_to_join(db.session, current_user, campaign)
+    except CampaignError as error:
+        db.session.rollback()
+        flash(message(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Your application was sent; the community office will decide."), "success")
+    return redirect(url_for(".campaigns"))
 
 
 @bp.route("/keys", methods=["GET", "POST"])

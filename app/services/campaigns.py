@@ -29,6 +29,7 @@ from ..models import (
     OfferStatus,
     Redemption,
     RedemptionStatus,
+    Role,
     User,
 )
 from ..rules import Rule, RuleError, format_money, parse_rule
@@ -101,6 +102,8 @@ class CampaignError(DomainError):
         "offer_not_pending": N_("Only a shop that applied can be accepted."),
         "offer_not_active": N_("This shop does not take part at the moment."),
         "offer_not_withdrawn": N_("This shop already takes part."),
+        "owner_only": N_("Only the shop's owner can apply to join a campaign."),
+        "already_applied": N_("Your shop has applied already; the community office will decide."),
     }
 
 
@@ -448,3 +451,61 @@ def set_offer_status(session: Session, actor: User, offer: Offer, action: str) -
         before=before,
         after={"status": offer.status.value},
     )
+
+
+def apply_to_join(session: Session, owner: User, campaign: Campaign) -> Offer:
+    """Let a shop's owner apply to take part in a campaign of their community (the caller commits).
+
+    The application waits as a pending offer until staff accept it (`set_offer_status`); a shop
+    that withdrew before may apply again.
+    """
+    if owner.role != Role.MERCHANT_OWNER:
+        raise CampaignError("owner_only")
+    merchant = owner.merchant
+    if campaign.community_id != merchant.community_id:
+        raise ValueError("a shop applies to campaigns of its own community only")
+    if campaign.status == CampaignStatus.ENDED:
+        raise CampaignError("ended")
+    if merchant.status != MerchantStatus.ACTIVE:
+        raise CampaignError("merchant_not_active", name=merchant.name)
+    offer = session.scalar(
+        select(Offer).where(Offer.campaign_id == campaign.id, Offer.merchant_id == merchant.id)
+    )
+    if offer is not None and offer.status == OfferStatus.ACTIVE:
+        raise CampaignError("offer_exists", name=merchant.name)
+    if offer is not None and offer.status == OfferStatus.PENDING:
+        raise CampaignError("already_applied")
+    before = audit.snapshot(offer, OFFER_FIELDS) if offer is not None else None
+    if offer is None:
+        offer = Offer(
+            community_id=campaign.community_id, campaign_id=campaign.id, merchant_id=merchant.id
+        )
+        session.add(offer)
+    offer.rule, offer.rule_text, offer.status = None, "", OfferStatus.PENDING
+    session.flush()
+    audit.record(
+        session,
+        owner,
+        "offer.apply",
+        offer,
+        before=before,
+        after=audit.snapshot(offer, OFFER_FIELDS),
+    )
+    return offer
+
+
+def open_to_shop(session: Session, merchant: Merchant) -> list[tuple[Campaign, Offer | None]]:
+    """Return the campaigns of the shop's community it may take part in, with its offer if any."""
+    campaigns = session.scalars(
+        select(Campaign)
+        .where(
+            Campaign.community_id == merchant.community_id,
+            Campaign.status != CampaignStatus.ENDED,
+        )
+        .order_by(Campaign.valid_from.desc(), Campaign.id.desc())
+    ).all()
+    offers = {
+        offer.campaign_id: offer
+        for offer in session.scalars(select(Offer).where(Offer.merchant_id == merchant.id))
+    }
+    return [(campaign, offers.get(campaign.id)) for campaign in campaigns]
