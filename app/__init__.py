@@ -21,7 +21,7 @@ from .i18n import select_locale
 from .main import bp as main_bp
 from .merchant import bp as merchant_bp
 from .resident import bp as resident_bp
-from .security import add_security_headers
+from .security import RowIdConverter, add_security_headers, refuse_nul_bytes
 from .services import audit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,7 @@ def create_app(test_config=None):
         n = app.config["PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    app.url_map.converters["int"] = RowIdConverter
     init_extensions(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -72,6 +73,8 @@ def init_extensions(app):
     login.login_message_category = "info"
     login.user_loader(load_user)
     init_compression(app)
+
+    app.before_request(refuse_nul_bytes)
 
     @app.before_request
     def remember_client_ip():

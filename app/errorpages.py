@@ -5,7 +5,7 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .extensions import db
@@ -32,6 +32,7 @@ EXPLANATIONS = {
     500: _l("An error occurred on our side. It has been recorded; please try again."),
     503: _l("The service is busy or being maintained. Please try again in a moment."),
 }
+KEPT_HEADERS = {"Allow", "Retry-After", "WWW-Authenticate"}
 CODES = {
     400: "bad_request",
     403: "forbidden",
@@ -58,7 +59,13 @@ def init_app(app):
         status = error.code or 500
         if status not in TITLES:
             return error
-        return render_error(status)
+        body, status = render_error(status)
+        response = app.make_response((body, status))
+        # What the exception says about the refusal stays: Allow on a 405, Retry-After on a 429.
+        for name, value in error.get_headers():
+            if name in KEPT_HEADERS:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -71,6 +78,14 @@ def init_app(app):
         log.warning("database unavailable: %s", error.orig)
         db.session.rollback()
         return render_error(ServiceUnavailable.code)
+
+    @app.errorhandler(DataError)
+    def data_error(error):
+        # Input the database cannot hold (a NUL byte, a number out of range, text too long for
+        # its column on PostgreSQL) reached it past the checks: a bad request, not a crash.
+        log.warning("refused data the database cannot hold: %s", error.orig)
+        db.session.rollback()
+        return render_error(400)
 
     @app.errorhandler(DBAPIError)
     def database_error(error):

@@ -2,7 +2,8 @@
 
 from functools import wraps
 
-from flask import g
+from flask import abort, g, request
+from werkzeug.routing import IntegerConverter
 
 CSP = {
     "default-src": "'self'",
@@ -51,3 +52,28 @@ def add_security_headers(response, https: bool):
     if https:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in URLs: ids beyond a 32-bit column are no row, so they are a 404, not an
+    error from the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul_bytes():
+    """Refuse a page request that carries a NUL character in its text: no field may hold one,
+    and PostgreSQL cannot store it (uploaded files are not text and are not looked at).
+
+    The JSON API reads only the fields it knows and cleans those itself (`api.routes._text`):
+    a till's request is judged by what it means, not by what else it carries.
+    """
+    if request.path.startswith("/api/"):
+        return
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH"):
+        texts += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in text for text in texts):
+        abort(400)

@@ -139,7 +139,7 @@ class Client(FlaskClient):
         return serializer.dumps(raw)
 
     def post(self, *args, csrf=True, **kwargs):
-        if csrf and "json" not in kwargs:
+        if csrf and "json" not in kwargs and not isinstance(kwargs.get("data"), str | bytes):
             data = dict(kwargs.get("data") or {})
             data.setdefault("csrf_token", self.csrf_token())
             kwargs["data"] = data

@@ -178,3 +178,26 @@ def test_the_api_is_rate_limited_per_key(make_app, db, card, merchant_user):
     client = app.test_client()
     answers = [client.get("/api/v1/redemptions", headers=auth(key)).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+def test_a_bill_written_with_a_zero_fraction_is_the_same_whole_number_of_fen(client, key, card):
+    response = client.post(
+        "/api/v1/quote",
+        data='{"card": "' + card.token + '", "bill_fen": 18800.0}',
+        headers=auth(key, **{"Content-Type": "application/json"}),
+    )
+    assert response.status_code == 200 and response.json["discount_fen"] == 2000
+    half = client.post(
+        "/api/v1/quote",
+        data='{"card": "' + card.token + '", "bill_fen": 18800.5}',
+        headers=auth(key, **{"Content-Type": "application/json"}),
+    )
+    assert half.status_code == 400 and half.json["error"] == "bad_bill"
+
+
+def test_a_nul_character_in_a_field_is_cleaned_not_a_crash(client, key, card, db):
+    body = '{"card": "' + card.token + '\\u0000", "bill_fen": 18800, "extra\\u0000": 1}'
+    response = client.post(
+        "/api/v1/quote", data=body, headers=auth(key, **{"Content-Type": "application/json"})
+    )
+    assert response.status_code == 200 and response.json["discount_fen"] == 2000

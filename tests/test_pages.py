@@ -86,3 +86,10 @@ def test_static_assets_carry_a_content_hash_and_a_long_cache_life(client):
     with client.get(href) as response:
         assert response.status_code == 200
         assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_method_not_allowed_keeps_the_allow_header(client):
+    response = client.delete("/login")
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    api = client.open("/api/v1/quote", method="TRACE")
+    assert api.status_code == 405 and "POST" in api.headers["Allow"]

@@ -57,3 +57,13 @@ def test_templates_have_no_inline_script_or_style():
         if re.search(r"(src|href)=\"(https?:)?//", source):
             offenders.append(template.name)
     assert not offenders
+
+
+def test_a_nul_character_in_a_form_or_query_is_refused_with_400(client, staff_user):
+    assert client.post("/login", data={"login": "zjh\x00staff", "password": "x"}).status_code == 400
+    assert client.get("/login?next=/\x00").status_code == 400
+
+
+def test_an_id_beyond_any_row_is_404_not_a_database_error(merchant):
+    assert merchant.get("/m/r/2147483648").status_code == 404
+    assert merchant.get("/m/r/99999999999999999999").status_code == 404

@@ -5,7 +5,9 @@ here: without a key every call is 401, and CSRF does not apply because no cookie
 Errors are `{"error": <stable code>, "message": <Chinese>}`.
 """
 
+import json
 from datetime import date
+from decimal import Decimal
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
@@ -70,17 +72,30 @@ def _refused(refusal: RedeemError):
 
 
 def _body() -> dict:
-    body = request.get_json(silent=True)
+    """Read the JSON body with its numbers exact: 7287.0 is the integer 7287, never a float."""
+    if not request.is_json:
+        return {}
+    try:
+        body = json.loads(request.get_data(cache=True), parse_float=Decimal)
+    except ValueError:
+        return {}
     return body if isinstance(body, dict) else {}
 
 
+def _text(body: dict, name: str) -> str:
+    """Return a text field of the body as a string without NUL characters (none may hold one)."""
+    value = body.get(name)
+    return "" if value is None else str(value).replace("\x00", "")
+
+
 def _pin(body: dict) -> str | None:
-    pin = body.get("pin")
-    return None if pin is None else str(pin)
+    return _text(body, "pin") if body.get("pin") is not None else None
 
 
 def _bill(body: dict) -> int:
     bill = body.get("bill_fen")
+    if isinstance(bill, Decimal) and bill == bill.to_integral_value():
+        bill = int(bill)  # JSON Schema's integer: a number without a fraction, however written
     if type(bill) is not int or not 0 < bill <= MAX_BILL_FEN:
         raise RedeemError(
             "bad_bill", _("bill_fen must be a whole number of fen, from 1 to 100000000.")
@@ -111,7 +126,7 @@ def quote():
     try:
         at_till = redemptions.inspect(
             db.session,
-            str(body.get("card", "")),
+            _text(body, "card"),
             g.merchant,
             pin=_pin(body),
             user=g.actor,
@@ -141,7 +156,7 @@ def create_redemption():
     try:
         outcome = redemptions.redeem(
             db.session,
-            str(body.get("card", "")),
+            _text(body, "card"),
             g.merchant,
             g.actor,
             _bill(body),
@@ -165,7 +180,7 @@ def void_redemption(redemption_id):
     redemption = db.session.get(Redemption, redemption_id)
     if redemption is None or redemption.merchant_id != g.merchant.id:
         return error("not_found", _("No such redemption."), 404)
-    reason = str(_body().get("reason", ""))
+    reason = _text(_body(), "reason")
     try:
         receipt = redemptions.void_redemption(db.session, redemption, g.actor, reason)
     except RedeemError as refusal:
