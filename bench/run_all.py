@@ -17,7 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ROOT, machine  # noqa: E402
 
 # Each module has figures(seconds) -> list[Figure].
-BENCHMARKS = ["bench.redeem_throughput", "bench.card_page", "bench.dashboard"]
+BENCHMARKS = [
+    "bench.redeem_throughput",
+    "bench.card_page",
+    "bench.print_sheet",
+    "bench.dashboard",
+]
 
 
 def main(seconds: int = 10) -> Path:
