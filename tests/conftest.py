@@ -8,6 +8,7 @@ from empty tables: a copy of the migrated SQLite file, or TRUNCATE on PostgreSQL
 import os
 import secrets
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import psycopg
@@ -32,8 +33,26 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
+# What the hostile-input, access and fault tests tried, printed at the end of a run: the
+# figures the README's "Reliability" section quotes come from here.
+TALLY: Counter = Counter()
+
+
 def pytest_report_header(config):
     return f"database backend: {'postgresql' if PG_URL else 'sqlite'}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TALLY:
+        terminalreporter.section(f"what was tried ({'postgresql' if PG_URL else 'sqlite'})")
+        for name, count in sorted(TALLY.items()):
+            terminalreporter.write_line(f"{count:>9,}  {name}")
+
+
+@pytest.fixture(scope="session")
+def tally() -> Counter:
+    """Counters for the end-of-run figures: `tally["requests fuzzed"] += 1`."""
+    return TALLY
 
 
 def base_config(url: str, instance: Path) -> dict:

@@ -257,7 +257,7 @@ def counts(db):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_role_gets_what_the_matrix_says_on_every_route(app, db, world, role):
+def test_every_role_gets_what_the_matrix_says_on_every_route(app, db, world, role, tally):
     users, args = world
     wrong = []
     for rule, method in routes(app):
@@ -271,6 +271,7 @@ def test_every_role_gets_what_the_matrix_says_on_every_route(app, db, world, rol
         else:  # with a valid CSRF token, so that what is tested is who may, not the token
             response = client.post(url, data={})
         got = outcome(response)
+        tally["access matrix: route x role checked"] += 1
         if got != expected:
             wrong.append(f"{method} {url}: expected {expected}, got {got}")
         if before is not None and method != "GET":

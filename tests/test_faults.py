@@ -148,7 +148,9 @@ def worker_pids(master_pid: int) -> list[int]:
     return [int(pid) for pid in out.stdout.split()]
 
 
-def test_killing_a_worker_mid_load_loses_or_doubles_nothing(app, db, tmp_path, shop_with_cards):
+def test_killing_a_worker_mid_load_loses_or_doubles_nothing(
+    app, db, tmp_path, shop_with_cards, tally
+):
     campaign, tokens, key = shop_with_cards
     server = serve(app, tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
     stop = threading.Event()
@@ -173,11 +175,14 @@ def test_killing_a_worker_mid_load_loses_or_doubles_nothing(app, db, tmp_path, s
     assert refused, "cards and budget ran out under load, and were refused"
     assert {a["error"] for a in refused} <= {"used_up", "budget_exhausted"}
     assert 500 not in {s for t in tills for s in t.statuses}
+    tally["faults: workers SIGKILLed under load"] += 3
+    tally["faults: redemption requests during the kills"] += sum(len(t.statuses) for t in tills)
+    tally["faults: successes answered, each stored exactly once"] += len(successes)
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL through a proxy that can be cut")
 def test_the_database_going_away_gives_503_and_the_site_recovers_by_itself(
-    app, db, tmp_path, shop_with_cards
+    app, db, tmp_path, shop_with_cards, tally
 ):
     from sqlalchemy import make_url
 
@@ -216,7 +221,10 @@ def test_the_database_going_away_gives_503_and_the_site_recovers_by_itself(
     assert 503 in statuses or 503 in [s for s, _ in pages], "the outage was seen"
     outage = [body for status, body in pages if status == 503]
     assert outage and all("暂时无法使用" in body for body in outage)
-    check_books(db, campaign.id, tills)
+    successes, _rows = check_books(db, campaign.id, tills)
+    tally["faults: PostgreSQL outages survived, recovered without restart"] += 1
+    tally["faults: redemption requests across the outage"] += len(statuses)
+    tally["faults: successes answered, each stored exactly once"] += len(successes)
 
 
 def _get(port, path):

@@ -115,7 +115,7 @@ def test_every_form_route_is_fuzzed(app):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=forms)
-def test_no_form_answers_500_or_half_writes(app, db, world, endpoint, data):
+def test_no_form_answers_500_or_half_writes(app, db, world, endpoint, data, tally):
     users, args = world
     expectations = MATRIX[(endpoint, "POST")]
     role = next(r for r in ROLE_ORDER if expectations.get(r) == OK)
@@ -124,5 +124,7 @@ def test_no_form_answers_500_or_half_writes(app, db, world, endpoint, data):
     before = counts(db)
     response = client.post(url_for_rule(rule, args), data=data)
     assert response.status_code < 500, (endpoint, data, response.text[:500])
+    tally["forms: generated posts (hypothesis)"] += 1
     if response.status_code >= 400:
         assert counts(db) == before, f"{endpoint} refused {data!r} but changed data"
+        tally["forms: refused posts, database checked unchanged"] += 1

@@ -53,7 +53,7 @@ def assert_escaped(text: str, where: str):
 
 @pytest.mark.parametrize("role", ["anonymous", "cashier", "merchant_owner", "staff_a",
                                   "district_admin"])  # fmt: skip
-def test_no_page_turns_stored_text_into_markup(app, hostile, role):
+def test_no_page_turns_stored_text_into_markup(app, hostile, role, tally):
     users, args = hostile
     client = app.test_client() if role == "anonymous" else login(app, users[role])
     shown = []
@@ -66,6 +66,7 @@ def test_no_page_turns_stored_text_into_markup(app, hostile, role):
         if response.mimetype in ("text/html", "application/json", "text/csv"):
             text = response.get_data(as_text=True)
             assert_escaped(text, rule.rule)
+            tally["stored XSS: pages checked with hostile text"] += 1
             if "&lt;script&gt;" in text:
                 shown.append(rule.rule)
     # the hostile text did reach pages of every kind of visitor (escaped), so the check bit
