@@ -153,6 +153,14 @@ def test_the_audit_page_shows_who_what_which_and_the_change(staff, db, shop):
     assert "active" in page and "suspended" in page and "装修" in page
 
 
+def test_the_audit_log_names_the_actor_with_the_role_in_chinese(staff, staff_user, db, shop):
+    staff.post(f"/admin/merchants/{shop.id}/suspend", data={"reason": "装修"})
+    stored = db.session.scalars(select(AuditLog.actor_label)).all()
+    assert f"{staff_user.name} (staff)" in stored  # stored in a stable form
+    assert f"{staff_user.name}（社区工作人员）" in staff.get("/admin/audit").text
+    assert f"{staff_user.name}（社区工作人员）" in staff.get("/admin/audit?export=csv").data.decode()
+
+
 def test_the_audit_page_filters_by_area_and_object(staff, db, community, shop):
     staff.post(f"/admin/merchants/{shop.id}/suspend", data={"reason": "装修"})
     db.session.rollback()  # the request wrote: start a fresh snapshot before writing

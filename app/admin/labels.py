@@ -1,5 +1,7 @@
 """What people call the states and kinds of things, for pages and exports alike."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 from ..models import (
@@ -135,3 +137,18 @@ def action_label(action: str) -> str:
     """Return what people call an audited action, e.g. merchant.suspend: 暂停商户."""
     found = ACTION_LABELS.get(action)
     return str(found) if found is not None else action
+
+
+# The audit log names an actor as "name (role)" with the role's stable value (services.audit.label),
+# so the log reads the same whatever language wrote it; pages say the role in the reader's words.
+_ACTOR = re.compile(r"(?P<name>.*) \((?P<role>[a-z_]+)\)")
+
+
+def who(actor_label: str) -> str:
+    """Return an audit row's actor as people read it: 王芳 (staff) gives 王芳（社区工作人员）."""
+    if actor_label == "system":
+        return str(_l("System"))
+    found = _ACTOR.fullmatch(actor_label or "")
+    if found is None or found["role"] not in Role._value2member_map_:
+        return actor_label
+    return f"{found['name']}（{label(Role(found['role']))}）"

@@ -29,7 +29,7 @@ from ..services.redemptions import RedeemError, void_redemption
 from . import bp
 from .common import message, staff_required
 from .forms import ReasonForm
-from .labels import AREA_LABELS, action_label, choices, label
+from .labels import AREA_LABELS, action_label, choices, label, who
 from .tables import Column, Listing
 
 
@@ -262,7 +262,7 @@ def attempts():
 def audit_columns() -> list[Column]:
     return [
         Column("time", _l("Time"), AuditLog.created_at, lambda a: a.created_at, "datetime"),
-        Column("who", _l("Who"), AuditLog.actor_label, lambda a: a.actor_label),
+        Column("who", _l("Who"), AuditLog.actor_label, lambda a: who(a.actor_label)),
         Column("action", _l("What"), AuditLog.action, lambda a: action_label(a.action)),
         Column("object", _l("Object"), AuditLog.object_type, lambda a: _object(a)),
         Column("before", _l("Before"), None, lambda a: _json(a.before)),

@@ -27,7 +27,7 @@ from ..services.households import household_label
 from ..services.merchants import pending_count
 from . import bp
 from .common import message, own_community_id, staff_required
-from .labels import action_label, label, tone
+from .labels import action_label, label, tone, who
 
 
 @bp.app_template_filter("label")
@@ -48,6 +48,11 @@ def household_filter(household) -> str:
 @bp.app_template_filter("action_label")
 def action_label_filter(action: str) -> str:
     return action_label(action)
+
+
+@bp.app_template_filter("who")
+def who_filter(actor_label: str) -> str:
+    return who(actor_label)
 
 
 def error_message(error) -> str:
