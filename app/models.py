@@ -124,6 +124,8 @@ class Community(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)  # the /s/<slug> notice-board URL
     street: Mapped[str] = mapped_column(String(80))  # 街道
     district: Mapped[str] = mapped_column(String(80))  # 区
+    # Whether residents see the help board's leaderboard (staff switch it off).
+    leaderboard_on: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
 
     merchants: Mapped[list[Merchant]] = relationship(back_populates="community")
@@ -146,6 +148,7 @@ class User(UserMixin, db.Model):
             "role NOT IN ('merchant_owner', 'cashier') OR merchant_id IS NOT NULL",
             name="merchant_required",
         ),
+        CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +164,13 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff reset the password at the office: the temporary one must be changed at next login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Residents only: their household (3-2-501), when staff confirmed they live there, and
+    # their 互助积分 balance, always the sum of their PointsEntry rows (kept by services.points).
+    household: Mapped[str | None] = mapped_column(String(40))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    points_balance: Mapped[int] = mapped_column(Integer, default=0)
 
     community: Mapped[Community | None] = relationship()
     merchant: Mapped[Merchant | None] = relationship(back_populates="users")
@@ -247,6 +257,7 @@ class Campaign(db.Model):
             "cards_per_household IS NULL OR cards_per_household >= 1", name="household_min"
         ),
         CheckConstraint("points_price IS NULL OR points_price >= 1", name="points_price_min"),
+        CheckConstraint("points_stock IS NULL OR points_stock >= 0", name="points_stock_min"),
         Index("ix_campaign_community_status", "community_id", "status"),
     )
 
@@ -274,6 +285,8 @@ class Campaign(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     # 互助积分: a community-funded card campaign may be exchanged for this many points.
     points_price: Mapped[int | None] = mapped_column(Integer)
+    # How many cards may be exchanged for points in all (NULL: no limit but the others).
+    points_stock: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -533,3 +546,121 @@ class ClosedDay(db.Model):
 
     local_day: Mapped[date] = mapped_column(Date, primary_key=True)
     closed_at: Mapped[datetime] = created_at_column()
+
+
+class HelpKind(enum.StrEnum):
+    REQUEST = "request"  # 求助: someone needs help
+    OFFER = "offer"  # 帮忙: someone offers help
+
+
+class HelpCategory(enum.StrEnum):
+    SHOPPING = "shopping"  # 代买
+    MEDICINE = "medicine"  # 送药
+    ESCORT = "escort"  # 陪诊
+    REPAIR = "repair"  # 维修
+    CARE = "care"  # 照看
+    OTHER = "other"  # 其他
+
+
+class HelpStatus(enum.StrEnum):
+    OPEN = "open"
+    TAKEN = "taken"
+    DONE = "done"  # the one helped says it was done
+    CONFIRMED = "confirmed"  # staff confirmed it and awarded the points
+    CANCELLED = "cancelled"
+
+
+class PointsKind(enum.StrEnum):
+    EARNED = "earned"  # for help staff confirmed
+    EXCHANGED = "exchanged"  # spent on a card
+    ADJUSTED = "adjusted"  # by staff, with a reason
+
+
+class HelpPost(db.Model):
+    """互助: a resident's request for help, or offer of it, on the community's help board.
+
+    For a request the author is helped and the taker helps; for an offer, the other way round.
+    Contacts of both are shown to the two of them only, once the post is taken.
+    """
+
+    __tablename__ = "help_post"
+    __table_args__ = (
+        CheckConstraint("minutes IS NULL OR minutes >= 0", name="minutes_not_negative"),
+        CheckConstraint("points IS NULL OR points >= 0", name="points_not_negative"),
+        CheckConstraint("taker_id IS NULL OR taker_id <> author_id", name="taker_not_author"),
+        CheckConstraint(
+            "status = 'open' OR status = 'cancelled' OR taker_id IS NOT NULL",
+            name="taken_has_taker",
+        ),
+        Index("ix_help_post_community_status", "community_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    kind: Mapped[HelpKind] = mapped_column(str_enum(HelpKind, "help_kind"))
+    category: Mapped[HelpCategory] = mapped_column(str_enum(HelpCategory, "help_category"))
+    title: Mapped[str] = mapped_column(String(80))
+    details: Mapped[str] = mapped_column(Text, default="")
+    when_text: Mapped[str] = mapped_column(String(80), default="")  # when, as written
+    area: Mapped[str] = mapped_column(String(80), default="")  # where, roughly (e.g. 3栋附近)
+    status: Mapped[HelpStatus] = mapped_column(
+        str_enum(HelpStatus, "help_status"), default=HelpStatus.OPEN
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    taker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # confirmed or cancelled
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    minutes: Mapped[int | None] = mapped_column(Integer)  # time given, as staff confirmed
+    points: Mapped[int | None] = mapped_column(Integer)  # points awarded to the helper
+    hidden: Mapped[bool] = mapped_column(default=False)  # by staff: off the board
+    hidden_reason: Mapped[str] = mapped_column(String(200), default="")
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    taker: Mapped[User | None] = relationship(foreign_keys=[taker_id])
+
+    @property
+    def helper(self) -> User | None:
+        return self.taker if self.kind == HelpKind.REQUEST else self.author
+
+    @property
+    def helped(self) -> User | None:
+        return self.author if self.kind == HelpKind.REQUEST else self.taker
+
+    def __repr__(self) -> str:
+        return f"<HelpPost {self.id} {self.kind} {self.status}>"
+
+
+class PointsEntry(db.Model):
+    """One line of a resident's 互助积分 ledger; the balance is the sum of the amounts."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint("balance_after >= 0", name="balance_after_not_negative"),
+        CheckConstraint("kind <> 'earned' OR amount > 0", name="earned_is_positive"),
+        CheckConstraint("kind <> 'exchanged' OR amount < 0", name="exchanged_is_negative"),
+        Index("ix_points_entry_user", "user_id", "id"),
+        Index("ix_points_entry_community_created", "community_id", "created_at"),
+        Index("ix_points_entry_campaign", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[PointsKind] = mapped_column(str_enum(PointsKind, "points_kind"))
+    amount: Mapped[int] = mapped_column(Integer)  # + earned or added, - exchanged or taken off
+    balance_after: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("help_post.id"), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    post: Mapped[HelpPost | None] = relationship()
+    card: Mapped[Card | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
