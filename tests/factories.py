@@ -159,3 +159,53 @@ def redemption(card, merchant, bill_fen, discount_fen, day=None, status="ok", at
             status=RedemptionStatus(status),
         )
     )
+
+
+def resident(community, phone="13900000001", household="3-2-501", name="王小明", confirmed=True):
+    """A resident's login, confirmed by staff unless `confirmed` is False."""
+    from app.clock import utcnow
+    from app.models import Role
+
+    u = User(
+        role=Role.RESIDENT,
+        phone=phone,
+        name=name,
+        community_id=community.id,
+        household=household,
+        confirmed_at=utcnow() if confirmed else None,
+    )
+    u.set_password(PASSWORD)
+    return _save(u)
+
+
+def help_post(author, kind="request", category="shopping", title="帮忙买菜", **fields):
+    """An open post on the board by `author` (no audit row: for tests of what follows)."""
+    from app.models import HelpCategory, HelpKind, HelpPost, HelpStatus
+
+    return _save(
+        HelpPost(
+            community_id=author.community_id,
+            author_id=author.id,
+            kind=HelpKind(kind),
+            category=HelpCategory(category),
+            title=title,
+            details=fields.pop("details", "两斤西红柿,一把青菜"),
+            when_text=fields.pop("when_text", "明天上午"),
+            area=fields.pop("area", "3栋附近"),
+            status=fields.pop("status", HelpStatus.OPEN),
+            **fields,
+        )
+    )
+
+
+def exchange_campaign(community, price=100, stock=None, **limits):
+    """A running community-funded card campaign exchangeable for `price` points."""
+    limits.setdefault("code", "HZJF")
+    limits.setdefault("name", "互助积分兑换卡")
+    return campaign(
+        community,
+        funding=Funding.COMMUNITY,
+        points_price=price,
+        points_stock=stock,
+        **limits,
+    )

@@ -34,6 +34,9 @@ def login():
         else:
             db.session.commit()
             login_user(user, remember=form.remember.data)
+            if user.must_change_password:
+                flash(_("Please choose a new password of your own now."), "info")
+                return redirect(url_for("auth.change_password"))
             target = request.args.get("next", "")
             return redirect(target if is_local_path(target) else home_for(user))
     return render_template("auth/login.html", form=form)

@@ -23,6 +23,8 @@ def home_for(user) -> str:
         return url_for("admin.index")
     if user.role in (Role.MERCHANT_OWNER, Role.CASHIER):
         return url_for("merchant.index")
+    if user.role == Role.RESIDENT:
+        return url_for("aid.board")
     return url_for("main.index")
 
 

@@ -47,6 +47,8 @@ def authenticate(session: Session, login: str, password: str) -> User:
     ).first()
     if user is None or not user.check_password(password or ""):
         raise AccountError("bad_credentials")
+    if user.role == Role.RESIDENT and user.confirmed_at is None:
+        raise AccountError("not_confirmed")
     if not user.active:
         raise AccountError("inactive")
     user.last_login_at = utcnow()
@@ -65,6 +67,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise AccountError("wrong_password")
     check_new_password(new)
     user.set_password(new)
+    user.must_change_password = False
     audit.record(session, user, "user.change_password", user)
 
 

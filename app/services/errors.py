@@ -34,6 +34,10 @@ class AccountError(DomainError):
     messages = {
         "bad_credentials": N_("Wrong login name or password."),
         "inactive": N_("This account has been disabled."),
+        "not_confirmed": N_(
+            "The community office has not confirmed your household yet. "
+            "You can sign in once they have; ask at the office if it takes long."
+        ),
         "wrong_password": N_("The current password is wrong."),
         "weak_password": N_("A password needs at least 8 characters."),
         "login_taken": N_("That login name or phone number is already in use."),

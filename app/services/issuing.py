@@ -169,6 +169,30 @@ def _hand_out(session, actor, card, campaign, household, phone, replaces: Card |
     return card
 
 
+def issue_new_card(
+    session: Session,
+    actor: User,
+    campaign: Campaign,
+    household: str,
+    phone: str | None,
+    note: str = "",
+) -> Card:
+    """Make one card of `campaign` and hand it to a household, by the same rules as at the office.
+
+    For a card that is never printed (exchanged for points: its page is the card). The caller
+    holds the write lock and has locked the campaign's row.
+    """
+    _check_campaign(campaign)
+    limit = campaign.cards_per_household
+    if limit is not None:
+        held = household_cards(session, campaign.id, household)
+        if held >= limit:
+            raise IssueError("household_limit", count=held)
+    batch = generate_batch(session, campaign, 1, actor, note=note)
+    card = session.scalar(select(Card).where(Card.batch_id == batch.id).with_for_update())
+    return _hand_out(session, actor, card, campaign, household, phone)
+
+
 def void_card(session: Session, actor: User, card: Card, reason: str) -> Card:
     """Void a card (lost, damaged, handed out by mistake); it can no longer be used."""
     reason = (reason or "").strip()[:200]

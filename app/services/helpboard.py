@@ -1,0 +1,272 @@
+"""The help board (邻里互助): residents ask for help or offer it, neighbours take it on.
+
+A post moves ``open → taken → done → confirmed``, or to ``cancelled`` from open or taken:
+
+- a confirmed neighbour of the same community other than the author takes an open post;
+- the one helped (the author of a request, the taker of an offer) marks it done;
+- staff confirm it with the time it took, and the helper earns points (`points.points_for`);
+- the author cancels it while it is open or taken.
+
+Any other move is refused with a stable code. The two people's phones and households are
+shown to each other only once the post is taken (`sees_contact`), never on the board. Staff
+may hide a post (with a reason) from the board. Every change writes an audit row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..clock import utcnow
+from ..database import begin_write
+from ..models import (
+    HelpCategory,
+    HelpKind,
+    HelpPost,
+    HelpStatus,
+    PointsKind,
+    Role,
+    User,
+)
+from . import audit, points
+from .errors import N_, DomainError
+
+POST_FIELDS = ["status", "taker_id", "minutes", "points", "hidden", "hidden_reason"]
+MAX_MINUTES = 12 * 60
+
+
+class HelpError(DomainError):
+    messages = {
+        "not_confirmed": N_(
+            "The community office has not confirmed your household yet; "
+            "you can use the help board once it has."
+        ),
+        "kind_invalid": N_("Please choose whether you ask for help or offer it."),
+        "category_invalid": N_("Please choose what kind of help."),
+        "title_required": N_("Please say in a few words what is needed."),
+        "title_too_long": N_("The title may have at most 80 characters."),
+        "details_too_long": N_("The details may have at most 1000 characters."),
+        "when_too_long": N_("When may have at most 80 characters."),
+        "area_too_long": N_("Where may have at most 80 characters."),
+        "hidden": N_("The community office has taken this post off the board."),
+        "own_post": N_("This is your own post."),
+        "not_open": N_("Someone has already taken this, or it was closed."),
+        "not_taken": N_("Only help that was taken on can be marked done."),
+        "not_helped": N_("Only the neighbour who was helped can mark it done."),
+        "author_only": N_("Only the neighbour who posted it can cancel it."),
+        "not_cancellable": N_("Help that was done can no longer be cancelled."),
+        "not_done": N_("Only help marked done can be confirmed."),
+        "minutes_range": N_("Give the time it took: more than 0 and at most 12 hours."),
+        "reason_required": N_("Please give a reason."),
+        "already_hidden": N_("This post is already hidden."),
+        "not_hidden": N_("This post is not hidden."),
+    }
+
+
+@dataclass
+class PostDetails:
+    """What a resident writes on the board: no phone, no exact address (they stay private)."""
+
+    kind: str
+    category: str
+    title: str
+    details: str = ""
+    when_text: str = ""
+    area: str = ""
+
+    def cleaned(self) -> PostDetails:
+        if self.kind not in {k.value for k in HelpKind}:
+            raise HelpError("kind_invalid")
+        if self.category not in {c.value for c in HelpCategory}:
+            raise HelpError("category_invalid")
+        title = " ".join((self.title or "").split())
+        if not title:
+            raise HelpError("title_required")
+        if len(title) > 80:
+            raise HelpError("title_too_long")
+        details = (self.details or "").strip()
+        if len(details) > 1000:
+            raise HelpError("details_too_long")
+        when_text = " ".join((self.when_text or "").split())
+        if len(when_text) > 80:
+            raise HelpError("when_too_long")
+        area = " ".join((self.area or "").split())
+        if len(area) > 80:
+            raise HelpError("area_too_long")
+        return PostDetails(self.kind, self.category, title, details, when_text, area)
+
+
+def is_confirmed_resident(user: User) -> bool:
+    return user.role == Role.RESIDENT and user.confirmed_at is not None and user.active
+
+
+def _require_resident(user: User) -> None:
+    if not is_confirmed_resident(user):
+        raise HelpError("not_confirmed")
+
+
+def sees_contact(post: HelpPost, viewer: User | None) -> bool:
+    """Tell whether `viewer` may see the other person's phone and household on `post`."""
+    if viewer is None or post.taker_id is None or post.status == HelpStatus.OPEN:
+        return False
+    return viewer.id in (post.author_id, post.taker_id)
+
+
+def _locked(session: Session, post_id: int, community_id: int | None) -> HelpPost:
+    """Take the write lock and return the post read afresh, its row locked (PostgreSQL)."""
+    begin_write(session)
+    stmt = (
+        select(HelpPost)
+        .where(HelpPost.id == post_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if community_id is not None:
+        stmt = stmt.where(HelpPost.community_id == community_id)
+    post = session.scalar(stmt)
+    if post is None:
+        raise HelpError("not_open")
+    return post
+
+
+def _record(session, actor, action, post, before, note=""):
+    audit.record(
+        session,
+        actor,
+        action,
+        post,
+        before=before,
+        after=audit.snapshot(post, POST_FIELDS),
+        note=note,
+    )
+
+
+def create_post(session: Session, author: User, details: PostDetails) -> HelpPost:
+    """Put a request for help, or an offer of it, on the author's community's board."""
+    _require_resident(author)
+    details = details.cleaned()
+    begin_write(session)
+    post = HelpPost(
+        community_id=author.community_id,
+        author_id=author.id,
+        kind=HelpKind(details.kind),
+        category=HelpCategory(details.category),
+        title=details.title,
+        details=details.details,
+        when_text=details.when_text,
+        area=details.area,
+        status=HelpStatus.OPEN,
+    )
+    session.add(post)
+    session.flush()
+    audit.record(
+        session,
+        author,
+        "help.post",
+        post,
+        after=audit.snapshot(post, ["kind", "category", "title", "status"]),
+    )
+    return post
+
+
+def take(session: Session, actor: User, post: HelpPost) -> HelpPost:
+    """Take on an open post of one's own community: the two now see each other's contact."""
+    _require_resident(actor)
+    post = _locked(session, post.id, actor.community_id)
+    if post.hidden:
+        raise HelpError("hidden")
+    if post.author_id == actor.id:
+        raise HelpError("own_post")
+    if post.status != HelpStatus.OPEN:
+        raise HelpError("not_open")
+    before = audit.snapshot(post, POST_FIELDS)
+    post.status = HelpStatus.TAKEN
+    post.taker_id = actor.id
+    post.taken_at = utcnow()
+    _record(session, actor, "help.take", post, before)
+    return post
+
+
+def mark_done(session: Session, actor: User, post: HelpPost) -> HelpPost:
+    """The one who was helped says the help was given."""
+    post = _locked(session, post.id, actor.community_id)
+    if post.status != HelpStatus.TAKEN:
+        raise HelpError("not_taken")
+    helped_id = post.author_id if post.kind == HelpKind.REQUEST else post.taker_id
+    if actor.id != helped_id:
+        raise HelpError("not_helped")
+    before = audit.snapshot(post, POST_FIELDS)
+    post.status = HelpStatus.DONE
+    post.done_at = utcnow()
+    _record(session, actor, "help.done", post, before)
+    return post
+
+
+def cancel(session: Session, actor: User, post: HelpPost) -> HelpPost:
+    """The author withdraws a post that is open or taken (no longer needed, or no one came)."""
+    post = _locked(session, post.id, actor.community_id)
+    if post.author_id != actor.id:
+        raise HelpError("author_only")
+    if post.status not in (HelpStatus.OPEN, HelpStatus.TAKEN):
+        raise HelpError("not_cancellable")
+    before = audit.snapshot(post, POST_FIELDS)
+    post.status = HelpStatus.CANCELLED
+    post.closed_at = utcnow()
+    _record(session, actor, "help.cancel", post, before)
+    return post
+
+
+def scope_of(actor: User) -> int | None:
+    return None if actor.role == Role.DISTRICT_ADMIN else actor.community_id
+
+
+def confirm(session: Session, actor: User, post: HelpPost, minutes: int | None) -> HelpPost:
+    """Staff confirm that help marked done was given, and the helper earns points for it."""
+    if minutes is None or not 0 < minutes <= MAX_MINUTES:
+        raise HelpError("minutes_range")
+    post = _locked(session, post.id, scope_of(actor))
+    if post.status != HelpStatus.DONE:
+        raise HelpError("not_done")
+    helper_id = post.taker_id if post.kind == HelpKind.REQUEST else post.author_id
+    helper = points.lock_user(session, helper_id)
+    earned = points.points_for(post.category, minutes)
+    before = audit.snapshot(post, POST_FIELDS)
+    post.status = HelpStatus.CONFIRMED
+    post.closed_at = utcnow()
+    post.confirmed_by_id = actor.id
+    post.minutes = minutes
+    post.points = earned
+    points.post_entry(
+        session, actor, helper, PointsKind.EARNED, earned, post.title, post_id=post.id
+    )
+    _record(session, actor, "help.confirm", post, before, note=f"+{earned} → {helper.name}")
+    return post
+
+
+def hide(session: Session, actor: User, post: HelpPost, reason: str) -> HelpPost:
+    """Take a post off the board (staff), saying why; the author still sees it and why."""
+    reason = (reason or "").strip()[:200]
+    if not reason:
+        raise HelpError("reason_required")
+    post = _locked(session, post.id, scope_of(actor))
+    if post.hidden:
+        raise HelpError("already_hidden")
+    before = audit.snapshot(post, POST_FIELDS)
+    post.hidden = True
+    post.hidden_reason = reason
+    _record(session, actor, "help.hide", post, before, note=reason)
+    return post
+
+
+def unhide(session: Session, actor: User, post: HelpPost) -> HelpPost:
+    """Put a hidden post back on the board (staff)."""
+    post = _locked(session, post.id, scope_of(actor))
+    if not post.hidden:
+        raise HelpError("not_hidden")
+    before = audit.snapshot(post, POST_FIELDS)
+    post.hidden = False
+    post.hidden_reason = ""
+    _record(session, actor, "help.unhide", post, before)
+    return post
