@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errorpages, models, templating  # noqa: F401 - models must load before migrate
 from .admin import bp as admin_bp
 from .admin import public as join_bp
+from .aid import bp as aid_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth.access import load_user
@@ -54,6 +55,7 @@ def create_app(test_config=None):
     app.register_blueprint(join_bp)
     app.register_blueprint(merchant_bp, url_prefix="/m")
     app.register_blueprint(resident_bp)
+    app.register_blueprint(aid_bp, url_prefix="/aid")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     errorpages.init_app(app)
     templating.init_app(app)

@@ -59,6 +59,10 @@ class Defaults:
     CARD_MISS_RATE_LIMIT = "20 per minute;200 per day"  # unknown tokens: someone is guessing
     LOOKUP_RATE_LIMIT = "10 per minute;50 per day"  # failed lookups from one address
     LOOKUP_SERIAL_RATE_LIMIT = "5 per 10 minutes;20 per day"  # failed lookups of one serial
+    # The help board (/aid): sign-ups per address, posts and takes per resident.
+    AID_JOIN_RATE_LIMIT = "5 per hour;20 per day"
+    AID_POST_RATE_LIMIT = "10 per hour;30 per day"
+    AID_TAKE_RATE_LIMIT = "20 per hour;60 per day"
     # Responses are compressed only where chosen (resident pages, static files): a page that
     # holds a CSRF token beside text the visitor typed must not be (BREACH).
     COMPRESS_REGISTER = False

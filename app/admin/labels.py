@@ -9,8 +9,12 @@ from ..models import (
     CampaignStatus,
     CardStatus,
     Funding,
+    HelpCategory,
+    HelpKind,
+    HelpStatus,
     MerchantStatus,
     OfferStatus,
+    PointsKind,
     RedemptionStatus,
     Role,
 )
@@ -58,6 +62,30 @@ LABELS = {
         Role.MERCHANT_OWNER: (_l("Owner"), ""),
         Role.CASHIER: (_l("Cashier"), ""),
         Role.RESIDENT: (_l("Resident"), ""),
+    },
+    HelpKind: {
+        HelpKind.REQUEST: (_l("Needs help"), "warn"),
+        HelpKind.OFFER: (_l("Offers help"), "ok"),
+    },
+    HelpCategory: {
+        HelpCategory.SHOPPING: (_l("Shopping"), ""),
+        HelpCategory.MEDICINE: (_l("Medicine delivery"), ""),
+        HelpCategory.ESCORT: (_l("Hospital escort"), ""),
+        HelpCategory.REPAIR: (_l("Repairs"), ""),
+        HelpCategory.CARE: (_l("Looking after someone"), ""),
+        HelpCategory.OTHER: (_l("Other"), ""),
+    },
+    HelpStatus: {
+        HelpStatus.OPEN: (_l("Open"), "warn"),
+        HelpStatus.TAKEN: (_l("Taken on"), ""),
+        HelpStatus.DONE: (_l("Done, to confirm"), "warn"),
+        HelpStatus.CONFIRMED: (_l("Confirmed"), "ok"),
+        HelpStatus.CANCELLED: (_l("Cancelled"), ""),
+    },
+    PointsKind: {
+        PointsKind.EARNED: (_l("Earned"), "ok"),
+        PointsKind.EXCHANGED: (_l("Exchanged"), ""),
+        PointsKind.ADJUSTED: (_l("Adjusted"), "warn"),
     },
 }
 

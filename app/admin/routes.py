@@ -81,6 +81,7 @@ SECTIONS = [
     ("admin.campaigns", _l("Campaigns"), ("admin.campaign", "admin.offer", "admin.batch")),
     ("admin.cards", _l("Cards"), ("admin.card", "admin.issue")),
     ("admin.redemptions", _l("Redemptions"), ("admin.redemption", "admin.attempt")),
+    ("admin.aid_posts", _l("Help board"), ("admin.aid",)),
     ("admin.dashboard", _l("Figures"), ("admin.dashboard", "admin.settlement")),
     ("admin.audit", _l("Audit log"), ("admin.audit",)),
     ("admin.communities", _l("Communities"), ("admin.communit",)),
@@ -160,6 +161,7 @@ def index():
 
 
 from . import (  # noqa: E402, F401
+    aid,
     campaigns,
     cards,
     commands,

@@ -1,0 +1,543 @@
+"""The help board at the office: posts by state and age, moderation, confirming help given,
+residents (confirming, password resets, points), cards for points, the leaderboard switch."""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from ..aid.forms import ConfirmHelpForm, ExchangeForm, HouseholdForm, PointsForm
+from ..auth.access import get_or_404, scope
+from ..clock import utcnow
+from ..extensions import db
+from ..models import (
+    Campaign,
+    CampaignKind,
+    Community,
+    Funding,
+    HelpCategory,
+    HelpKind,
+    HelpPost,
+    HelpStatus,
+    PointsEntry,
+    PointsKind,
+    Role,
+    User,
+)
+from ..services import helpboard, points, residents
+from ..services.households import household_label
+from . import bp
+from .common import is_district_admin, own_community_id, perform, staff_required
+from .forms import EmptyForm, ReasonForm
+from .labels import choices, label
+from .tables import Column, Listing
+
+STALE_AFTER = timedelta(days=1)  # an open request older than this: someone may need help
+POINTS_FIELDS = {
+    "amount_required": "amount",
+    "amount_too_big": "amount",
+    "below_zero": "amount",
+    "reason_required": "reason",
+}
+EXCHANGE_FIELDS = {
+    "price_min": "points_price",
+    "community_funded_only": "points_price",
+    "stock_min": "points_stock",
+    "stock_below_exchanged": "points_stock",
+}
+
+
+def is_stale(post: HelpPost) -> bool:
+    return post.status == HelpStatus.OPEN and post.created_at < utcnow() - STALE_AFTER
+
+
+def parse_hours(text: str) -> int | None:
+    """Read hours as staff type them (1, 1.5, 1,5, ２) into minutes; None when unreadable."""
+    cleaned = (text or "").strip().replace(",", ".").replace("，", ".").replace("小时", "")
+    cleaned = cleaned.translate(
+        {ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")}
+    )
+    try:
+        hours = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not hours.is_finite() or abs(hours) > 1000:
+        return None
+    return int((hours * 60).to_integral_value())
+
+
+# --- posts ------------------------------------------------------------------------------------
+
+Author = aliased(User)
+Taker = aliased(User)
+
+
+def post_columns() -> list[Column]:
+    columns = [
+        Column("title", _l("Post"), HelpPost.title, lambda r: r.HelpPost.title),
+        Column("kind", _l("Kind"), HelpPost.kind, lambda r: label(r.HelpPost.kind)),
+        Column("category", _l("Help"), HelpPost.category, lambda r: label(r.HelpPost.category)),
+        Column("status", _l("Status"), HelpPost.status, lambda r: label(r.HelpPost.status)),
+        Column("author", _l("Posted by"), Author.name, lambda r: r.author_name),
+        Column("taker", _l("Taken on by"), Taker.name, lambda r: r.taker_name or ""),
+        Column(
+            "created",
+            _l("Posted"),
+            HelpPost.created_at,
+            lambda r: r.HelpPost.created_at,
+            "datetime",
+        ),
+        Column("points", _l("Points"), HelpPost.points, lambda r: r.HelpPost.points, "int"),
+        Column(
+            "hidden",
+            _l("Hidden"),
+            HelpPost.hidden,
+            lambda r: r.HelpPost.hidden_reason if r.HelpPost.hidden else "",
+        ),
+    ]
+    if is_district_admin():
+        columns.insert(
+            1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
+        )
+    return columns
+
+
+@bp.get("/aid/posts")
+@staff_required
+def aid_posts():
+    """Requests and offers by state and age; open requests older than a day stand out."""
+    stmt = (
+        scope(
+            select(
+                HelpPost,
+                Author.name.label("author_name"),
+                Taker.name.label("taker_name"),
+                Community.name.label("community_name"),
+            ),
+            HelpPost,
+        )
+        .join(Author, HelpPost.author_id == Author.id)
+        .outerjoin(Taker, HelpPost.taker_id == Taker.id)
+        .join(Community, HelpPost.community_id == Community.id)
+    )
+    status = request.args.get("status", "")
+    if status in {s.value for s in HelpStatus}:
+        stmt = stmt.where(HelpPost.status == status)
+    kind = request.args.get("kind", "")
+    if kind in {k.value for k in HelpKind}:
+        stmt = stmt.where(HelpPost.kind == kind)
+    category = request.args.get("category", "")
+    if category in {c.value for c in HelpCategory}:
+        stmt = stmt.where(HelpPost.category == category)
+    if request.args.get("stale"):
+        stmt = stmt.where(
+            HelpPost.status == HelpStatus.OPEN, HelpPost.created_at < utcnow() - STALE_AFTER
+        )
+    if request.args.get("hidden"):
+        stmt = stmt.where(HelpPost.hidden.is_(True))
+    listing = Listing(
+        stmt,
+        post_columns(),
+        search=(HelpPost.title, HelpPost.details, HelpPost.area, Author.name, Taker.name),
+        default_sort="-created",
+        tiebreak=HelpPost.id,
+        scalars=False,
+    )
+    if listing.export_format:
+        return listing.export(_("help posts"))
+    base = scope(select(func.count(HelpPost.id)), HelpPost)
+    counts = {
+        "stale": db.session.scalar(
+            base.where(
+                HelpPost.status == HelpStatus.OPEN,
+                HelpPost.created_at < utcnow() - STALE_AFTER,
+            )
+        ),
+        "done": db.session.scalar(base.where(HelpPost.status == HelpStatus.DONE)),
+    }
+    return render_template(
+        "admin/aid/posts.html",
+        listing=listing,
+        counts=counts,
+        statuses=choices(HelpStatus),
+        kinds=choices(HelpKind),
+        categories=choices(HelpCategory),
+        is_stale=is_stale,
+    )
+
+
+def show_post(post, status=200, **forms):
+    forms.setdefault("confirm_form", ConfirmHelpForm(formdata=None))
+    forms.setdefault("hide_form", ReasonForm(formdata=None))
+    return render_template(
+        "admin/aid/post.html",
+        post=post,
+        stale=is_stale(post),
+        empty_form=EmptyForm(formdata=None),
+        rates=points.POINTS_PER_HOUR,
+        earned=points.points_for,
+        **forms,
+    ), status
+
+
+@bp.get("/aid/posts/<int:post_id>")
+@staff_required
+def aid_post(post_id):
+    return show_post(get_or_404(HelpPost, post_id))
+
+
+@bp.post("/aid/posts/<int:post_id>/confirm")
+@staff_required
+def aid_post_confirm(post_id):
+    post = get_or_404(HelpPost, post_id)
+    form = ConfirmHelpForm()
+    if form.validate_on_submit():
+        done = perform(
+            helpboard.confirm,
+            post,
+            parse_hours(form.hours.data),
+            form=form,
+            fields={"minutes_range": "hours"},
+        )
+        if done:
+            flash(
+                _(
+                    "Confirmed: %(points)s points for %(name)s.",
+                    points=done.value.points,
+                    name=done.value.helper.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.aid_post", post_id=post.id))
+    return show_post(post, 422, confirm_form=form)
+
+
+@bp.post("/aid/posts/<int:post_id>/hide")
+@staff_required
+def aid_post_hide(post_id):
+    post = get_or_404(HelpPost, post_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        if perform(
+            helpboard.hide,
+            post,
+            form.reason.data,
+            form=form,
+            fields={"reason_required": "reason"},
+            success=_("The post is off the board."),
+        ):
+            return redirect(url_for("admin.aid_post", post_id=post.id))
+    return show_post(post, 422, hide_form=form)
+
+
+@bp.post("/aid/posts/<int:post_id>/unhide")
+@staff_required
+def aid_post_unhide(post_id):
+    post = get_or_404(HelpPost, post_id)
+    if EmptyForm().validate_on_submit():
+        perform(helpboard.unhide, post, success=_("The post is back on the board."))
+    return redirect(url_for("admin.aid_post", post_id=post.id))
+
+
+# --- residents --------------------------------------------------------------------------------
+
+EARNED = (
+    select(func.coalesce(func.sum(PointsEntry.amount), 0))
+    .where(PointsEntry.user_id == User.id, PointsEntry.kind == PointsKind.EARNED)
+    .correlate(User)
+    .scalar_subquery()
+)
+HELPED = (
+    select(func.count(HelpPost.id))
+    .where(
+        HelpPost.status == HelpStatus.CONFIRMED,
+        ((HelpPost.kind == HelpKind.REQUEST) & (HelpPost.taker_id == User.id))
+        | ((HelpPost.kind == HelpKind.OFFER) & (HelpPost.author_id == User.id)),
+    )
+    .correlate(User)
+    .scalar_subquery()
+)
+
+
+def resident_state(user: User) -> str:
+    if not user.active:
+        return _("Disabled")
+    if user.confirmed_at is None:
+        return _("Waiting for confirmation")
+    return _("Confirmed")
+
+
+def resident_columns() -> list[Column]:
+    columns = [
+        Column("name", _l("Name"), User.name, lambda r: r.User.name),
+        Column("phone", _l("Phone"), User.phone, lambda r: r.User.phone),
+        Column(
+            "household",
+            _l("Household"),
+            User.household,
+            lambda r: household_label(r.User.household),
+        ),
+        Column("state", _l("Status"), User.confirmed_at, lambda r: resident_state(r.User)),
+        Column("helped", _l("Help given"), HELPED, lambda r: r.helped, "int"),
+        Column("earned", _l("Points earned"), EARNED, lambda r: r.earned, "int"),
+        Column(
+            "balance",
+            _l("Points now"),
+            User.points_balance,
+            lambda r: r.User.points_balance,
+            "int",
+        ),
+        Column("joined", _l("Joined"), User.created_at, lambda r: r.User.created_at, "datetime"),
+    ]
+    if is_district_admin():
+        columns.insert(
+            1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
+        )
+    return columns
+
+
+@bp.get("/aid/residents")
+@staff_required
+def aid_residents():
+    """Residents: who waits for confirmation, and the points report per resident."""
+    stmt = (
+        scope(
+            select(
+                User,
+                EARNED.label("earned"),
+                HELPED.label("helped"),
+                Community.name.label("community_name"),
+            ),
+            User,
+        )
+        .join(Community, User.community_id == Community.id)
+        .where(User.role == Role.RESIDENT)
+    )
+    state = request.args.get("state", "")
+    if state == "pending":
+        stmt = stmt.where(User.confirmed_at.is_(None), User.active.is_(True))
+    elif state == "confirmed":
+        stmt = stmt.where(User.confirmed_at.is_not(None), User.active.is_(True))
+    elif state == "disabled":
+        stmt = stmt.where(User.active.is_(False))
+    listing = Listing(
+        stmt,
+        resident_columns(),
+        search=(User.name, User.phone, User.household),
+        default_sort="-joined",
+        tiebreak=User.id,
+        scalars=False,
+    )
+    if listing.export_format:
+        return listing.export(_("residents points"))
+    pending = db.session.scalar(
+        scope(select(func.count(User.id)), User).where(
+            User.role == Role.RESIDENT, User.confirmed_at.is_(None), User.active.is_(True)
+        )
+    )
+    return render_template(
+        "admin/aid/residents.html",
+        listing=listing,
+        pending=pending,
+        states=[
+            ("pending", _("Waiting for confirmation")),
+            ("confirmed", _("Confirmed")),
+            ("disabled", _("Disabled")),
+        ],
+        resident_state=resident_state,
+    )
+
+
+def _resident(user_id) -> User:
+    user = get_or_404(User, user_id)
+    if user.role != Role.RESIDENT:
+        abort(404)
+    return user
+
+
+def show_resident(user, status=200, **forms):
+    forms.setdefault("points_form", PointsForm(formdata=None))
+    forms.setdefault("household_form", HouseholdForm(formdata=None, household=user.household))
+    entries = db.session.scalars(
+        select(PointsEntry).where(PointsEntry.user_id == user.id).order_by(PointsEntry.id.desc())
+    ).all()
+    posts = db.session.scalars(
+        select(HelpPost)
+        .where((HelpPost.author_id == user.id) | (HelpPost.taker_id == user.id))
+        .order_by(HelpPost.id.desc())
+        .limit(50)
+    ).all()
+    return render_template(
+        "admin/aid/resident.html",
+        resident=user,
+        state=resident_state(user),
+        entries=entries,
+        posts=posts,
+        empty_form=EmptyForm(formdata=None),
+        **forms,
+    ), status
+
+
+@bp.get("/aid/residents/<int:user_id>")
+@staff_required
+def aid_resident(user_id):
+    return show_resident(_resident(user_id))
+
+
+@bp.post("/aid/residents/<int:user_id>/confirm")
+@staff_required
+def aid_resident_confirm(user_id):
+    user = _resident(user_id)
+    if EmptyForm().validate_on_submit():
+        perform(
+            residents.confirm,
+            user,
+            success=_("%(name)s is confirmed and can sign in now.", name=user.name),
+        )
+    return redirect(url_for("admin.aid_resident", user_id=user.id))
+
+
+@bp.post("/aid/residents/<int:user_id>/active/<action>")
+@staff_required
+def aid_resident_active(user_id, action):
+    user = _resident(user_id)
+    if action not in ("enable", "disable"):
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        perform(
+            residents.set_active,
+            user,
+            action == "enable",
+            success=_("The login is on again.") if action == "enable" else _("The login is off."),
+        )
+    return redirect(url_for("admin.aid_resident", user_id=user.id))
+
+
+@bp.post("/aid/residents/<int:user_id>/password")
+@staff_required
+def aid_resident_password(user_id):
+    """Set a temporary password and show it once: the resident changes it at next sign-in."""
+    user = _resident(user_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("admin.aid_resident", user_id=user.id))
+    done = perform(residents.reset_password, user)
+    if not done:
+        return redirect(url_for("admin.aid_resident", user_id=user.id))
+    response, status = show_resident(user, temporary=done.value)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/aid/residents/<int:user_id>/points")
+@staff_required
+def aid_resident_points(user_id):
+    user = _resident(user_id)
+    form = PointsForm()
+    if form.validate_on_submit():
+        if perform(
+            points.adjust,
+            user,
+            form.amount.data,
+            form.reason.data or "",
+            form=form,
+            fields=POINTS_FIELDS,
+            success=_("The points are recorded."),
+        ):
+            return redirect(url_for("admin.aid_resident", user_id=user.id))
+    return show_resident(user, 422, points_form=form)
+
+
+@bp.post("/aid/residents/<int:user_id>/household")
+@staff_required
+def aid_resident_household(user_id):
+    user = _resident(user_id)
+    form = HouseholdForm()
+    if form.validate_on_submit():
+        if perform(
+            residents.set_household,
+            user,
+            form.household.data or "",
+            form=form,
+            fields={"household_required": "household", "household_format": "household"},
+            success=_("The household is saved."),
+        ):
+            return redirect(url_for("admin.aid_resident", user_id=user.id))
+    return show_resident(user, 422, household_form=form)
+
+
+# --- cards for points and the leaderboard ---------------------------------------------------
+
+
+@bp.get("/aid/exchange")
+@staff_required
+def aid_exchange():
+    """Community-funded card campaigns and how many points their cards cost."""
+    campaigns = db.session.scalars(
+        scope(select(Campaign), Campaign)
+        .where(Campaign.funding == Funding.COMMUNITY, Campaign.kind == CampaignKind.CARD)
+        .order_by(Campaign.id.desc())
+    ).all()
+    rows = [
+        (
+            c,
+            ExchangeForm(formdata=None, obj=c, prefix=f"c{c.id}"),
+            points.exchanged_count(db.session, c.id),
+        )
+        for c in campaigns
+    ]
+    return render_template(
+        "admin/aid/exchange.html",
+        rows=rows,
+        communities=_communities(),
+        empty_form=EmptyForm(formdata=None),
+    )
+
+
+def _communities() -> list[Community]:
+    if is_district_admin():
+        return db.session.scalars(select(Community).order_by(Community.id)).all()
+    return [db.session.get(Community, own_community_id())]
+
+
+@bp.post("/aid/campaigns/<int:campaign_id>/exchange")
+@staff_required
+def aid_campaign_exchange(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    form = ExchangeForm(prefix=f"c{campaign.id}")
+    if form.validate_on_submit():
+        perform(
+            points.set_exchange,
+            campaign,
+            form.points_price.data,
+            form.points_stock.data,
+            form=form,
+            fields=EXCHANGE_FIELDS,
+            success=_("Saved."),
+        )
+    for errors in form.errors.values():
+        for error in errors:
+            flash(f"{campaign.name}: {error}", "error")
+    return redirect(url_for("admin.aid_exchange"))
+
+
+@bp.post("/aid/communities/<int:community_id>/leaderboard/<state>")
+@staff_required
+def aid_leaderboard(community_id, state):
+    if state not in ("on", "off"):
+        abort(404)
+    if not is_district_admin() and community_id != own_community_id():
+        abort(404)
+    community = db.session.get(Community, community_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        perform(
+            residents.set_leaderboard,
+            community,
+            state == "on",
+            success=_("Residents see the leaderboard.")
+            if state == "on"
+            else _("The leaderboard is hidden from residents."),
+        )
+    return redirect(url_for("admin.aid_exchange"))

@@ -1,0 +1,133 @@
+"""Forms of the help board, for residents (/aid) and for the office (/admin/aid)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import EqualTo, Length, Optional
+
+from ..models import HelpCategory, HelpKind
+
+
+def _choice_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ResidentJoinForm(FlaskForm):
+    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    name = StringField(
+        _l("Your name"),
+        filters=[_strip],
+        validators=[Length(max=40)],
+        render_kw={"autocomplete": "name"},
+    )
+    phone = StringField(
+        _l("Mobile number"),
+        description=_l("You sign in with it. Neighbours see it only when you help each other."),
+        filters=[_strip],
+        validators=[Length(max=20)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    household = StringField(
+        _l("Household"),
+        description=_l("Building-unit-room, e.g. 3-2-501. The office checks it."),
+        filters=[_strip],
+        validators=[Length(max=40)],
+        render_kw={"placeholder": "3-2-501"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 8 characters."),
+        validators=[Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PostForm(FlaskForm):
+    kind = RadioField(
+        _l("I"),
+        choices=[
+            (HelpKind.REQUEST.value, _l("need help")),
+            (HelpKind.OFFER.value, _l("can help")),
+        ],
+        default=HelpKind.REQUEST.value,
+        validate_choice=False,
+    )
+    category = SelectField(_l("Kind of help"), validate_choice=False)
+    title = StringField(
+        _l("What is needed, in a few words"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+        render_kw={"placeholder": _l("e.g. Buy vegetables and rice for me")},
+    )
+    details = TextAreaField(
+        _l("Details"),
+        description=_l("No phone number or room number here: the board is for everyone."),
+        filters=[_strip],
+        validators=[Length(max=2000)],
+        render_kw={"rows": 4},
+    )
+    when_text = StringField(
+        _l("When"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+        render_kw={"placeholder": _l("e.g. Tomorrow morning")},
+    )
+    area = StringField(
+        _l("Where, roughly"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+        render_kw={"placeholder": _l("e.g. Near building 3")},
+    )
+
+    def set_categories(self, choices):
+        self.category.choices = choices
+        if not self.category.data:
+            self.category.data = HelpCategory.SHOPPING.value
+
+
+class ConfirmHelpForm(FlaskForm):
+    hours = StringField(
+        _l("Hours given"),
+        description=_l("e.g. 1.5; at most 12."),
+        filters=[_strip],
+        validators=[Length(max=10)],
+        render_kw={"inputmode": "decimal"},
+    )
+
+
+class PointsForm(FlaskForm):
+    amount = IntegerField(
+        _l("Points"),
+        description=_l("Negative to take points off, e.g. -20."),
+        validators=[Optional()],
+    )
+    reason = StringField(_l("Reason"), filters=[_strip], validators=[Length(max=200)])
+
+
+class ExchangeForm(FlaskForm):
+    points_price = IntegerField(
+        _l("Points for one card"),
+        description=_l("Leave empty: not exchangeable."),
+        validators=[Optional()],
+    )
+    points_stock = IntegerField(
+        _l("Cards for points in all"),
+        description=_l("Leave empty for no limit beyond the campaign's own."),
+        validators=[Optional()],
+    )
+
+
+class HouseholdForm(FlaskForm):
+    household = StringField(_l("Household"), filters=[_strip], validators=[Length(max=40)])
