@@ -9,7 +9,7 @@ communities must not leak). A refused request changes nothing in the database.
 import pytest
 from sqlalchemy import func, select
 
-from app.models import ApiKey, AuditLog, Card, Merchant, Redemption, Role, User
+from app.models import ApiKey, AuditLog, Card, Merchant, Redemption, User
 from app.services import apikeys
 from app.services.redemptions import redeem
 
@@ -49,6 +49,7 @@ SHOP = {
     "district_admin": 403,
 }
 OWNER = {**SHOP, "cashier": 403}
+RESIDENT = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "resident": OK}  # the help board
 DISTRICT = {**STAFF, "staff_a": 403, "staff_b": 403}  # the district admin's own pages
 API_KEY_ONLY = dict.fromkeys(ROLES, 401)  # a session cookie is not a key
 
@@ -148,6 +149,33 @@ MATRIX = {
     ("admin.community_edit", "GET"): DISTRICT,
     ("admin.community_edit", "POST"): DISTRICT,
     ("admin.staff_active", "POST"): DISTRICT,
+    # the help board: residents at /aid, the office at /admin/aid
+    ("aid.join", "GET"): PUBLIC,
+    ("aid.join", "POST"): PUBLIC,
+    ("aid.board", "GET"): RESIDENT,
+    ("aid.post_new", "GET"): RESIDENT,
+    ("aid.post_new", "POST"): RESIDENT,
+    ("aid.post", "GET"): RESIDENT,
+    ("aid.take", "POST"): RESIDENT,
+    ("aid.done", "POST"): RESIDENT,
+    ("aid.cancel", "POST"): RESIDENT,
+    ("aid.my_points", "GET"): RESIDENT,
+    ("aid.exchange", "POST"): RESIDENT,
+    ("admin.aid_posts", "GET"): STAFF,
+    ("admin.aid_post", "GET"): STAFF_OF_A,
+    ("admin.aid_post_confirm", "POST"): STAFF_OF_A,
+    ("admin.aid_post_hide", "POST"): STAFF_OF_A,
+    ("admin.aid_post_unhide", "POST"): STAFF_OF_A,
+    ("admin.aid_residents", "GET"): STAFF,
+    ("admin.aid_resident", "GET"): STAFF_OF_A,
+    ("admin.aid_resident_confirm", "POST"): STAFF_OF_A,
+    ("admin.aid_resident_active", "POST"): STAFF_OF_A,
+    ("admin.aid_resident_password", "POST"): STAFF_OF_A,
+    ("admin.aid_resident_points", "POST"): STAFF_OF_A,
+    ("admin.aid_resident_household", "POST"): STAFF_OF_A,
+    ("admin.aid_exchange", "GET"): STAFF,
+    ("admin.aid_campaign_exchange", "POST"): STAFF_OF_A,
+    ("admin.aid_leaderboard", "POST"): STAFF_OF_A,
 }
 # Routes whose URL names an action: the action the matrix tries.
 ACTIONS = {
@@ -156,6 +184,7 @@ ACTIONS = {
     "admin.campaign_status": "pause",
     "admin.offer_status": "withdraw",
     "admin.staff_active": "disable",
+    "admin.aid_resident_active": "disable",
 }
 SKIPPED = {"static"}  # files, not pages
 
@@ -178,7 +207,9 @@ def world(
     card = factories.cards(campaign, 2)[0]
     made = redeem(db.session, card.token, shop, cashier_user, 10000, "matrix-000001")
     key, _plain = apikeys.create_key(db.session, merchant_user, "前台")
-    resident = factories.user(Role.RESIDENT, community=community, phone="13900000009")
+    resident = factories.resident(community, "13900000009", "3-2-501", "王小明")
+    neighbour = factories.resident(community, "13900000008", "5-1-302", "李红")
+    post = factories.help_post(neighbour)
     factories.merchant(other_community, "江堤小吃店")
     db.session.commit()
     users = {
@@ -203,6 +234,8 @@ def world(
         "card_id": card.id,
         "community_id": community.id,
         "user_id": cashier_user.id,
+        "post_id": post.id,
+        "resident_id": resident.id,
     }
     return users, args
 

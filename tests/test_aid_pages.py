@@ -39,7 +39,7 @@ def test_a_resident_joins_waits_for_staff_and_then_signs_in(app, db, client, com
     }
     response = client.post("/aid/join", data=form)
     assert response.status_code == 200
-    assert "确认" in page_text(response)
+    assert "核实你的住户信息" in page_text(response)
     resident = db.session.scalar(select(User).where(User.phone == "13900000005"))
     assert (resident.household, resident.confirmed_at) == ("3-2-502", None)
     response = client.post("/login", data={"login": "13900000005", "password": "secret-123"})

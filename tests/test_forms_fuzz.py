@@ -28,6 +28,7 @@ SKIPPED = {"auth.logout"}  # ends the session the other examples need; nothing t
 def form_field_names() -> list[str]:
     """Return the field names of every WTForms form in the app."""
     import app.admin.forms  # noqa: F401 - load the forms so their classes exist
+    import app.aid.forms  # noqa: F401
     import app.auth.forms  # noqa: F401
     import app.merchant.forms  # noqa: F401
     import app.resident.forms  # noqa: F401

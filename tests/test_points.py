@@ -3,6 +3,7 @@ limits, stock and budget, the leaderboard, and no negative balance under concurr
 either backend."""
 
 import threading
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.models import Card, Merchant, Redemption, User
+from app.models import Card, HelpPost, Merchant, PointsEntry, PointsKind, Redemption, User
 
 from . import test_access_matrix as matrix
 from .conftest import login
@@ -42,6 +42,23 @@ def hostile(db, world):
     redemption.void_reason = HOSTILE[:200]
     for user in db.session.scalars(select(User)):
         user.name = (SCRIPT + user.name)[:40]
+    for post in db.session.scalars(select(HelpPost)):
+        post.title = HOSTILE[:80]
+        post.details = HOSTILE
+        post.when_text = HOSTILE[:80]
+        post.area = FORMULA[:80]
+    resident = db.session.get(User, args["resident_id"])
+    resident.points_balance = 5
+    db.session.add(
+        PointsEntry(
+            community_id=resident.community_id,
+            user_id=resident.id,
+            kind=PointsKind.ADJUSTED,
+            amount=5,
+            balance_after=5,
+            reason=HOSTILE[:200],
+        )
+    )
     db.session.commit()
     return users, args
 
@@ -51,8 +68,8 @@ def assert_escaped(text: str, where: str):
     assert ATTRIBUTE not in text, f"unescaped attribute quote on {where}"
 
 
-@pytest.mark.parametrize("role", ["anonymous", "cashier", "merchant_owner", "staff_a",
-                                  "district_admin"])  # fmt: skip
+@pytest.mark.parametrize("role", ["anonymous", "resident", "cashier", "merchant_owner",
+                                  "staff_a", "district_admin"])  # fmt: skip
 def test_no_page_turns_stored_text_into_markup(app, hostile, role, tally):
     users, args = hostile
     client = app.test_client() if role == "anonymous" else login(app, users[role])
@@ -82,7 +99,13 @@ def test_the_hostile_shop_name_is_shown_as_text_on_the_card_page(app, client, ho
 
 def test_exports_neither_run_markup_nor_formulas(staff, hostile):
     found = 0
-    for path in ("/admin/merchants", "/admin/redemptions", "/admin/dashboard"):
+    for path in (
+        "/admin/merchants",
+        "/admin/redemptions",
+        "/admin/dashboard",
+        "/admin/aid/posts",
+        "/admin/aid/residents",
+    ):
         for fmt in ("csv", "xlsx"):
             response = staff.get(path, query_string={"export": fmt})
             if response.status_code != 200 or not response.data:

@@ -352,8 +352,8 @@ def aid_residents():
     )
 
 
-def _resident(user_id) -> User:
-    user = get_or_404(User, user_id)
+def _resident(resident_id) -> User:
+    user = get_or_404(User, resident_id)
     if user.role != Role.RESIDENT:
         abort(404)
     return user
@@ -382,29 +382,29 @@ def show_resident(user, status=200, **forms):
     ), status
 
 
-@bp.get("/aid/residents/<int:user_id>")
+@bp.get("/aid/residents/<int:resident_id>")
 @staff_required
-def aid_resident(user_id):
-    return show_resident(_resident(user_id))
+def aid_resident(resident_id):
+    return show_resident(_resident(resident_id))
 
 
-@bp.post("/aid/residents/<int:user_id>/confirm")
+@bp.post("/aid/residents/<int:resident_id>/confirm")
 @staff_required
-def aid_resident_confirm(user_id):
-    user = _resident(user_id)
+def aid_resident_confirm(resident_id):
+    user = _resident(resident_id)
     if EmptyForm().validate_on_submit():
         perform(
             residents.confirm,
             user,
             success=_("%(name)s is confirmed and can sign in now.", name=user.name),
         )
-    return redirect(url_for("admin.aid_resident", user_id=user.id))
+    return redirect(url_for("admin.aid_resident", resident_id=user.id))
 
 
-@bp.post("/aid/residents/<int:user_id>/active/<action>")
+@bp.post("/aid/residents/<int:resident_id>/active/<action>")
 @staff_required
-def aid_resident_active(user_id, action):
-    user = _resident(user_id)
+def aid_resident_active(resident_id, action):
+    user = _resident(resident_id)
     if action not in ("enable", "disable"):
         abort(404)
     if EmptyForm().validate_on_submit():
@@ -414,27 +414,27 @@ def aid_resident_active(user_id, action):
             action == "enable",
             success=_("The login is on again.") if action == "enable" else _("The login is off."),
         )
-    return redirect(url_for("admin.aid_resident", user_id=user.id))
+    return redirect(url_for("admin.aid_resident", resident_id=user.id))
 
 
-@bp.post("/aid/residents/<int:user_id>/password")
+@bp.post("/aid/residents/<int:resident_id>/password")
 @staff_required
-def aid_resident_password(user_id):
+def aid_resident_password(resident_id):
     """Set a temporary password and show it once: the resident changes it at next sign-in."""
-    user = _resident(user_id)
+    user = _resident(resident_id)
     if not EmptyForm().validate_on_submit():
-        return redirect(url_for("admin.aid_resident", user_id=user.id))
+        return redirect(url_for("admin.aid_resident", resident_id=user.id))
     done = perform(residents.reset_password, user)
     if not done:
-        return redirect(url_for("admin.aid_resident", user_id=user.id))
+        return redirect(url_for("admin.aid_resident", resident_id=user.id))
     response, status = show_resident(user, temporary=done.value)
     return response, status, {"Cache-Control": "no-store"}
 
 
-@bp.post("/aid/residents/<int:user_id>/points")
+@bp.post("/aid/residents/<int:resident_id>/points")
 @staff_required
-def aid_resident_points(user_id):
-    user = _resident(user_id)
+def aid_resident_points(resident_id):
+    user = _resident(resident_id)
     form = PointsForm()
     if form.validate_on_submit():
         if perform(
@@ -446,14 +446,14 @@ def aid_resident_points(user_id):
             fields=POINTS_FIELDS,
             success=_("The points are recorded."),
         ):
-            return redirect(url_for("admin.aid_resident", user_id=user.id))
+            return redirect(url_for("admin.aid_resident", resident_id=user.id))
     return show_resident(user, 422, points_form=form)
 
 
-@bp.post("/aid/residents/<int:user_id>/household")
+@bp.post("/aid/residents/<int:resident_id>/household")
 @staff_required
-def aid_resident_household(user_id):
-    user = _resident(user_id)
+def aid_resident_household(resident_id):
+    user = _resident(resident_id)
     form = HouseholdForm()
     if form.validate_on_submit():
         if perform(
@@ -464,7 +464,7 @@ def aid_resident_household(user_id):
             fields={"household_required": "household", "household_format": "household"},
             success=_("The household is saved."),
         ):
-            return redirect(url_for("admin.aid_resident", user_id=user.id))
+            return redirect(url_for("admin.aid_resident", resident_id=user.id))
     return show_resident(user, 422, household_form=form)
 
 

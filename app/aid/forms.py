@@ -55,15 +55,7 @@ class ResidentJoinForm(FlaskForm):
 
 
 class PostForm(FlaskForm):
-    kind = RadioField(
-        _l("I"),
-        choices=[
-            (HelpKind.REQUEST.value, _l("need help")),
-            (HelpKind.OFFER.value, _l("can help")),
-        ],
-        default=HelpKind.REQUEST.value,
-        validate_choice=False,
-    )
+    kind = RadioField(_l("I"), default=HelpKind.REQUEST.value, validate_choice=False)
     category = SelectField(_l("Kind of help"), validate_choice=False)
     title = StringField(
         _l("What is needed, in a few words"),
@@ -91,8 +83,12 @@ class PostForm(FlaskForm):
         render_kw={"placeholder": _l("e.g. Near building 3")},
     )
 
-    def set_categories(self, choices):
-        self.category.choices = choices
+    def set_choices(self, categories):
+        self.kind.choices = [
+            (HelpKind.REQUEST.value, _l("need help")),
+            (HelpKind.OFFER.value, _l("can help")),
+        ]
+        self.category.choices = categories
         if not self.category.data:
             self.category.data = HelpCategory.SHOPPING.value
 

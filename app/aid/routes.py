@@ -163,7 +163,7 @@ def board():
 @limiter.limit(_limit("AID_POST_RATE_LIMIT"), methods=["POST"], key_func=_per_resident)
 def post_new():
     form = PostForm()
-    form.set_categories(choices(HelpCategory))
+    form.set_choices(choices(HelpCategory))
     if request.method == "GET" and request.args.get("kind") == HelpKind.OFFER.value:
         form.kind.data = HelpKind.OFFER.value
     if form.validate_on_submit():
