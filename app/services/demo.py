@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from ..clock import LOCAL, local_today
+from ..clock import LOCAL, local_today, utcnow
 from ..models import (
     Campaign,
     CampaignKind,
@@ -92,6 +92,7 @@ DEMO_LOGINS = [
     DemoLogin("其他紫荆花商户店主", "zjh02 … zjh12"),
     DemoLogin("商户店主 (江博 · 江堤小吃店)", "jb01"),
     DemoLogin("其他江博商户店主", "jb02 … jb19"),
+    DemoLogin("居民 (紫荆花 · 王秀英 3-2-501, 邻里互助)", "13800000001"),
 ]
 
 
@@ -346,6 +347,7 @@ def _zijinghua(session, admin, rng, today) -> None:
     cards.generate_batch(session, campaign, 2000, staff, note="邻里互助日首批")
     issued = _issue(session, staff, campaign, 420, rng, start, today)
     _redeem_history(session, campaign, issued, offers, rng, start, today, visits=900)
+    _help_board(session, staff, community, [m for m, _rule in offers[:6]], start, today)
 
 
 def _jiangbo(session, admin, rng, today) -> None:
@@ -381,6 +383,219 @@ def _jiangbo(session, admin, rng, today) -> None:
     cards.generate_batch(session, campaign, 500, staff, note="首批消费券")
     issued = _issue(session, staff, campaign, 180, rng, start, today)
     _redeem_history(session, campaign, issued, offers, rng, start, today, visits=80)
+
+
+# Residents of 紫荆花 on the help board: name, phone (their login), household, confirmed.
+ZIJINGHUA_RESIDENTS = [
+    ("王秀英", "13800000001", "3-2-501", True),
+    ("李建国", "13800000002", "5-1-302", True),
+    ("张桂兰", "13800000003", "1-3-201", True),
+    ("刘志强", "13800000004", "7-2-602", True),
+    ("陈美华", "13800000005", "9-1-101", True),
+    ("赵小军", "13800000006", "12-2-402", True),
+    ("周大爷", "13800000007", "2-1-101", False),
+    ("吴阿姨", "13800000008", "4-3-301", False),
+]
+# author, kind, category, title, details, when, where, state, taker, minutes, hours ago
+ZIJINGHUA_POSTS = [
+    (
+        "王秀英",
+        "request",
+        "shopping",
+        "帮忙买一周的菜和米",
+        "腿脚不便，想请邻居帮忙买些青菜、鸡蛋和一袋米，钱当面给。",
+        "明天上午",
+        "3栋附近",
+        "open",
+        None,
+        None,
+        3,
+    ),
+    (
+        "张桂兰",
+        "request",
+        "medicine",
+        "帮忙去社区医院取降压药",
+        "药已经开好了，凭医保卡去取，卡可以先给你。",
+        "今天",
+        "1栋",
+        "open",
+        None,
+        None,
+        30,
+    ),
+    (
+        "刘志强",
+        "offer",
+        "repair",
+        "周六上午免费修自行车、换灯泡",
+        "自带工具，小毛病当场修好。",
+        "每周六 9:00–12:00",
+        "7栋车库旁",
+        "open",
+        None,
+        None,
+        50,
+    ),
+    (
+        "陈美华",
+        "request",
+        "escort",
+        "周四陪老伴去第五医院复查",
+        "需要有人帮忙挂号、推轮椅。",
+        "周四上午",
+        "9栋",
+        "taken",
+        "李建国",
+        None,
+        20,
+    ),
+    (
+        "王秀英",
+        "request",
+        "care",
+        "下午照看孙子两小时",
+        "孩子六岁，在家写作业，我去一趟社区医院。",
+        "昨天下午",
+        "3栋",
+        "done",
+        "赵小军",
+        None,
+        26,
+    ),
+    (
+        "张桂兰",
+        "request",
+        "shopping",
+        "封控期间帮忙团购蔬菜",
+        "帮整栋楼的老人接龙团购，送到门口。",
+        "上周",
+        "1栋",
+        "confirmed",
+        "李建国",
+        120,
+        200,
+    ),
+    (
+        "陈美华",
+        "request",
+        "medicine",
+        "帮忙送胰岛素",
+        "社区医院开的药，冷藏带回。",
+        "上周三",
+        "9栋",
+        "confirmed",
+        "王秀英",
+        90,
+        150,
+    ),
+    (
+        "刘志强",
+        "offer",
+        "repair",
+        "帮忙修水龙头",
+        "厨房水龙头漏水，已修好。",
+        "上周末",
+        "7栋",
+        "confirmed",
+        "陈美华",
+        60,
+        120,
+    ),
+    (
+        "赵小军",
+        "request",
+        "other",
+        "借一个梯子用半天",
+        "换客厅的灯，用完就还。",
+        "周日",
+        "12栋",
+        "cancelled",
+        None,
+        None,
+        80,
+    ),
+    ("赵小军", "offer", "other", "出售保健品，包治百病", "", "", "", "hidden", None, None, 10),
+]
+
+
+def _help_board(session, staff, community, shops, start, today) -> None:
+    """Residents, posts in every state, points earned and adjusted, and cards for points."""
+    from ..models import HelpCategory, HelpKind, HelpPost, HelpStatus, PointsKind
+    from .points import points_for, post_entry
+
+    now = utcnow()
+    people = {}
+    for name, phone, household, confirmed in ZIJINGHUA_RESIDENTS:
+        user = accounts.create_user(
+            session,
+            None,
+            role=Role.RESIDENT,
+            name=name,
+            phone=phone,
+            password=DEMO_PASSWORD,
+            community_id=community.id,
+        )
+        user.household = household
+        user.confirmed_at = now - timedelta(days=30) if confirmed else None
+        people[name] = user
+    session.flush()
+    for row in ZIJINGHUA_POSTS:
+        author, kind, category, title, details, when, where, state, taker, minutes, ago = row
+        created = now - timedelta(hours=ago)
+        post = HelpPost(
+            community_id=community.id,
+            author_id=people[author].id,
+            kind=HelpKind(kind),
+            category=HelpCategory(category),
+            title=title,
+            details=details,
+            when_text=when,
+            area=where,
+            status=HelpStatus.OPEN if state == "hidden" else HelpStatus(state),
+            taker_id=people[taker].id if taker else None,
+            created_at=created,
+            taken_at=created + timedelta(hours=1) if taker else None,
+            hidden=state == "hidden",
+            hidden_reason="广告，不属于邻里互助" if state == "hidden" else "",
+        )
+        if state in ("done", "confirmed"):
+            post.done_at = created + timedelta(hours=4)
+        if state in ("confirmed", "cancelled"):
+            post.closed_at = created + timedelta(hours=6)
+        session.add(post)
+        session.flush()
+        if state == "confirmed":
+            post.confirmed_by_id = staff.id
+            post.minutes = minutes
+            post.points = points_for(post.category, minutes)
+            helper = people[taker] if kind == "request" else people[author]
+            post_entry(
+                session, staff, helper, PointsKind.EARNED, post.points, title, post_id=post.id
+            )
+    post_entry(session, staff, people["王秀英"], PointsKind.ADJUSTED, 40, "春节楼道大扫除")
+    post_entry(session, staff, people["李建国"], PointsKind.ADJUSTED, 30, "疫情期间值守卡点")
+    campaign = _campaign(
+        session,
+        staff,
+        community,
+        name="互助积分兑换卡",
+        code="HZJF",
+        kind=CampaignKind.CARD,
+        status=CampaignStatus.ACTIVE,
+        funding=Funding.COMMUNITY,
+        valid_from=start,
+        valid_until=date(start.year, 12, 31) + timedelta(days=365),
+        uses_per_card=10,
+        cards_per_household=1,
+        budget_fen=500_000,
+        default_rule="满50减10",
+        description="帮助邻居攒下的互助积分，可以兑换这张卡，在参与的小店使用。",
+        points_price=50,
+        points_stock=100,
+    )
+    for shop in shops:
+        _offer(session, staff, campaign, shop, "满50减10")
 
 
 def demo_counts(session: Session) -> dict[str, int]:
