@@ -52,7 +52,20 @@ EXCHANGE_FIELDS = {
 
 
 def is_stale(post: HelpPost) -> bool:
-    return post.status == HelpStatus.OPEN and post.created_at < utcnow() - STALE_AFTER
+    return (
+        post.kind == HelpKind.REQUEST
+        and post.status == HelpStatus.OPEN
+        and post.created_at < utcnow() - STALE_AFTER
+    )
+
+
+def stale_conditions() -> tuple:
+    """Open requests (not offers) older than a day: someone may still be waiting for help."""
+    return (
+        HelpPost.kind == HelpKind.REQUEST,
+        HelpPost.status == HelpStatus.OPEN,
+        HelpPost.created_at < utcnow() - STALE_AFTER,
+    )
 
 
 def parse_hours(text: str) -> int | None:
@@ -134,9 +147,7 @@ def aid_posts():
     if category in {c.value for c in HelpCategory}:
         stmt = stmt.where(HelpPost.category == category)
     if request.args.get("stale"):
-        stmt = stmt.where(
-            HelpPost.status == HelpStatus.OPEN, HelpPost.created_at < utcnow() - STALE_AFTER
-        )
+        stmt = stmt.where(*stale_conditions())
     if request.args.get("hidden"):
         stmt = stmt.where(HelpPost.hidden.is_(True))
     listing = Listing(
@@ -151,12 +162,7 @@ def aid_posts():
         return listing.export(_("help posts"))
     base = scope(select(func.count(HelpPost.id)), HelpPost)
     counts = {
-        "stale": db.session.scalar(
-            base.where(
-                HelpPost.status == HelpStatus.OPEN,
-                HelpPost.created_at < utcnow() - STALE_AFTER,
-            )
-        ),
+        "stale": db.session.scalar(base.where(*stale_conditions())),
         "done": db.session.scalar(base.where(HelpPost.status == HelpStatus.DONE)),
     }
     return render_template(
