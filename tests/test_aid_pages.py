@@ -219,3 +219,22 @@ def test_the_leaderboard_switch_hides_it_from_residents_and_is_audited(
         )
         == 1
     )
+
+
+def test_posting_and_taking_are_rate_limited_per_resident(make_app, community):
+    app = make_app(AID_POST_RATE_LIMIT="2 per hour", AID_TAKE_RATE_LIMIT="1 per hour")
+    with app.app_context():
+        asker = factories.resident(community, "13900000001", "3-2-501", "王小明")
+        helper = factories.resident(community, "13900000002", "5-1-302", "李红")
+        posts = [factories.help_post(asker, title=f"帮忙{i}").id for i in range(2)]
+        client, helper_client = login(app, asker), login(app, helper)
+    form = {"kind": "request", "category": "shopping", "title": "买菜"}
+    codes = [client.post("/aid/new", data=form).status_code for _ in range(3)]
+    assert codes == [302, 302, 429]
+    assert helper_client.post(f"/aid/posts/{posts[0]}/take").status_code == 302
+    refused = helper_client.post(f"/aid/posts/{posts[1]}/take")
+    assert refused.status_code == 429
+    with app.app_context():
+        from app.extensions import db as _db
+
+        assert _db.session.get(HelpPost, posts[1]).status == HelpStatus.OPEN

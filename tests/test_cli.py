@@ -59,7 +59,9 @@ def test_seed_demo_builds_the_two_communities_and_prints_logins(app, db, client)
         )
     )
     assert active == 12
-    card_campaign = db.session.scalar(select(Campaign).where(Campaign.community_id == zjh.id))
+    card_campaign = db.session.scalar(
+        select(Campaign).where(Campaign.community_id == zjh.id, Campaign.code == "ZJH")
+    )
     assert card_campaign.valid_from.month == 5 and card_campaign.valid_from.day == 12
     assert (
         db.session.scalar(select(func.count(Card.id)).where(Card.campaign_id == card_campaign.id))
@@ -75,6 +77,26 @@ def test_seed_demo_builds_the_two_communities_and_prints_logins(app, db, client)
     # the printed logins work
     response = client.post("/login", data={"login": "zjh01", "password": DEMO_PASSWORD})
     assert response.headers["Location"] == "/m/"
+
+
+def test_the_demo_help_board_has_residents_posts_in_every_state_and_exact_points(app, db, client):
+    from app.models import HelpPost, PointsEntry, Role, User
+    from app.services.points import ledger_sum
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    states = set(db.session.scalars(select(HelpPost.status)))
+    assert {s.value for s in states} == {"open", "taken", "done", "confirmed", "cancelled"}
+    residents = db.session.scalars(select(User).where(User.role == Role.RESIDENT)).all()
+    assert len(residents) == 8 and sum(r.confirmed_at is None for r in residents) == 2
+    for resident in residents:
+        assert resident.points_balance == ledger_sum(db.session, resident.id) >= 0
+    assert db.session.scalar(select(func.count(PointsEntry.id))) >= 5
+    exchangeable = db.session.scalar(select(Campaign).where(Campaign.points_price.is_not(None)))
+    assert exchangeable.points_price == 50
+    result = app.test_cli_runner().invoke(args=["demo-logins"])
+    assert "13800000001" in result.output
+    response = client.post("/login", data={"login": "13800000001", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/aid/"
 
 
 def test_demo_redemptions_respect_the_money_and_the_limits(app, db):
