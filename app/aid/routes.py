@@ -31,6 +31,9 @@ from .forms import PostForm, ResidentJoinForm
 
 resident_required = roles_required(Role.RESIDENT)
 
+# the name of a form field, not a password
+PASSWORD_FIELD = "password"  # noqa: S105  # nosec B105
+
 JOIN_FIELDS = {
     "community_required": "community",
     "name_required": "name",
@@ -39,7 +42,7 @@ JOIN_FIELDS = {
     "login_taken": "phone",
     "household_required": "household",
     "household_format": "household",
-    "weak_password": "password",
+    "weak_password": PASSWORD_FIELD,
 }
 POST_FIELDS = {
     "kind_invalid": "kind",
