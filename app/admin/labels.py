@@ -147,6 +147,23 @@ ACTION_LABELS = {
     "community.create": _l("Created a community"),
     "community.update": _l("Changed a community"),
     "demo.seed": _l("Loaded the demo"),
+    "resident.join": _l("A resident joined the help board"),
+    "resident.confirm": _l("Confirmed a resident's household"),
+    "resident.disable": _l("Turned a resident's login off"),
+    "resident.enable": _l("Turned a resident's login on"),
+    "resident.household": _l("Corrected a resident's household"),
+    "resident.reset_password": _l("Set a temporary password for a resident"),
+    "help.post": _l("Posted on the help board"),
+    "help.take": _l("Took on a post"),
+    "help.done": _l("Marked help as given"),
+    "help.cancel": _l("Cancelled a post"),
+    "help.confirm": _l("Confirmed help and awarded points"),
+    "help.hide": _l("Hid a post from the board"),
+    "help.unhide": _l("Put a post back on the board"),
+    "points.adjust": _l("Added or took off points"),
+    "points.exchange": _l("Exchanged points for a card"),
+    "campaign.points": _l("Set a campaign's price in points"),
+    "community.leaderboard": _l("Switched the help leaderboard"),
 }
 
 AREA_LABELS = {
@@ -158,6 +175,9 @@ AREA_LABELS = {
     "card": _l("Cards"),
     "redemption": _l("Uses"),
     "community": _l("Communities"),
+    "resident": _l("Residents"),
+    "help": _l("Help board"),
+    "points": _l("Points"),
 }
 
 
