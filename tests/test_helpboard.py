@@ -249,3 +249,44 @@ def test_points_follow_the_kind_of_help_and_the_time(db):
     assert points.points_for(HelpCategory.ESCORT, 120) == 30
     assert points.points_for(HelpCategory.MEDICINE, 30) == 6
     assert points.points_for(HelpCategory.CARE, 1) == 1  # at least one point
+
+
+def test_neighbours_taking_one_post_at_the_same_time_leave_one_taker(app, db, community, asker):
+    import threading
+
+    from app.extensions import db as _db
+
+    takers = [
+        factories.resident(community, f"1370000{i:04d}", f"{i}-1-101", f"邻居{i}").id
+        for i in range(1, 9)
+    ]
+    post_id = factories.help_post(asker).id
+    barrier = threading.Barrier(len(takers))
+    results = [None] * len(takers)
+
+    def attempt(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                user = _db.session.get(User, takers[i])
+                helpboard.take(_db.session, user, _db.session.get(HelpPost, post_id))
+                _db.session.commit()
+                results[i] = "taken"
+            except HelpError as refusal:
+                _db.session.rollback()
+                results[i] = refusal.code
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(takers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results.count("taken") == 1
+    assert results.count("not_open") == len(takers) - 1
+    db.session.rollback()
+    post = db.session.get(HelpPost, post_id)
+    assert post.taker_id == takers[results.index("taken")]
+    takes = select(func.count(AuditLog.id)).where(AuditLog.action == "help.take")
+    assert db.session.scalar(takes) == 1
