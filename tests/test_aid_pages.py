@@ -238,3 +238,9 @@ def test_posting_and_taking_are_rate_limited_per_resident(make_app, community):
         from app.extensions import db as _db
 
         assert _db.session.get(HelpPost, posts[1]).status == HelpStatus.OPEN
+
+
+def test_a_community_funded_card_campaign_page_says_its_price_in_points(db, staff, community):
+    campaign = factories.exchange_campaign(community, price=50)
+    page = page_text(staff.get(f"/admin/campaigns/{campaign.id}"))
+    assert "50 积分" in page and "/admin/aid/exchange" in page
