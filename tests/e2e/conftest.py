@@ -1,0 +1,351 @@
+"""The real app in a real browser: gunicorn on a free port, Debian's Chromium, a phone viewport.
+
+One server per test session: a fresh SQLite database made by `flask init-db`, filled by
+`flask seed-demo` (the 紫荆花/江博 demo, through the app's services, 2000 cards included) and
+one more community with nothing in it but its staff login, for the walkthrough to build from
+nothing. One browser per session; every test gets its own context (cookies, storage) and a
+guard that fails the test on a console error, an uncaught exception, a Content-Security-Policy
+violation or a request to any host but the app's.
+
+The e2e tests run once, in the SQLite pass of `make test` (the PostgreSQL pass leaves them
+out: they test the pages, and every service under them is tested on both backends).
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.extensions import db as _db
+from app.models import Community, Role, User
+from app.services import communities
+from app.services.communities import CommunityDetails
+from app.services.logins import Login
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 360, "height": 740}
+DEMO_PASSWORD = "linli-demo"
+# The walkthrough's community: empty but for its staff login.
+WALK_COMMUNITY = "七里庙社区"
+WALK_STAFF, WALK_PASSWORD = "qilimiao", "qilimiao-2026"
+
+pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """The running app: its address, and an app object on the same database for lookups."""
+
+    url: str
+    database_url: str
+    instance: Path
+    app: object = field(repr=False)
+    log: Path = field(repr=False)
+
+    @contextmanager
+    def db(self):
+        """A fresh session on the server's database (never a stale SQLite snapshot)."""
+        with self.app.app_context():
+            try:
+                yield _db.session
+            finally:
+                _db.session.remove()
+
+
+def _cli(env, *args):
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Serve the demo with gunicorn (2 workers, as `make serve`) on a free port."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
+    tmp = tmp_path_factory.mktemp("e2e")
+    instance = tmp / "instance"
+    instance.mkdir()
+    # Browser tests log in many times a minute from one address.
+    (instance / "config.py").write_text(
+        'LOGIN_RATE_LIMIT = "1000 per minute"\nCARD_RATE_LIMIT = "5000 per minute"\n'
+    )
+    database_url = f"sqlite:///{tmp / 'linli.sqlite'}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("LINLI_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"))
+    }
+    env |= {
+        "DATABASE_URL": database_url,
+        "LINLI_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "e2e-secret-key",
+        "LINLI_LOG_LEVEL": "WARNING",
+    }
+    _cli(env, "init-db")
+    _cli(env, "seed-demo")
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(instance), "TESTING": True}
+    )
+    with app.app_context():
+        admin = _db.session.scalar(
+            _db.select(User).where(User.role == Role.DISTRICT_ADMIN).limit(1)
+        )
+        community = communities.create(
+            _db.session, admin, CommunityDetails(WALK_COMMUNITY, "qilimiao", "琴断口街", "汉阳区")
+        )
+        communities.add_staff(
+            _db.session, admin, community, Login("七里庙社区工作人员", WALK_STAFF, WALK_PASSWORD)
+        )
+        _db.session.commit()
+        _db.session.remove()
+        _db.engine.dispose()
+    port = free_port()
+    log = tmp / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(url + "/healthz", process, log)
+        yield Server(url, database_url, instance, app, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        with app.app_context():
+            _db.engine.dispose()
+
+
+def _wait_for(url, process, log):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn stopped:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer at {url}:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    with sync_api.sync_playwright() as playwright:
+        yield playwright
+
+
+def launch(playwright, *extra_args):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, server):
+    browser = launch(playwright)
+    yield browser
+    browser.close()
+
+
+# Set before any page script runs: a CSP violation becomes a console error the guard sees.
+REPORT_CSP = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI);
+});
+"""
+
+
+class Guard:
+    """Watches a browser context for what must never happen on a page of ours."""
+
+    def __init__(self, server_url: str):
+        self.origin = server_url
+        self.problems: list[str] = []
+        self.allowed: list[re.Pattern] = []
+
+    def allow(self, pattern: str) -> None:
+        """Accept console errors matching `pattern` (e.g. a 409 page the test asks for)."""
+        self.allowed.append(re.compile(pattern))
+
+    def attach(self, context) -> None:
+        context.add_init_script(REPORT_CSP)
+        context.route("**/*", self._route)
+        context.on("page", self._watch)
+        context.on("weberror", lambda error: self._problem(f"uncaught: {error.error}"))
+
+    def _watch(self, page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self._problem(f"page error: {error}"))
+
+    def _console(self, message) -> None:
+        text = message.text
+        if message.type == "error" or "Content Security Policy" in text:
+            if not any(p.search(text) for p in self.allowed):
+                self._problem(f"console {message.type}: {text} ({message.location.get('url')})")
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(self.origin + "/") or url == self.origin or url.startswith("data:"):
+            route.continue_()
+        else:
+            self._problem(f"request to another host: {url}")
+            route.abort()
+
+    def _problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    def check(self) -> None:
+        assert not self.problems, "\n".join(self.problems)
+
+
+@pytest.fixture
+def guard(server):
+    return Guard(server.url)
+
+
+@pytest.fixture
+def new_context(browser, guard):
+    """Make guarded browser contexts; phone-sized (360 × 740, touch) unless told otherwise."""
+    made = []
+
+    def make(phone=True, browser_=None, **options):
+        if phone:
+            options = {
+                "viewport": PHONE,
+                "is_mobile": True,
+                "has_touch": True,
+                "device_scale_factor": 2,
+            } | options
+        context = (browser_ or browser).new_context(locale="zh-CN", **options)
+        guard.attach(context)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+    guard.check()
+
+
+@pytest.fixture
+def phone(new_context):
+    """A page in a fresh phone-sized context."""
+    return new_context().new_page()
+
+
+@pytest.fixture
+def desk(new_context):
+    """A page in a fresh desktop-sized context, for the community office."""
+    return new_context(phone=False, viewport={"width": 1280, "height": 900}).new_page()
+
+
+def log_in(page, server, login, password=DEMO_PASSWORD):
+    """Sign in through the login form, as a person would."""
+    page.goto(f"{server.url}/login")
+    page.locator("#login").fill(login)
+    page.locator("#password").fill(password)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.locator(".errors, .notice").all_inner_texts()
+
+
+@pytest.fixture
+def first_community(server):
+    with server.db() as session:
+        return session.scalar(_db.select(Community).where(Community.slug == "zijinghua"))
+
+
+@dataclass(frozen=True)
+class DemoCard:
+    token: str
+    serial: str
+    pin: str
+
+
+_handed_out: set[str] = set()
+
+
+def issued_card(server, community="zijinghua") -> DemoCard:
+    """Return an issued, unused demo card of `community` that no other test has had."""
+    from app.models import Card, CardStatus
+
+    with server.db() as session:
+        rows = session.execute(
+            _db.select(Card.token, Card.serial, Card.pin)
+            .join(Community, Card.community_id == Community.id)
+            .where(
+                Community.slug == community,
+                Card.status == CardStatus.ISSUED,
+                Card.uses_count == 0,
+            )
+            .order_by(Card.serial)
+            .limit(len(_handed_out) + 1)
+        ).all()
+    for row in rows:
+        if row.serial not in _handed_out:
+            _handed_out.add(row.serial)
+            return DemoCard(row.token, row.serial, row.pin)
+    raise LookupError("no unused issued card left in the demo")
+
+
+@pytest.fixture
+def card(server) -> DemoCard:
+    return issued_card(server)

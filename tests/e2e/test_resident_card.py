@@ -1,0 +1,46 @@
+"""The card page in a real browser: it works without JavaScript, and with it keeps an offline copy."""
+
+from .conftest import PHONE
+
+
+def test_the_card_page_works_with_javascript_off(server, new_context, card):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto(f"{server.url}/C/{card.token}")
+    qr = page.locator("svg.qr")
+    assert qr.is_visible()
+    assert qr.bounding_box()["width"] >= 240  # big enough to scan off the screen
+    assert page.locator(".serial").inner_text() == card.serial
+    assert page.locator(".state .badge").inner_text() == "可用"
+    page.get_by_role("link", name="美发").click()
+    assert set(page.locator(".shop-name").all_inner_texts()) == {"丝艺美发", "阿芳理发店"}
+    page.get_by_role("link", name="大字").click()
+    assert "large" in page.locator("body").get_attribute("class")
+    assert set(page.locator(".shop-name").all_inner_texts()) == {"丝艺美发", "阿芳理发店"}
+
+
+def test_the_last_seen_card_shows_offline_marked_as_an_offline_copy(server, new_context, card):
+    context = new_context()
+    page = context.new_page()
+    assert page.viewport_size == PHONE
+    page.goto(f"{server.url}/C/{card.token}", wait_until="networkidle")
+    assert not page.locator("p.offline").is_visible()
+    kept = page.evaluate(
+        """async () => {
+            for (let i = 0; i < 100; i++) {
+                const keys = await (await caches.open('linli-cards-v1')).keys();
+                if (keys.length) return keys.map(k => k.url);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            return [];
+        }"""
+    )
+    assert kept == [f"{server.url}/c/{card.token}"]
+    context.set_offline(True)
+    page.reload()
+    notice = page.locator("p.offline")
+    assert notice.is_visible()
+    assert notice.inner_text().startswith("离线副本，保存于 20")
+    assert page.locator(".serial").inner_text() == card.serial
+    assert page.locator("svg.qr").is_visible()
+    # The stylesheet came from the worker's copy too.
+    assert page.locator(".state .badge").evaluate("e => getComputedStyle(e).borderRadius") != "0px"
