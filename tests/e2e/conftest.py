@@ -32,6 +32,8 @@ from app.services import communities
 from app.services.communities import CommunityDetails
 from app.services.logins import Login
 
+from ..conftest import compile_catalogue
+
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +104,7 @@ def server(tmp_path_factory):
     """Serve the demo with gunicorn (2 workers, as `make serve`) on a free port."""
     if not shutil.which(CHROMIUM):
         pytest.skip("Chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
+    compile_catalogue()
     tmp = tmp_path_factory.mktemp("e2e")
     instance = tmp / "instance"
     instance.mkdir()
