@@ -225,7 +225,10 @@ class Guard:
         self.allowed: list[re.Pattern] = []
 
     def allow(self, pattern: str) -> None:
-        """Accept console errors matching `pattern` (e.g. a 409 page the test asks for)."""
+        """Accept console errors matching `pattern` (e.g. a 409 page the test asks for).
+
+        The pattern is searched in the message followed by the page's address in brackets.
+        """
         self.allowed.append(re.compile(pattern))
 
     def attach(self, context) -> None:
@@ -239,10 +242,10 @@ class Guard:
         page.on("pageerror", lambda error: self._problem(f"page error: {error}"))
 
     def _console(self, message) -> None:
-        text = message.text
+        text = f"{message.text} ({message.location.get('url')})"
         if message.type == "error" or "Content Security Policy" in text:
             if not any(p.search(text) for p in self.allowed):
-                self._problem(f"console {message.type}: {text} ({message.location.get('url')})")
+                self._problem(f"console {message.type}: {text}")
 
     def _route(self, route) -> None:
         url = route.request.url
