@@ -11,7 +11,10 @@ BENCH_SECONDS ?= 10
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export FLASK_APP := app
 
-.PHONY: run serve db install test test-fast test-sqlite test-postgresql lint messages bench clean
+# The browser tests (tests/e2e, marked e2e) drive Debian's Chromium; CJK fonts draw the pages.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+
+.PHONY: run serve db install browsers test test-fast test-sqlite test-postgresql lint messages bench screenshots clean
 
 ## run: install, create or upgrade the database, seed the demo if empty, serve on 127.0.0.1:5000
 run: db
@@ -36,22 +39,39 @@ $(VENV)/.installed: pyproject.toml
 $(CATALOGUE).mo: $(CATALOGUE).po $(VENV)/.installed
 	$(BIN)/pybabel compile -d app/translations -l zh_Hans_CN --statistics
 
-## test: every test, on SQLite and then on PostgreSQL when it answers
-test: install
+## browsers: install Chromium and CJK fonts for the browser tests when missing (Debian, as root)
+browsers:
+	@missing=""; for p in $(BROWSER_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing$$missing for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null \
+		|| echo "== could not install$$missing: browser tests will be skipped =="; \
+	else \
+		echo "== $$missing missing and apt-get unavailable (or not root): browser tests will be skipped =="; \
+	fi
+
+## test: every test, on SQLite and then on PostgreSQL when it answers (browser tests once, on SQLite)
+test: install browsers
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgresql
 	@echo "Backends tested: $$(cat .test-backends 2>/dev/null | xargs)"; rm -f .test-backends
 
 test-sqlite:
-	@echo "== tests on SQLite =="
+	@echo "== tests on SQLite, with the browser tests =="
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@echo sqlite >> .test-backends
 
+# The browser tests drive pages whose services the rest of the suite tests on both backends;
+# they run once, in the SQLite pass.
 test-postgresql:
 	@url="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}"; \
 	if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
-		echo "== tests on PostgreSQL ($$url) =="; \
-		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS) && echo postgresql >> .test-backends; \
+		echo "== tests on PostgreSQL ($$url), without the browser tests =="; \
+		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS) && echo postgresql >> .test-backends; \
 	else \
 		echo "== PostgreSQL at $$url does not answer: PostgreSQL tests skipped =="; \
 	fi
@@ -64,6 +84,10 @@ test-fast: install
 bench: install
 	@command -v wrk >/dev/null || (echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null)
 	$(BIN)/python bench/run_all.py $(BENCH_SECONDS)
+
+## screenshots: photograph the main screens on the demo into docs/screenshots/ (shown in the README)
+screenshots: install browsers
+	LINLI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -rs -p no:cacheprovider
 
 ## lint: ruff (with its security rules) and bandit
 lint: install

@@ -355,3 +355,15 @@ def issued_card(server, community="zijinghua") -> DemoCard:
 @pytest.fixture
 def card(server) -> DemoCard:
     return issued_card(server)
+
+
+def demo_resident(server) -> str | None:
+    """The login of the demo's first resident (the help board's), or None before there is one."""
+    with server.db() as session:
+        user = session.scalar(
+            _db.select(User)
+            .where(User.role == Role.RESIDENT, User.active.is_(True))
+            .order_by(User.phone, User.id)
+            .limit(1)
+        )
+        return None if user is None else (user.phone or user.username)

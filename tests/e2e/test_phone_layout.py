@@ -5,7 +5,8 @@ no request to another host.
 The pages come from `app.url_map`: every GET route outside the office (/admin) and the till API
 (/api) is opened, so a new page is checked as soon as it exists. A route whose URL needs a value
 this file cannot make fails here with its name: add the value to VALUES (or teach `value_for`).
-Shop pages are opened signed in as the demo's 张记热干面 owner; the others as a visitor.
+Shop pages are opened signed in as the demo's 张记热干面 owner; the help board's (blueprint
+`aid`) as the demo's first resident when there is one; the others as a visitor.
 """
 
 import re
@@ -14,13 +15,14 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from app.models import Card, CardStatus, Community, Redemption, User
 from app.extensions import db as _db
+from app.models import Card, CardStatus, Community, Redemption, User
 
-from .conftest import PHONE, log_in
+from .conftest import PHONE, demo_resident, log_in
 
 SKIPPED_BLUEPRINTS = {"admin", "api"}  # the office works at a desk; the API answers tills
 SHOP_BLUEPRINTS = {"merchant"}
+RESIDENT_BLUEPRINTS = {"aid"}  # the help board: signed in as the demo's resident, once it has one
 
 AUDIT = """
 () => {
@@ -38,7 +40,8 @@ AUDIT = """
     const classes = typeof el.className === 'string' && el.className.trim()
       ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
     const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
-    return `<${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${classes}> "${text.slice(0, 30)}"`;
+    const id = el.id ? '#' + el.id : '';
+    return `<${el.tagName.toLowerCase()}${id}${classes}> "${text.slice(0, 30)}"`;
   };
   // A link inside a sentence is exempt (WCAG 2.5.8): its size is the text's.
   const inSentence = (el) => {
@@ -46,7 +49,8 @@ AUDIT = """
     const block = el.parentElement;
     return block && block.textContent.trim().length > el.textContent.trim().length;
   };
-  const controls = 'a[href], button, input:not([type=hidden]), select, textarea, summary, label[for]';
+  const controls =
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, label[for]';
   for (const el of document.querySelectorAll(controls)) {
     let target = el;
     if (el.matches('label[for]')) {
@@ -58,7 +62,8 @@ AUDIT = """
     if (el.matches('a') && inSentence(el)) continue;
     const r = target.getBoundingClientRect();
     if (r.height < 43.5 || r.width < 43.5) {
-      problems.push(`small tap target ${Math.round(r.width)}×${Math.round(r.height)}: ${describe(el)}`);
+      const size = `${Math.round(r.width)}×${Math.round(r.height)}`;
+      problems.push(`small tap target ${size}: ${describe(el)}`);
     }
   }
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -84,9 +89,7 @@ def _first(session, statement):
 def values(server) -> dict:
     """Values for the URL arguments of resident and shop pages, from the demo."""
     with server.db() as session:
-        shop_id = _first(
-            session, select(User.merchant_id).where(User.username == "zjh01")
-        )
+        shop_id = _first(session, select(User.merchant_id).where(User.username == "zjh01"))
         return {
             "token": _first(
                 session,
@@ -169,9 +172,14 @@ def test_every_resident_and_shop_page_fits_a_phone(server, new_context, guard):
     visitor = new_context().new_page()
     shop = new_context().new_page()
     log_in(shop, server, "zjh01")
+    neighbour = visitor
+    if resident := demo_resident(server):
+        neighbour = new_context().new_page()
+        log_in(neighbour, server, resident)
     problems = []
     for blueprint, path in pages:
         page = shop if blueprint in SHOP_BLUEPRINTS else visitor
+        page = neighbour if blueprint in RESIDENT_BLUEPRINTS else page
         problems += check(page, server.url + path)
 
     # Pages behind a form: the quote, a failed lookup; and the card page in large type.

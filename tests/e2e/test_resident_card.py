@@ -1,4 +1,4 @@
-"""The card page in a real browser: it works without JavaScript, and with it keeps an offline copy."""
+"""The card page in a real browser: it works without JavaScript, and keeps an offline copy."""
 
 from .conftest import PHONE
 

@@ -99,11 +99,12 @@ def test_office_shop_and_resident_do_the_whole_thing(
     assert SHOP in resident.locator(".shop-name").all_inner_texts()
 
     # The shop signs in on its phone and holds the card up to the camera.
+    video = camera_file(qr_image(card_url), tmp_path / "card.y4m")
     camera = launch(
         playwright,
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={camera_file(qr_image(card_url), tmp_path / 'card.y4m')}",
+        f"--use-file-for-fake-video-capture={video}",
     )
     try:
         till = new_context(browser_=camera).new_page()

@@ -1,0 +1,104 @@
+"""The main screens, photographed on the demo: the resident's card, the till's bill form and its
+success page on a phone; the office's figures and a print sheet at a desk; the help board.
+
+Every run takes them (so a screen that breaks fails here); `make screenshots` keeps them in
+docs/screenshots/ (LINLI_SCREENSHOTS=<folder>), where the README shows them.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Card, CardBatch, CardStatus, Community
+
+from .conftest import demo_resident, issued_card, log_in
+
+# Blueprints that may hold the help board (互助); the first page of the first one found is shot.
+HELP_BOARD_BLUEPRINTS = ("aid", "help", "mutual_aid")
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    chosen = os.environ.get("LINLI_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def shoot(page, folder: Path, name: str, full_page=False) -> Path:
+    path = folder / f"{name}.png"
+    page.screenshot(path=path, full_page=full_page, animations="disabled", caret="initial")
+    assert path.stat().st_size > 5_000  # a blank page compresses to less
+    return path
+
+
+def test_screenshots_of_the_main_screens(server, new_context, folder):
+    # The resident's card, with a use in its history.
+    resident = new_context().new_page()
+    with server.db() as session:
+        token = session.scalar(
+            select(Card.token)
+            .join(Community, Card.community_id == Community.id)
+            .where(
+                Community.slug == "zijinghua",
+                Card.status == CardStatus.ISSUED,
+                Card.uses_count == 2,
+            )
+            .order_by(Card.serial)
+            .limit(1)
+        )
+    resident.goto(f"{server.url}/c/{token}")
+    shoot(resident, folder, "resident-card")
+
+    # The till of 老王牛肉粉 (8折,最高减20): a card, ¥188.00, the quote, then done.
+    card = issued_card(server)
+    till = new_context().new_page()
+    log_in(till, server, "zjh03")
+    till.goto(f"{server.url}/m/card?ref={card.serial}&pin={card.pin}")
+    till.locator("#bill").fill("188.00")
+    shoot(till, folder, "merchant-bill")
+    till.locator("form.bill-form button").click()
+    till.locator("#quote-pay").wait_for()
+    shoot(till, folder, "merchant-redeem")
+    till.locator("#confirm").click()
+    till.locator("#collect").wait_for()
+    shoot(till, folder, "merchant-success")
+
+    # The office at a desk: its figures, and a print sheet.
+    desk = new_context(phone=False, viewport={"width": 1280, "height": 900}).new_page()
+    log_in(desk, server, "zijinghua")
+    desk.goto(f"{server.url}/admin/dashboard")
+    shoot(desk, folder, "staff-dashboard", full_page=True)
+    with server.db() as session:
+        batch_id = session.scalar(
+            select(CardBatch.id).order_by(CardBatch.size.desc(), CardBatch.id).limit(1)
+        )
+    desk.goto(f"{server.url}/admin/batches/{batch_id}/print?first=1&last=1")
+    desk.set_viewport_size({"width": 1000, "height": 1200})
+    shoot(desk, folder, "print-sheet")
+
+
+def test_screenshot_of_the_help_board(server, new_context, folder):
+    board = help_board_url(server)
+    if board is None:
+        pytest.skip("no help board yet: no blueprint named " + " / ".join(HELP_BOARD_BLUEPRINTS))
+    page = new_context().new_page()
+    if resident := demo_resident(server):
+        log_in(page, server, resident)
+    page.goto(server.url + board)
+    shoot(page, folder, "help-board")
+
+
+def help_board_url(server) -> str | None:
+    """The help board's first page: a GET route without arguments of a help blueprint."""
+    rules = sorted(
+        (rule for rule in server.app.url_map.iter_rules() if "GET" in rule.methods),
+        key=lambda rule: (len(rule.rule), rule.rule),
+    )
+    for name in HELP_BOARD_BLUEPRINTS:
+        for rule in rules:
+            if rule.endpoint.startswith(name + ".") and not rule.arguments:
+                return rule.rule
+    return None
