@@ -53,12 +53,12 @@ DEMO_PASSWORD = "linli-demo"
 WALK_COMMUNITY = "七里庙社区"
 WALK_STAFF, WALK_PASSWORD = "qilimiao", "qilimiao-2026"
 
-pytestmark = pytest.mark.e2e
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "/e2e/" in str(item.fspath):
+        if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
 
 
