@@ -90,7 +90,17 @@ def values(server) -> dict:
     """Values for the URL arguments of resident and shop pages, from the demo."""
     with server.db() as session:
         shop_id = _first(session, select(User.merchant_id).where(User.username == "zjh01"))
-        return {
+        community_id = _first(session, select(Community.id).where(Community.slug == "zijinghua"))
+        known = {}
+        posts = _db.metadata.tables.get("help_post")  # the help board, once it is in
+        if posts is not None:
+            known["post_id"] = _first(
+                session,
+                select(posts.c.id)
+                .where(posts.c.community_id == community_id, posts.c.hidden.is_(False))
+                .order_by(posts.c.id),
+            )
+        return known | {
             "token": _first(
                 session,
                 select(Card.token)
@@ -107,9 +117,7 @@ def values(server) -> dict:
                 .order_by(Redemption.id.desc()),
             ),
             "merchant_id": shop_id,
-            "community_id": _first(
-                session, select(Community.id).where(Community.slug == "zijinghua")
-            ),
+            "community_id": community_id,
         }
 
 
