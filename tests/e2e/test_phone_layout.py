@@ -57,7 +57,9 @@ AUDIT = """
       const control = document.getElementById(el.htmlFor);
       if (!control || shown(control)) continue;  // the label of a hidden control is the target
     }
-    if (el.matches('input[type=checkbox], input[type=radio]')) target = el.closest('label') || el;
+    if (el.matches('input[type=checkbox], input[type=radio]')) {
+      target = el.closest('label') || (el.labels && el.labels[0]) || el;  // one taps the label
+    }
     if (!shown(el) && target === el) continue;
     if (el.matches('a') && inSentence(el)) continue;
     const r = target.getBoundingClientRect();
