@@ -54,24 +54,23 @@ browsers:
 		echo "== $$missing missing and apt-get unavailable (or not root): browser tests will be skipped =="; \
 	fi
 
-## test: every test, on SQLite and then on PostgreSQL when it answers (browser tests once, on SQLite)
+## test: every test, browser tests included, on SQLite and then on PostgreSQL when it answers
 test: install browsers
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgresql
 	@echo "Backends tested: $$(cat .test-backends 2>/dev/null | xargs)"; rm -f .test-backends
 
 test-sqlite:
-	@echo "== tests on SQLite, with the browser tests =="
+	@echo "== tests on SQLite =="
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@echo sqlite >> .test-backends
 
-# The browser tests drive pages whose services the rest of the suite tests on both backends;
-# they run once, in the SQLite pass.
+# In this pass the browser tests' server runs on a PostgreSQL database of its own.
 test-postgresql:
 	@url="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}"; \
 	if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
-		echo "== tests on PostgreSQL ($$url), without the browser tests =="; \
-		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS) && echo postgresql >> .test-backends; \
+		echo "== tests on PostgreSQL ($$url) =="; \
+		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS) && echo postgresql >> .test-backends; \
 	else \
 		echo "== PostgreSQL at $$url does not answer: PostgreSQL tests skipped =="; \
 	fi

@@ -1,18 +1,19 @@
 """The real app in a real browser: gunicorn on a free port, Debian's Chromium, a phone viewport.
 
-One server per test session: a fresh SQLite database made by `flask init-db`, filled by
+One server per test session: a fresh database (SQLite; PostgreSQL of its own when
+TEST_DATABASE_URL is set) made by `flask init-db`, filled by
 `flask seed-demo` (the 紫荆花/江博 demo, through the app's services, 2000 cards included) and
 one more community with nothing in it but its staff login, for the walkthrough to build from
 nothing. One browser per session; every test gets its own context (cookies, storage) and a
 guard that fails the test on a console error, an uncaught exception, a Content-Security-Policy
 violation or a request to any host but the app's.
 
-The e2e tests run once, in the SQLite pass of `make test` (the PostgreSQL pass leaves them
-out: they test the pages, and every service under them is tested on both backends).
+`make test` runs them in both passes: on SQLite, then with the server on PostgreSQL.
 """
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -23,16 +24,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy import make_url
 
 from app import create_app
+from app.config import normalise_database_url
 from app.extensions import db as _db
 from app.models import Community, Role, User
 from app.services import communities
 from app.services.communities import CommunityDetails
 from app.services.logins import Login
 
-from ..conftest import compile_catalogue
+from ..conftest import PG_URL, compile_catalogue
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -112,7 +116,8 @@ def server(tmp_path_factory):
     (instance / "config.py").write_text(
         'LOGIN_RATE_LIMIT = "1000 per minute"\nCARD_RATE_LIMIT = "5000 per minute"\n'
     )
-    database_url = f"sqlite:///{tmp / 'linli.sqlite'}"
+    database = _Database(tmp)
+    database_url = database.url
     env = {
         key: value
         for key, value in os.environ.items()
@@ -175,6 +180,29 @@ def server(tmp_path_factory):
             process.kill()
         with app.app_context():
             _db.engine.dispose()
+        database.drop()
+
+
+class _Database:
+    """The server's database: a SQLite file, or a PostgreSQL database of its own on the
+    TEST_DATABASE_URL server (the PostgreSQL pass of `make test`), dropped afterwards."""
+
+    def __init__(self, tmp: Path):
+        self.admin_url = None
+        if not PG_URL:
+            self.url = f"sqlite:///{tmp / 'linli.sqlite'}"
+            return
+        server = make_url(normalise_database_url(PG_URL))
+        self.admin_url = server.set(drivername="postgresql").render_as_string(False)
+        self.name = f"linli_e2e_{secrets.token_hex(4)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{self.name}"')
+        self.url = server.set(database=self.name).render_as_string(False)
+
+    def drop(self) -> None:
+        if self.admin_url:
+            with psycopg.connect(self.admin_url, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def _wait_for(url, process, log):
