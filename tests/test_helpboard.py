@@ -10,6 +10,7 @@ from app.services import helpboard, points
 from app.services.helpboard import HelpError, PostDetails
 
 from . import factories
+from .concurrently import run_together
 
 
 @pytest.fixture
@@ -252,8 +253,6 @@ def test_points_follow_the_kind_of_help_and_the_time(db):
 
 
 def test_neighbours_taking_one_post_at_the_same_time_leave_one_taker(app, db, community, asker):
-    import threading
-
     from app.extensions import db as _db
 
     takers = [
@@ -261,28 +260,13 @@ def test_neighbours_taking_one_post_at_the_same_time_leave_one_taker(app, db, co
         for i in range(1, 9)
     ]
     post_id = factories.help_post(asker).id
-    barrier = threading.Barrier(len(takers))
-    results = [None] * len(takers)
 
     def attempt(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                user = _db.session.get(User, takers[i])
-                helpboard.take(_db.session, user, _db.session.get(HelpPost, post_id))
-                _db.session.commit()
-                results[i] = "taken"
-            except HelpError as refusal:
-                _db.session.rollback()
-                results[i] = refusal.code
-            finally:
-                _db.session.remove()
+        user = _db.session.get(User, takers[i])
+        helpboard.take(_db.session, user, _db.session.get(HelpPost, post_id))
+        return "taken"
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(takers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = run_together(app, len(takers), attempt)
     assert results.count("taken") == 1
     assert results.count("not_open") == len(takers) - 1
     db.session.rollback()

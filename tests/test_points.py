@@ -2,8 +2,6 @@
 limits, stock and budget, the leaderboard, and no negative balance under concurrent writes on
 either backend."""
 
-import threading
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +23,7 @@ from app.services.errors import DomainError
 from app.services.points import PointsError
 
 from . import factories
+from .concurrently import run_together
 
 
 @pytest.fixture
@@ -268,30 +267,6 @@ def test_the_leaderboard_ranks_by_points_earned_with_masked_names_and_buildings(
 
 
 # --- at the same time -----------------------------------------------------------------------
-
-
-def run_together(app, count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-                _db.session.commit()
-            except DomainError as refusal:
-                _db.session.rollback()
-                results[i] = refusal.code
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_concurrent_exchanges_never_spend_more_points_than_there_are(app, db, community, resident):

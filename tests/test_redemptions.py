@@ -1,6 +1,5 @@
 """The redemption service: exactly once, every limit, every refusal with its code."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,6 +25,7 @@ from app.models import (
 from app.services.redemptions import RedeemError, inspect, quote, redeem, void_redemption
 
 from . import factories
+from .concurrently import run_together
 
 
 @pytest.fixture
@@ -339,29 +339,6 @@ def test_voiding_the_last_use_of_a_coupon_makes_it_usable_again(db, community, s
 
 
 # --- at the same time --------------------------------------------------------------------------
-
-
-def run_together(app, count, work):
-    """Run `work(i)` in `count` threads, each with its own app context and connection."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-            except RedeemError as refusal:
-                results[i] = refusal.code
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_fifty_concurrent_redeems_of_a_card_with_one_use_left_succeed_once(app, db, community):
