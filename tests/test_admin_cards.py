@@ -363,3 +363,25 @@ def test_the_card_list_exports_without_phone_numbers_in_full(staff, db, held):
     assert held.serial in text and "7栋1单元101室" in text
     assert "139****5678" in text and "13912345678" not in text
     assert held.pin not in text.replace(held.serial, "")
+
+
+def test_cards_past_their_campaigns_last_day_are_listed_and_shown_as_expired(
+    staff, db, community, campaign
+):
+    lapsed = factories.campaign(
+        community,
+        name="去年的消费卡",
+        code="OLD",
+        valid_from=factories.a_date(-60),
+        valid_until=factories.a_date(-1),
+    )
+    old_card = factories.cards(lapsed, 1)[0]
+    live_card = factories.cards(campaign, 1)[0]
+    assert old_card.status == CardStatus.ISSUED  # no job rewrites the row
+
+    expired = staff.get("/admin/cards?status=expired").text
+    assert old_card.serial in expired and live_card.serial not in expired
+    issued = staff.get("/admin/cards?status=issued").text
+    assert live_card.serial in issued and old_card.serial not in issued
+    assert "已过期" in staff.get(f"/admin/cards/{old_card.id}").text
+    assert "已过期" in staff.get(f"/admin/cards?q={old_card.serial}&export=csv").data.decode()

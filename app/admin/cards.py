@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from ..auth.access import get_or_404, scope
 from ..clock import local_day_bounds, local_today
@@ -20,10 +20,12 @@ from ..services import issuing
 from ..services.accounts import mask_phone
 from ..services.cards import (
     CARDS_PER_SHEET,
+    LAPSING,
     MAX_SHEETS_PER_PRINT,
     generate_batch,
     normalise_serial,
     print_sheets,
+    shown_status,
     where_it_works,
 )
 from ..services.exports import ExportColumn
@@ -140,7 +142,7 @@ def card_columns() -> list[Column]:
     return [
         Column("serial", _l("Serial"), Card.serial, lambda r: r.Card.serial),
         Column("campaign", _l("Campaign"), Campaign.name, lambda r: r.campaign_name),
-        Column("status", _l("Status"), Card.status, lambda r: label(r.Card.status)),
+        Column("status", _l("Status"), Card.status, lambda r: label(_shown(r))),
         Column(
             "household",
             _l("Household"),
@@ -164,6 +166,21 @@ def _card_matches(text: str) -> list:
     return found
 
 
+def _shown(row) -> CardStatus:
+    return shown_status(row.Card.status, row.valid_until, local_today())
+
+
+def _with_status(stmt, status: str):
+    """Filter by the status the office sees: past its campaign's last day, a card is expired."""
+    today = local_today()
+    if status == CardStatus.EXPIRED:
+        lapsed = and_(Card.status.in_(LAPSING), Campaign.valid_until < today)
+        return stmt.where(or_(Card.status == CardStatus.EXPIRED, lapsed))
+    if status in LAPSING:
+        return stmt.where(Card.status == status, Campaign.valid_until >= today)
+    return stmt.where(Card.status == status)
+
+
 def _household(card) -> str:
     return household_label(card.household)
 
@@ -175,9 +192,12 @@ def _masked(phone):
 @bp.get("/cards")
 @staff_required
 def cards():
-    stmt = scope(select(Card, Campaign.name.label("campaign_name")), Card).join(
-        Campaign, Card.campaign_id == Campaign.id
-    )
+    stmt = scope(
+        select(
+            Card, Campaign.name.label("campaign_name"), Campaign.valid_until.label("valid_until")
+        ),
+        Card,
+    ).join(Campaign, Card.campaign_id == Campaign.id)
     campaign_id = request.args.get("campaign", type=int)
     if campaign_id:
         stmt = stmt.where(Card.campaign_id == campaign_id)
@@ -186,7 +206,7 @@ def cards():
         stmt = stmt.where(Card.batch_id == batch_id)
     status = request.args.get("status", "")
     if status in {s.value for s in CardStatus}:
-        stmt = stmt.where(Card.status == status)
+        stmt = _with_status(stmt, status)
     listing = Listing(
         stmt,
         card_columns(),
@@ -204,6 +224,7 @@ def cards():
     return render_template(
         "admin/cards/list.html",
         listing=listing,
+        shown=_shown,
         statuses=choices(CardStatus),
         campaigns=[(c.id, c.name) for c in campaigns],
     )
@@ -226,6 +247,7 @@ def show_card(card, status=200, **forms):
     return render_template(
         "admin/cards/detail.html",
         card=card,
+        shown=shown_status(card.status, card.campaign.valid_until, local_today()),
         redemptions=redemptions,
         successor=successor,
         empty_form=EmptyForm(formdata=None),

@@ -6,6 +6,7 @@ import secrets
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, undefer
@@ -206,3 +207,14 @@ def print_sheets(
     )
     session.commit()
     return printed
+
+
+LAPSING = (CardStatus.NEW, CardStatus.ISSUED)
+
+
+def shown_status(status: CardStatus, valid_until: date, today: date) -> CardStatus:
+    """Return the status the office sees: a new or handed-out card past its campaign's last
+    day is expired, though no job rewrites its row (the till refuses it by the dates alone)."""
+    if status in LAPSING and valid_until < today:
+        return CardStatus.EXPIRED
+    return status
