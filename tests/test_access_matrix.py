@@ -159,6 +159,7 @@ MATRIX = {
     ("aid.take", "POST"): RESIDENT,
     ("aid.done", "POST"): RESIDENT,
     ("aid.cancel", "POST"): RESIDENT,
+    ("aid.release", "POST"): RESIDENT,
     ("aid.my_points", "GET"): RESIDENT,
     ("aid.exchange", "POST"): RESIDENT,
     ("admin.aid_posts", "GET"): STAFF,

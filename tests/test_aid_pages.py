@@ -244,3 +244,25 @@ def test_a_community_funded_card_campaign_page_says_its_price_in_points(db, staf
     campaign = factories.exchange_campaign(community, price=50)
     page = page_text(staff.get(f"/admin/campaigns/{campaign.id}"))
     assert "50 积分" in page and "/admin/aid/exchange" in page
+
+
+def test_a_neighbour_who_cannot_go_gives_the_request_back_to_the_board(
+    app, db, community, asker, helper
+):
+    post = factories.help_post(asker)
+    helper_client = login(app, helper)
+    helper_client.post(f"/aid/posts/{post.id}/take")
+    page = page_text(helper_client.get(f"/aid/posts/{post.id}"))
+    assert "我去不了了，退回让别人接" in page and "13900000001" in page
+    response = helper_client.post(f"/aid/posts/{post.id}/release")
+    assert response.status_code == 302
+    assert "已退回" in page_text(helper_client.get(response.headers["Location"]))
+    db.session.refresh(post)
+    assert (post.status, post.taker_id) == (HelpStatus.OPEN, None)
+    assert "13900000001" not in page_text(helper_client.get(f"/aid/posts/{post.id}"))
+    # the asker cannot give back what they did not take: refused in Chinese, nothing written
+    login(app, helper).post(f"/aid/posts/{post.id}/take")
+    audits = db.session.scalar(select(func.count(AuditLog.id)))
+    refused = login(app, asker).post(f"/aid/posts/{post.id}/release", follow_redirects=True)
+    assert "只有接单的邻居才能退回" in page_text(refused)
+    assert db.session.scalar(select(func.count(AuditLog.id))) == audits

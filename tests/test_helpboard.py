@@ -151,6 +151,12 @@ REFUSALS = [
     ("cancelled", "cancel", "asker", "not_cancellable"),
     ("cancelled", "confirm", "staff", "not_done"),
     ("open", "cancel", "helper", "author_only"),
+    ("open", "release", "helper", "not_releasable"),
+    ("taken", "release", "asker", "taker_only"),
+    ("taken", "release", "third", "taker_only"),
+    ("done", "release", "helper", "not_releasable"),
+    ("confirmed", "release", "helper", "not_releasable"),
+    ("cancelled", "release", "helper", "not_releasable"),
 ]
 # Every (state, move, who) that is allowed, with the state it leads to.
 ALLOWED = [
@@ -158,12 +164,14 @@ ALLOWED = [
     ("open", "cancel", "asker", HelpStatus.CANCELLED),
     ("taken", "done", "asker", HelpStatus.DONE),
     ("taken", "cancel", "asker", HelpStatus.CANCELLED),
+    ("taken", "release", "helper", HelpStatus.OPEN),
     ("done", "confirm", "staff", HelpStatus.CONFIRMED),
 ]
 MOVES = {
     "take": lambda who, post: (helpboard.take, who, post),
     "done": lambda who, post: (helpboard.mark_done, who, post),
     "cancel": lambda who, post: (helpboard.cancel, who, post),
+    "release": lambda who, post: (helpboard.release, who, post),
     "confirm": lambda who, post: (helpboard.confirm, who, post, 30),
 }
 
@@ -274,3 +282,17 @@ def test_neighbours_taking_one_post_at_the_same_time_leave_one_taker(app, db, co
     assert post.taker_id == takers[results.index("taken")]
     takes = select(func.count(AuditLog.id)).where(AuditLog.action == "help.take")
     assert db.session.scalar(takes) == 1
+
+
+def test_a_post_given_back_is_open_to_others_and_hides_the_contacts_again(db, people):
+    post = reach(db, "taken", people)
+    run(db, helpboard.release, people["helper"], post)
+    post = db.session.get(HelpPost, post.id)
+    assert (post.status, post.taker_id, post.taken_at) == (HelpStatus.OPEN, None, None)
+    assert not any(helpboard.sees_contact(post, p) for p in people.values())
+    run(db, helpboard.take, people["third"], post)
+    assert db.session.get(HelpPost, post.id).taker_id == people["third"].id
+    actions = db.session.scalars(
+        select(AuditLog.action).where(AuditLog.object_type == "help_post").order_by(AuditLog.id)
+    ).all()
+    assert actions[-2:] == ["help.release", "help.take"]

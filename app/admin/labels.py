@@ -157,6 +157,7 @@ ACTION_LABELS = {
     "help.take": _l("Took on a post"),
     "help.done": _l("Marked help as given"),
     "help.cancel": _l("Cancelled a post"),
+    "help.release": _l("Gave a post back"),
     "help.confirm": _l("Confirmed help and awarded points"),
     "help.hide": _l("Hid a post from the board"),
     "help.unhide": _l("Put a post back on the board"),

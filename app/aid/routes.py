@@ -235,6 +235,16 @@ def done(post_id):
     )
 
 
+@bp.post("/posts/<int:post_id>/release")
+@resident_required
+def release(post_id):
+    return _move(
+        post_id,
+        helpboard.release,
+        _("You have given it back; it is on the board again for another neighbour."),
+    )
+
+
 @bp.post("/posts/<int:post_id>/cancel")
 @resident_required
 def cancel(post_id):

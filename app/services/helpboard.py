@@ -3,6 +3,8 @@
 A post moves ``open → taken → done → confirmed``, or to ``cancelled`` from open or taken:
 
 - a confirmed neighbour of the same community other than the author takes an open post;
+- the one who took it may give it back while it is taken (``taken → open``: something came
+  up), and it is on the board again for someone else;
 - the one helped (the author of a request, the taker of an offer) marks it done;
 - staff confirm it with the time it took, and the helper earns points (`points.points_for`);
 - the author cancels it while it is open or taken.
@@ -56,6 +58,8 @@ class HelpError(DomainError):
         "not_taken": N_("Only help that was taken on can be marked done."),
         "not_helped": N_("Only the neighbour who was helped can mark it done."),
         "author_only": N_("Only the neighbour who posted it can cancel it."),
+        "taker_only": N_("Only the neighbour who took it on can give it back."),
+        "not_releasable": N_("Only help that is taken on and not yet done can be given back."),
         "not_cancellable": N_("Help that was done can no longer be cancelled."),
         "not_done": N_("Only help marked done can be confirmed."),
         "minutes_range": N_("Give the time it took: more than 0 and at most 12 hours."),
@@ -201,6 +205,22 @@ def mark_done(session: Session, actor: User, post: HelpPost) -> HelpPost:
     post.status = HelpStatus.DONE
     post.done_at = utcnow()
     _record(session, actor, "help.done", post, before)
+    return post
+
+
+def release(session: Session, actor: User, post: HelpPost) -> HelpPost:
+    """The one who took a post on gives it back: it is open on the board again, and the two
+    no longer see each other's contact."""
+    post = _locked(session, post.id, actor.community_id)
+    if post.status != HelpStatus.TAKEN:
+        raise HelpError("not_releasable")
+    if post.taker_id != actor.id:
+        raise HelpError("taker_only")
+    before = audit.snapshot(post, POST_FIELDS)
+    post.status = HelpStatus.OPEN
+    post.taker_id = None
+    post.taken_at = None
+    _record(session, actor, "help.release", post, before)
     return post
 
 
