@@ -42,6 +42,15 @@ def test_disabled_account_cannot_sign_in(client, community):
     assert "该账号已停用" in sign_in(client, "gone").text
 
 
+def test_a_turned_off_resident_is_told_so_even_before_being_confirmed(client, db, community):
+    waiting = factories.resident(community, "13900000009", confirmed=False)
+    assert "社区居委会还没有确认" in sign_in(client, "13900000009").text
+    waiting.active = False
+    db.session.commit()
+    page = sign_in(client, "13900000009").text
+    assert "该账号已停用" in page and "社区居委会还没有确认" not in page
+
+
 def test_empty_form_gets_chinese_field_errors(client):
     response = client.post("/login", data={"login": "", "password": ""})
     assert "请输入手机号或用户名" in response.text

@@ -47,10 +47,10 @@ def authenticate(session: Session, login: str, password: str) -> User:
     ).first()
     if user is None or not user.check_password(password or ""):
         raise AccountError("bad_credentials")
+    if not user.active:  # turned off: say so, even to a resident the office never confirmed
+        raise AccountError("inactive")
     if user.role == Role.RESIDENT and user.confirmed_at is None:
         raise AccountError("not_confirmed")
-    if not user.active:
-        raise AccountError("inactive")
     user.last_login_at = utcnow()
     return user
 
