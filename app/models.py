@@ -621,6 +621,15 @@ class HelpPost(db.Model):
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     taker: Mapped[User | None] = relationship(foreign_keys=[taker_id])
 
+    # For a request the author is helped and the taker helps; for an offer it is the other way.
+    @property
+    def helper_id(self) -> int | None:
+        return self.taker_id if self.kind == HelpKind.REQUEST else self.author_id
+
+    @property
+    def helped_id(self) -> int | None:
+        return self.author_id if self.kind == HelpKind.REQUEST else self.taker_id
+
     @property
     def helper(self) -> User | None:
         return self.taker if self.kind == HelpKind.REQUEST else self.author

@@ -200,8 +200,7 @@ def post(post_id):
         contact=contact,
         is_author=post.author_id == current_user.id,
         is_taker=post.taker_id == current_user.id,
-        is_helped=current_user.id
-        == (post.author_id if post.kind == HelpKind.REQUEST else post.taker_id),
+        is_helped=post.helped_id == current_user.id,
         mask_phone=mask_phone,
     )
 

@@ -198,8 +198,7 @@ def mark_done(session: Session, actor: User, post: HelpPost) -> HelpPost:
     post = _locked(session, post.id, actor.community_id)
     if post.status != HelpStatus.TAKEN:
         raise HelpError("not_taken")
-    helped_id = post.author_id if post.kind == HelpKind.REQUEST else post.taker_id
-    if actor.id != helped_id:
+    if actor.id != post.helped_id:
         raise HelpError("not_helped")
     before = audit.snapshot(post, POST_FIELDS)
     post.status = HelpStatus.DONE
@@ -249,8 +248,7 @@ def confirm(session: Session, actor: User, post: HelpPost, minutes: int | None) 
     post = _locked(session, post.id, scope_of(actor))
     if post.status != HelpStatus.DONE:
         raise HelpError("not_done")
-    helper_id = post.taker_id if post.kind == HelpKind.REQUEST else post.author_id
-    helper = points.lock_user(session, helper_id)
+    helper = points.lock_user(session, post.helper_id)
     earned = points.points_for(post.category, minutes)
     before = audit.snapshot(post, POST_FIELDS)
     post.status = HelpStatus.CONFIRMED
