@@ -58,36 +58,68 @@ def flask(args: list[str], env: dict) -> str:
 
 
 class Gunicorn:
-    """Run the app (or another WSGI target) under gunicorn on a free port."""
+    """Run the app (or another WSGI target) under gunicorn on a free port, and wait until it
+    answers. `log` keeps gunicorn's output in a file (quoted when it fails to start)."""
 
-    def __init__(self, target: str, env: dict, workers: int = 2, cwd: Path = ROOT):
+    def __init__(
+        self,
+        target: str,
+        env: dict,
+        workers: int = 2,
+        cwd: Path = ROOT,
+        *,
+        threads: int = 1,
+        log: Path | None = None,
+        wait: float = 10,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                str(workers),
-                "-b",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                target,
-            ],
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-        )
-        for _ in range(100):
+        self.log = log
+        output = log.open("wb") if log else None
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-w",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                    "-b",
+                    f"127.0.0.1:{self.port}",
+                    "--log-level",
+                    "warning",
+                    target,
+                ],
+                cwd=cwd,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                start_new_session=True,
+            )
+        finally:
+            if output:
+                output.close()  # gunicorn has its own copy
+        self._wait(wait)
+
+    def _wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped{self._output()}")
             try:
                 urllib.request.urlopen(self.url + "/healthz", timeout=1)  # noqa: S310
-                break
+                return
             except OSError as error:
                 if getattr(error, "code", None):  # an HTTP error: the server answers
-                    break
+                    return
                 time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer at {self.url}{self._output()}")
+
+    def _output(self) -> str:
+        return f":\n{self.log.read_text(errors='replace')}" if self.log else ""
 
     def stop(self):
         os.killpg(self.process.pid, signal.SIGTERM)

@@ -15,11 +15,8 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +32,7 @@ from app.models import Community, Role, User
 from app.services import communities
 from app.services.communities import CommunityDetails
 from app.services.logins import Login
+from bench._common import Gunicorn
 
 from ..conftest import PG_URL, compile_catalogue
 
@@ -64,12 +62,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -147,37 +139,13 @@ def server(tmp_path_factory):
         _db.session.commit()
         _db.session.remove()
         _db.engine.dispose()
-    port = free_port()
-    log = tmp / "gunicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "app:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    process = Gunicorn(
+        "app:create_app()", env, workers=2, threads=4, log=tmp / "gunicorn.log", wait=30
+    )
     try:
-        _wait_for(url + "/healthz", process, log)
-        yield Server(url, database_url, instance, app, log)
+        yield Server(process.url, database_url, instance, app, process.log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process.stop()
         with app.app_context():
             _db.engine.dispose()
         database.drop()
@@ -203,20 +171,6 @@ class _Database:
         if self.admin_url:
             with psycopg.connect(self.admin_url, autocommit=True) as c:
                 c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-def _wait_for(url, process, log):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer at {url}:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")
