@@ -57,6 +57,38 @@ def flask(args: list[str], env: dict) -> str:
     ).stdout
 
 
+class ScratchDatabase:
+    """A database of one's own for a run: on the PostgreSQL server at `server_url` a new
+    database named `prefix_<random>` (`drop()` removes it), or without a server URL the SQLite
+    file `sqlite_path`. Benchmarks, the test suite and the browser tests use it."""
+
+    def __init__(self, server_url: str, prefix: str, sqlite_path: Path):
+        self.admin_url = None
+        if not server_url:
+            self.url = f"sqlite:///{sqlite_path}"
+            return
+        import secrets
+
+        import psycopg
+        from sqlalchemy import make_url
+
+        from app.config import normalise_database_url
+
+        server = make_url(normalise_database_url(server_url))
+        self.admin_url = server.set(drivername="postgresql").render_as_string(False)
+        self.name = f"{prefix}_{secrets.token_hex(4)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{self.name}"')
+        self.url = server.set(database=self.name).render_as_string(False)
+
+    def drop(self) -> None:
+        if self.admin_url:
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
 class Gunicorn:
     """Run the app (or another WSGI target) under gunicorn on a free port, and wait until it
     answers. `log` keeps gunicorn's output in a file (quoted when it fails to start)."""

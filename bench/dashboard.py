@@ -40,10 +40,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, insert, literal_column, make_url, select, text  # noqa: E402
+from sqlalchemy import func, insert, literal_column, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.config import normalise_database_url  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Campaign,
@@ -56,6 +55,7 @@ from app.models import (  # noqa: E402
 )
 from app.services import dashboard, misuse, summary  # noqa: E402
 from app.services.dashboard import Scope  # noqa: E402
+from bench._common import ScratchDatabase  # noqa: E402
 
 COMMUNITIES = int(os.environ.get("COMMUNITIES", 100))
 SHOPS = int(os.environ.get("SHOPS", 30))
@@ -79,11 +79,11 @@ def main() -> None:
 def measure(pg_url: str = "") -> tuple[str, list[tuple[str, float]]]:
     """Fill a throwaway database, time everything, print it; return (backend, figures)."""
     with tempfile.TemporaryDirectory() as tmp:
-        url, drop = database(pg_url, Path(tmp))
+        database = ScratchDatabase(pg_url, "linli_bench", Path(tmp) / "bench.sqlite")
         try:
-            return run(url, Path(tmp))
+            return run(database.url, Path(tmp))
         finally:
-            drop()
+            database.drop()
 
 
 def figures(seconds: int = 10) -> list:
@@ -115,21 +115,6 @@ def figures(seconds: int = 10) -> list:
                 )
             )
     return lines
-
-
-def database(pg_url: str, tmp: Path):
-    if not pg_url:
-        return f"sqlite:///{tmp / 'bench.sqlite'}", lambda: None
-    admin = make_url(normalise_database_url(pg_url)).set(drivername="postgresql")
-    name = f"linli_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin.render_as_string(False), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin.render_as_string(False), autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return admin.set(database=name).render_as_string(False), drop
 
 
 def run(url: str, tmp: Path) -> tuple[str, list[tuple[str, float]]]:

@@ -11,18 +11,17 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import psycopg
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from app import create_app, models
-from app.config import normalise_database_url
 from app.extensions import db as _db
 from app.models import Role
+from bench._common import ScratchDatabase
 
 from . import factories
 
@@ -70,16 +69,8 @@ class Database:
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
-        self.admin_url = None
-        if PG_URL:
-            admin = make_url(normalise_database_url(PG_URL))
-            self.name = f"linli_test_{secrets.token_hex(4)}"
-            self.admin_url = admin.set(drivername="postgresql")
-            with psycopg.connect(self.admin_url.render_as_string(False), autocommit=True) as c:
-                c.execute(f'CREATE DATABASE "{self.name}"')
-            self.url = admin.set(database=self.name).render_as_string(False)
-        else:
-            self.url = f"sqlite:///{tmp / 'template.sqlite'}"
+        self.scratch = ScratchDatabase(PG_URL, "linli_test", tmp / "template.sqlite")
+        self.url = self.scratch.url
         app = create_app(base_config(self.url, tmp / "instance"))
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
@@ -103,9 +94,7 @@ class Database:
                 c.execute(text(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE"))
 
     def drop(self) -> None:
-        if PG_URL:
-            with psycopg.connect(self.admin_url.render_as_string(False), autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.scratch.drop()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ violation or a request to any host but the app's.
 
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -21,18 +20,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy import make_url
 
 from app import create_app
-from app.config import normalise_database_url
 from app.extensions import db as _db
 from app.models import Community, Role, User
 from app.services import communities
 from app.services.communities import CommunityDetails
 from app.services.logins import Login
-from bench._common import Gunicorn
+from bench._common import Gunicorn, ScratchDatabase
 
 from ..conftest import PG_URL, compile_catalogue
 
@@ -108,7 +104,7 @@ def server(tmp_path_factory):
     (instance / "config.py").write_text(
         'LOGIN_RATE_LIMIT = "1000 per minute"\nCARD_RATE_LIMIT = "5000 per minute"\n'
     )
-    database = _Database(tmp)
+    database = ScratchDatabase(PG_URL, "linli_e2e", tmp / "linli.sqlite")
     database_url = database.url
     env = {
         key: value
@@ -149,28 +145,6 @@ def server(tmp_path_factory):
         with app.app_context():
             _db.engine.dispose()
         database.drop()
-
-
-class _Database:
-    """The server's database: a SQLite file, or a PostgreSQL database of its own on the
-    TEST_DATABASE_URL server (the PostgreSQL pass of `make test`), dropped afterwards."""
-
-    def __init__(self, tmp: Path):
-        self.admin_url = None
-        if not PG_URL:
-            self.url = f"sqlite:///{tmp / 'linli.sqlite'}"
-            return
-        server = make_url(normalise_database_url(PG_URL))
-        self.admin_url = server.set(drivername="postgresql").render_as_string(False)
-        self.name = f"linli_e2e_{secrets.token_hex(4)}"
-        with psycopg.connect(self.admin_url, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{self.name}"')
-        self.url = server.set(database=self.name).render_as_string(False)
-
-    def drop(self) -> None:
-        if self.admin_url:
-            with psycopg.connect(self.admin_url, autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
