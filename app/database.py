@@ -3,7 +3,7 @@
 import sqlite3
 from datetime import UTC
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -73,3 +73,11 @@ def begin_write(session: Session) -> None:
     """
     session.commit()
     session.connection(execution_options={IMMEDIATE: True})
+
+
+def locked(session: Session, model, *conditions):
+    """Return the row of `model` that `conditions` select, read afresh (not the session's copy)
+    and locked FOR UPDATE on PostgreSQL; None when there is none. Call after `begin_write`."""
+    return session.scalar(
+        select(model).where(*conditions).with_for_update().execution_options(populate_existing=True)
+    )

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..models import (
     HelpCategory,
     HelpKind,
@@ -121,15 +120,10 @@ def sees_contact(post: HelpPost, viewer: User | None) -> bool:
 def _locked(session: Session, post_id: int, community_id: int | None) -> HelpPost:
     """Take the write lock and return the post read afresh, its row locked (PostgreSQL)."""
     begin_write(session)
-    stmt = (
-        select(HelpPost)
-        .where(HelpPost.id == post_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    conditions = [HelpPost.id == post_id]
     if community_id is not None:
-        stmt = stmt.where(HelpPost.community_id == community_id)
-    post = session.scalar(stmt)
+        conditions.append(HelpPost.community_id == community_id)
+    post = locked(session, HelpPost, *conditions)
     if post is None:
         raise HelpError("not_open")
     return post

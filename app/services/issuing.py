@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today, utcnow
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..models import Campaign, CampaignStatus, Card, CardStatus, Role, User
 from . import accounts, audit
 from .cards import generate_batch, normalise_serial, normalise_token
@@ -88,18 +88,8 @@ def _lock(session: Session, card_id: int) -> tuple[Card, Campaign]:
 
 def _locked(session: Session, card_id: int) -> tuple[Card, Campaign]:
     """Return a card and its campaign read afresh, their rows locked (PostgreSQL)."""
-    card = session.scalar(
-        select(Card)
-        .where(Card.id == card_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    campaign = session.scalar(
-        select(Campaign)
-        .where(Campaign.id == card.campaign_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    card = locked(session, Card, Card.id == card_id)
+    campaign = locked(session, Campaign, Campaign.id == card.campaign_id)
     return card, campaign
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..models import (
     Campaign,
     CampaignKind,
@@ -78,12 +78,7 @@ def points_for(category: HelpCategory, minutes: int) -> int:
 
 def lock_user(session: Session, user_id: int) -> User:
     """Return a user read afresh with the row locked (PostgreSQL); the caller began the write."""
-    return session.scalar(
-        select(User)
-        .where(User.id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return locked(session, User, User.id == user_id)
 
 
 def post_entry(
@@ -180,11 +175,8 @@ def exchange(session: Session, resident: User, campaign_id: int) -> Card:
         raise PointsError("not_confirmed")
     if not user.household:
         raise PointsError("no_household")
-    campaign = session.scalar(
-        select(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.community_id == user.community_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    campaign = locked(
+        session, Campaign, Campaign.id == campaign_id, Campaign.community_id == user.community_id
     )
     if campaign is None or not is_exchangeable(campaign):
         raise PointsError("not_exchangeable")
@@ -238,12 +230,7 @@ def set_exchange(
 ) -> Campaign:
     """Mark a community-funded card campaign exchangeable for `price` points (None: not)."""
     begin_write(session)
-    campaign = session.scalar(
-        select(Campaign)
-        .where(Campaign.id == campaign.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    campaign = locked(session, Campaign, Campaign.id == campaign.id)
     if price is not None:
         if campaign.funding != Funding.COMMUNITY or campaign.kind != CampaignKind.CARD:
             raise PointsError("community_funded_only")

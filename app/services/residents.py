@@ -7,11 +7,10 @@ staff set a temporary one, shown once, that must be changed at the next login.
 
 import secrets
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..models import Community, Role, User
 from . import accounts, audit
 from .errors import N_, DomainError
@@ -72,12 +71,7 @@ def join(
 
 def _locked_resident(session: Session, resident: User) -> User:
     begin_write(session)
-    user = session.scalar(
-        select(User)
-        .where(User.id == resident.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    user = locked(session, User, User.id == resident.id)
     if user.role != Role.RESIDENT:
         raise ResidentError("not_resident")
     return user
@@ -154,12 +148,7 @@ def reset_password(session: Session, actor: User, resident: User) -> str:
 def set_leaderboard(session: Session, actor: User, community: Community, on: bool) -> None:
     """Switch the community's help leaderboard on or off."""
     begin_write(session)
-    community = session.scalar(
-        select(Community)
-        .where(Community.id == community.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    community = locked(session, Community, Community.id == community.id)
     before = {"leaderboard_on": community.leaderboard_on}
     community.leaderboard_on = on
     audit.record(
