@@ -1,5 +1,6 @@
 """Flask extensions, created bare and bound to the app in the factory."""
 
+from flask import current_app
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -31,4 +32,12 @@ login = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def configured_limit(key: str):
+    """A limit for `limiter.limit` read from the app's config key `key` at request time, so
+    instance/config.py and tests can change it (e.g. LOGIN_RATE_LIMIT)."""
+    return lambda: current_app.config[key]
+
+
 compress = Compress()

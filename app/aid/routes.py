@@ -4,7 +4,7 @@ Pages are phone-first in the residents' light layout. The board shows no phone a
 household; the two people of a post see each other's only once it is taken on.
 """
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from ..admin.common import community_choices, message, perform, perform_public
 from ..admin.labels import choices
 from ..auth.access import roles_required
-from ..extensions import db, limiter
+from ..extensions import configured_limit, db, limiter
 from ..models import (
     Card,
     Community,
@@ -55,10 +55,6 @@ POST_FIELDS = {
 }
 
 
-def _limit(key: str):
-    return lambda: current_app.config[key]
-
-
 def _per_resident() -> str:
     return f"aid:{current_user.get_id() if current_user.is_authenticated else request.remote_addr}"
 
@@ -80,7 +76,7 @@ def aid_helpers():
 
 
 @bp.route("/join", methods=["GET", "POST"])
-@limiter.limit(_limit("AID_JOIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(configured_limit("AID_JOIN_RATE_LIMIT"), methods=["POST"])
 def join():
     """A resident signs up with a phone and a household; staff confirm them at the office."""
     form = ResidentJoinForm()
@@ -163,7 +159,7 @@ def board():
 
 @bp.route("/new", methods=["GET", "POST"])
 @resident_required
-@limiter.limit(_limit("AID_POST_RATE_LIMIT"), methods=["POST"], key_func=_per_resident)
+@limiter.limit(configured_limit("AID_POST_RATE_LIMIT"), methods=["POST"], key_func=_per_resident)
 def post_new():
     form = PostForm()
     form.set_choices(choices(HelpCategory))
@@ -215,7 +211,7 @@ def _move(post_id, service, success):
 
 @bp.post("/posts/<int:post_id>/take")
 @resident_required
-@limiter.limit(_limit("AID_TAKE_RATE_LIMIT"), key_func=_per_resident)
+@limiter.limit(configured_limit("AID_TAKE_RATE_LIMIT"), key_func=_per_resident)
 def take(post_id):
     return _move(
         post_id,

@@ -10,11 +10,11 @@ from datetime import date
 from decimal import Decimal
 from functools import wraps
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from ..clock import local_today
-from ..extensions import csrf, db, limiter
+from ..extensions import configured_limit, csrf, db, limiter
 from ..models import Redemption
 from ..rules import MAX_BILL_FEN, format_money
 from ..services import apikeys, redemptions, takings
@@ -54,15 +54,11 @@ def key_required(view):
     return wrapped
 
 
-def _api_limit() -> str:
-    return current_app.config["API_RATE_LIMIT"]
-
-
 def _key_prefix() -> str:
     return "api:" + (_presented_key() or request.remote_addr or "")[:11]
 
 
-limiter.limit(_api_limit, key_func=_key_prefix)(bp)
+limiter.limit(configured_limit("API_RATE_LIMIT"), key_func=_key_prefix)(bp)
 
 
 def _refused(refusal: RedeemError):

@@ -1,17 +1,13 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import configured_limit, db, limiter
 from ..main.routes import home_for, is_local_path
 from ..services import accounts
 from ..services.errors import AccountError
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _login_name_key() -> str:
@@ -20,8 +16,8 @@ def _login_name_key() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_name_key)
+@limiter.limit(configured_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(configured_limit("LOGIN_RATE_LIMIT"), methods=["POST"], key_func=_login_name_key)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))

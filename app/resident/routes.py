@@ -21,7 +21,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from ..errorpages import EXPLANATIONS, TITLES
-from ..extensions import compress, db, limiter
+from ..extensions import compress, configured_limit, db, limiter
 from ..main.routes import redirect_back
 from ..services import cardview
 from ..services.cards import normalise_serial, normalise_token
@@ -96,10 +96,6 @@ def render_page(template: str, page) -> str:
     return _render_once(template, page, str(get_locale()), large, here, request.script_root)
 
 
-def _limit(key: str):
-    return lambda: current_app.config[key]
-
-
 def _missed(response) -> bool:
     """Count only answers that found nothing: a guesser misses, a card holder does not."""
     return response.status_code == 404
@@ -134,8 +130,8 @@ def revalidated_page(html: str, *, private: bool = True, offline: bool = False):
 
 @bp.get("/C/<token>")  # the QR carries the URL in upper case (see services.qr)
 @bp.get("/c/<token>")  # registered first (decorators apply bottom-up): url_for's choice
-@limiter.limit(_limit("CARD_RATE_LIMIT"))
-@limiter.limit(_limit("CARD_MISS_RATE_LIMIT"), deduct_when=_missed)
+@limiter.limit(configured_limit("CARD_RATE_LIMIT"))
+@limiter.limit(configured_limit("CARD_MISS_RATE_LIMIT"), deduct_when=_missed)
 @compress.compressed()
 def card(token):
     """A card as its holder sees it, opened from the QR.
@@ -213,9 +209,9 @@ def service_worker():
 
 
 @bp.route("/card", methods=["GET", "POST"])
-@limiter.limit(_limit("LOOKUP_RATE_LIMIT"), methods=["POST"], deduct_when=_failed_lookup)
+@limiter.limit(configured_limit("LOOKUP_RATE_LIMIT"), methods=["POST"], deduct_when=_failed_lookup)
 @limiter.limit(
-    _limit("LOOKUP_SERIAL_RATE_LIMIT"),
+    configured_limit("LOOKUP_SERIAL_RATE_LIMIT"),
     methods=["POST"],
     key_func=_lookup_serial_key,
     deduct_when=_failed_lookup,
