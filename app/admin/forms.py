@@ -41,7 +41,7 @@ class MoneyField(StringField):
         return format_money(self.data) if isinstance(self.data, int) else ""
 
 
-def _choice_id(value) -> int:
+def choice_id(value) -> int:
     """Read a chosen id; an empty or odd choice is 0, which the services refuse by name."""
     try:
         return int(value)
@@ -49,7 +49,8 @@ def _choice_id(value) -> int:
         return 0
 
 
-def _strip(value):
+def stripped(value):
+    """A field filter: the text without the white space around it."""
     return value.strip() if isinstance(value, str) else value
 
 
@@ -64,23 +65,23 @@ class CommunityMixin:
 
 
 class MerchantForm(FlaskForm, CommunityMixin):
-    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
-    name = StringField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
+    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
+    name = StringField(_l("Shop name"), filters=[stripped], validators=[Length(max=80)])
     category = SelectField(_l("Category"), validate_choice=False)
-    address = StringField(_l("Address"), filters=[_strip], validators=[Length(max=200)])
+    address = StringField(_l("Address"), filters=[stripped], validators=[Length(max=200)])
     phone = StringField(
         _l("Contact phone"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=20)],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
     hours = StringField(
         _l("Opening hours"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=80)],
         description=_l("As the shop says it, e.g. 06:00–13:00, closed on Mondays."),
     )
-    note = TextAreaField(_l("Note"), filters=[_strip], validators=[Length(max=1000)])
+    note = TextAreaField(_l("Note"), filters=[stripped], validators=[Length(max=1000)])
 
     def set_categories(self, current: str = ""):
         choices = [("", _l("— choose —"))] + [(c, c) for c in MERCHANT_CATEGORIES]
@@ -92,10 +93,10 @@ class MerchantForm(FlaskForm, CommunityMixin):
 class LoginFields:
     """The three fields that make a login: who, the login name, the first password."""
 
-    owner_name = StringField(_l("Name of the person"), filters=[_strip])
+    owner_name = StringField(_l("Name of the person"), filters=[stripped])
     owner_login = StringField(
         _l("Login name"),
-        filters=[_strip],
+        filters=[stripped],
         description=_l("A mobile number or a user name, used to sign in."),
         render_kw={"autocomplete": "off", "autocapitalize": "none"},
     )
@@ -136,7 +137,7 @@ class PasswordResetForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = StringField(
         _l("Reason"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=200)],
     )
 
@@ -146,21 +147,21 @@ class EmptyForm(FlaskForm):
 
 
 class JoinForm(FlaskForm):
-    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
-    name = StringField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
+    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
+    name = StringField(_l("Shop name"), filters=[stripped], validators=[Length(max=80)])
     category = SelectField(_l("Category"), validate_choice=False)
-    address = StringField(_l("Address"), filters=[_strip], validators=[Length(max=200)])
-    applicant = StringField(_l("Your name"), filters=[_strip], validators=[Length(max=40)])
+    address = StringField(_l("Address"), filters=[stripped], validators=[Length(max=200)])
+    applicant = StringField(_l("Your name"), filters=[stripped], validators=[Length(max=40)])
     phone = StringField(
         _l("Your phone"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=20)],
         render_kw={"inputmode": "tel", "autocomplete": "tel"},
     )
-    hours = StringField(_l("Opening hours"), filters=[_strip], validators=[Length(max=80)])
+    hours = StringField(_l("Opening hours"), filters=[stripped], validators=[Length(max=80)])
     note = TextAreaField(
         _l("Anything else"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=500)],
         description=_l("e.g. which discount you would like to give."),
     )
@@ -171,7 +172,7 @@ class JoinForm(FlaskForm):
 
 
 class UploadForm(FlaskForm, CommunityMixin):
-    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     sheet = FileField(_l("Sheet (.xlsx or .csv)"))
 
 
@@ -184,20 +185,20 @@ class BatchForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
-    note = StringField(_l("Note"), filters=[_strip], validators=[Length(max=200), Optional()])
+    note = StringField(_l("Note"), filters=[stripped], validators=[Length(max=200), Optional()])
 
 
 class CampaignForm(FlaskForm, CommunityMixin):
-    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(
         _l("Campaign name"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=80)],
         description=_l("Printed on every card, e.g. 紫荆花邻里互助消费卡."),
     )
     code = StringField(
         _l("Serial prefix"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=6)],
         description=_l("2 to 6 capital letters that start every serial, e.g. ZJH in ZJH-7K3M-Q9."),
         render_kw={"autocapitalize": "characters", "autocomplete": "off"},
@@ -231,8 +232,10 @@ class CampaignForm(FlaskForm, CommunityMixin):
         description=_l("The most all discounts together may come to. Empty: no limit."),
         render_kw={"inputmode": "decimal"},
     )
-    rule = StringField(_l("Default rule"), filters=[_strip], validators=[Length(max=200)])
-    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=2000)])
+    rule = StringField(_l("Default rule"), filters=[stripped], validators=[Length(max=200)])
+    description = TextAreaField(
+        _l("Description"), filters=[stripped], validators=[Length(max=2000)]
+    )
 
     def set_choices(self):
         self.kind.choices = choices(CampaignKind)
@@ -242,7 +245,7 @@ class CampaignForm(FlaskForm, CommunityMixin):
 class OfferForm(FlaskForm):
     rule = StringField(
         _l("This shop's rule"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=200)],
         description=_l("Leave empty to use the campaign's default rule."),
     )
@@ -255,21 +258,21 @@ class AddOffersForm(OfferForm):
 class IssueForm(FlaskForm):
     serial = StringField(
         _l("Card"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=200)],
         description=_l("Scan the card's QR code with the scanner, or type its serial."),
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
     household = StringField(
         _l("Household"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=40)],
         description=_l("Building-unit-room, e.g. 3-2-501 or 3栋2单元501."),
         render_kw={"autocomplete": "off"},
     )
     phone = StringField(
         _l("Phone (optional)"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=20)],
         description=_l("Kept to reach the household; shown masked."),
         render_kw={"inputmode": "tel", "autocomplete": "off"},
@@ -279,7 +282,7 @@ class IssueForm(FlaskForm):
 class ReplaceForm(ReasonForm):
     replacement = StringField(
         _l("New card (optional)"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=200)],
         description=_l("Scan or type a spare card of the same campaign; leave empty to make one."),
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
@@ -287,16 +290,16 @@ class ReplaceForm(ReasonForm):
 
 
 class CommunityForm(FlaskForm):
-    name = StringField(_l("Community name"), filters=[_strip], validators=[Length(max=80)])
+    name = StringField(_l("Community name"), filters=[stripped], validators=[Length(max=80)])
     slug = StringField(
         _l("Web name"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=40)],
         description=_l("Lower-case letters for the community's page address, e.g. zijinghua."),
         render_kw={"autocapitalize": "none", "autocomplete": "off"},
     )
-    street = StringField(_l("Street (街道)"), filters=[_strip], validators=[Length(max=80)])
-    district = StringField(_l("District (区)"), filters=[_strip], validators=[Length(max=80)])
+    street = StringField(_l("Street (街道)"), filters=[stripped], validators=[Length(max=80)])
+    district = StringField(_l("District (区)"), filters=[stripped], validators=[Length(max=80)])
 
 
 class StaffForm(FlaskForm, LoginFields):

@@ -5,39 +5,29 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, Length, Optional
 
+from ..admin.forms import choice_id, stripped
 from ..models import HelpCategory, HelpKind
 
 
-def _choice_id(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class ResidentJoinForm(FlaskForm):
-    community = SelectField(_l("Community"), coerce=_choice_id, validate_choice=False)
+    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(
         _l("Your name"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=40)],
         render_kw={"autocomplete": "name"},
     )
     phone = StringField(
         _l("Mobile number"),
         description=_l("You sign in with it. Neighbours see it only when you help each other."),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=20)],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     household = StringField(
         _l("Household"),
         description=_l("Building-unit-room, e.g. 3-2-501. The office checks it."),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=40)],
         render_kw={"placeholder": "3-2-501"},
     )
@@ -59,26 +49,26 @@ class PostForm(FlaskForm):
     category = SelectField(_l("Kind of help"), validate_choice=False)
     title = StringField(
         _l("What is needed, in a few words"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=200)],
         render_kw={"placeholder": _l("e.g. Buy vegetables and rice for me")},
     )
     details = TextAreaField(
         _l("Details"),
         description=_l("No phone number or room number here: the board is for everyone."),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=2000)],
         render_kw={"rows": 4},
     )
     when_text = StringField(
         _l("When"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=200)],
         render_kw={"placeholder": _l("e.g. Tomorrow morning")},
     )
     area = StringField(
         _l("Where, roughly"),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=200)],
         render_kw={"placeholder": _l("e.g. Near building 3")},
     )
@@ -97,7 +87,7 @@ class ConfirmHelpForm(FlaskForm):
     hours = StringField(
         _l("Hours given"),
         description=_l("e.g. 1.5; at most 12."),
-        filters=[_strip],
+        filters=[stripped],
         validators=[Length(max=10)],
         render_kw={"inputmode": "decimal"},
     )
@@ -109,7 +99,7 @@ class PointsForm(FlaskForm):
         description=_l("Negative to take points off, e.g. -20."),
         validators=[Optional()],
     )
-    reason = StringField(_l("Reason"), filters=[_strip], validators=[Length(max=200)])
+    reason = StringField(_l("Reason"), filters=[stripped], validators=[Length(max=200)])
 
 
 class ExchangeForm(FlaskForm):
@@ -126,4 +116,4 @@ class ExchangeForm(FlaskForm):
 
 
 class HouseholdForm(FlaskForm):
-    household = StringField(_l("Household"), filters=[_strip], validators=[Length(max=40)])
+    household = StringField(_l("Household"), filters=[stripped], validators=[Length(max=40)])
