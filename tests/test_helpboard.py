@@ -2,6 +2,8 @@
 whose contact, points earned on confirmation, hiding, and one community never reaching into
 another's board."""
 
+from functools import partial
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,8 +11,11 @@ from app.models import AuditLog, HelpPost, HelpStatus, PointsEntry, PointsKind, 
 from app.services import helpboard, points
 from app.services.helpboard import HelpError, PostDetails
 
-from . import factories
+from . import calls, factories
+from .calls import run
 from .concurrently import run_together
+
+refused = partial(calls.refused, error=HelpError)  # the help board's own refusals
 
 
 @pytest.fixture
@@ -26,24 +31,6 @@ def helper(community):
 @pytest.fixture
 def third(community):
     return factories.resident(community, "13900000003", "7-3-101", "张三")
-
-
-def run(db, service, *args):
-    """Call a service as a route does: commit on success, roll back on a refusal."""
-    try:
-        value = service(db.session, *args)
-    except HelpError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return value
-
-
-def refused(db, code, service, *args):
-    with pytest.raises(HelpError) as caught:
-        run(db, service, *args)
-    assert caught.value.code == code
-    db.session.expire_all()
 
 
 def post_in(db, status, asker, helper, kind="request"):

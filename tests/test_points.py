@@ -19,10 +19,10 @@ from app.models import (
     User,
 )
 from app.services import points
-from app.services.errors import DomainError
 from app.services.points import PointsError
 
 from . import factories
+from .calls import refused, run
 from .concurrently import run_together
 
 
@@ -35,23 +35,6 @@ def give(db, user, amount, kind=PointsKind.EARNED):
     user = points.lock_user(db.session, user.id)
     points.post_entry(db.session, None, user, kind, amount, "test")
     db.session.commit()
-
-
-def run(db, service, *args):
-    try:
-        value = service(db.session, *args)
-    except DomainError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return value
-
-
-def refused(db, code, service, *args):
-    with pytest.raises(DomainError) as caught:
-        run(db, service, *args)
-    assert caught.value.code == code, caught.value.code
-    return caught.value
 
 
 def balance(db, user):
