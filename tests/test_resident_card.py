@@ -17,6 +17,7 @@ from app.models import (
     MerchantStatus,
     OfferStatus,
     Redemption,
+    RedemptionStatus,
 )
 from app.services import cardview
 from app.services.qr import qr_svg
@@ -400,6 +401,41 @@ def test_history_shows_the_newest_fifty_but_totals_every_use(db, card, shop):
     assert page.saved_fen == 200 * (cardview.HISTORY_LIMIT + 3)
 
 
+def test_a_card_used_more_often_than_shown_counts_totals_and_todays_uses_in_the_database(
+    db, card, shop, community, campaign
+):
+    other = factories.merchant(community, "李妈妈豆皮")
+    factories.offer(campaign, other)
+    today = date(2026, 6, 15)
+    start = today - timedelta(days=cardview.HISTORY_LIMIT + 5)
+    days = [start + timedelta(days=i) for i in range(cardview.HISTORY_LIMIT + 5)] + [today]
+    db.session.add_all(
+        Redemption(
+            community_id=card.community_id,
+            campaign_id=card.campaign_id,
+            card_id=card.id,
+            merchant_id=shop.id if day == today else other.id,
+            bill_fen=1000,
+            discount_fen=200,
+            paid_fen=800,
+            rule_text="8折",
+            status=RedemptionStatus.VOID if i == 0 else RedemptionStatus.OK,  # the oldest
+            created_at=at(day),
+            local_day=day,
+            idempotency_key=f"many-{i}",
+        )
+        for i, day in enumerate(days)
+    )
+    db.session.commit()
+    page = cardview.card_page(db.session, card.token, "http://x")
+    assert len(page.history) == cardview.HISTORY_LIMIT and not page.history_complete
+    assert page.history_count == cardview.HISTORY_LIMIT + 5  # the voided one left out
+    assert page.saved_fen == 200 * (cardview.HISTORY_LIMIT + 5)
+    assert page.used_today == 1
+    full = {s.name: s.full_today for _c, shops in page.shops.groups for s in shops}
+    assert full == {"张记热干面": True, "李妈妈豆皮": False}
+
+
 def test_a_replacement_card_shows_the_lost_cards_history_too(db, client, campaign, shop, offer):
     lost, replacement = factories.cards(campaign, 2)
     use(db, lost, shop, 5000, day=date(2026, 5, 20))
@@ -500,6 +536,15 @@ def test_the_page_is_private_revalidated_and_a_repeat_visit_costs_a_304(client, 
     )
     assert again.status_code == 304
     assert again.data == b""
+
+
+def test_a_browser_that_asks_for_no_compression_gets_its_304_too(client, card):
+    first = client.get(f"/c/{card.token}")
+    assert "Content-Encoding" not in first.headers
+    again = client.get(f"/c/{card.token}", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
 
 
 def test_a_use_changes_the_etag_so_the_holder_sees_it(db, client, card, shop):

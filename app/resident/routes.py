@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
+from werkzeug.http import generate_etag
 
 from ..errorpages import EXPLANATIONS, TITLES
 from ..extensions import compress, configured_limit, db, limiter
@@ -27,6 +28,7 @@ from ..services import cardview
 from ..services.cards import normalise_serial, normalise_token
 from ..services.errors import NotFound
 from ..templating import asset_url, html_lang, public_base_url
+from ..view_limits import ViewLimit
 from . import bp
 from .forms import LookupForm
 
@@ -96,11 +98,6 @@ def render_page(template: str, page) -> str:
     return _render_once(template, page, str(get_locale()), large, here, request.script_root)
 
 
-def _missed(response) -> bool:
-    """Count only answers that found nothing: a guesser misses, a card holder does not."""
-    return response.status_code == 404
-
-
 def _failed_lookup(response) -> bool:
     return response.status_code != 302
 
@@ -110,12 +107,21 @@ def _lookup_serial_key() -> str:
     return "lookup-serial:" + normalise_serial(request.form.get("serial", ""))[:40]
 
 
+@lru_cache(maxsize=512)
+def _etag(html: str) -> str:
+    """The page's ETag: a digest of its HTML. Memoised on the string, which the render memo
+    hands out again for an unchanged page (the string keeps its hash: the lookup is free)."""
+    return generate_etag(html.encode())
+
+
 def revalidated_page(html: str, *, private: bool = True, offline: bool = False):
     """Return a page that browsers keep but check on every visit.
 
     The ETag lets a repeat visit of an unchanged page cost a 304 and no body. A private page
     (a card) is never indexed; `offline` lets the service worker keep a copy (it keeps only
-    pages that say so).
+    pages that say so). A compressed answer is made conditional by Flask-Compress, under the
+    ETag it gives the compressed body; this answers a browser that asked for the uncompressed
+    page with this one's, and leaves Werkzeug's fuller check to that case alone.
     """
     response = make_response(html)
     response.headers["Cache-Control"] = f"{'private' if private else 'public'}, no-cache"
@@ -124,14 +130,22 @@ def revalidated_page(html: str, *, private: bool = True, offline: bool = False):
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
     if offline:
         response.headers["X-Offline-Copy"] = "allow"
-    response.add_etag()
-    return response.make_conditional(request)
+    etag = _etag(html)
+    response.set_etag(etag)
+    if etag in request.if_none_match:
+        return response.make_conditional(request)
+    return response
+
+
+# Every card page an address asks for, against floods (many phones may share an address), and
+# the unknown tokens it asks for: someone guessing. Only misses count against the second, so a
+# holder opening their card again and again is never taken for a guesser.
+CARD_VIEWS = ViewLimit("CARD_RATE_LIMIT", "card")
+CARD_MISSES = ViewLimit("CARD_MISS_RATE_LIMIT", "card-miss")
 
 
 @bp.get("/C/<token>")  # the QR carries the URL in upper case (see services.qr)
 @bp.get("/c/<token>")  # registered first (decorators apply bottom-up): url_for's choice
-@limiter.limit(configured_limit("CARD_RATE_LIMIT"))
-@limiter.limit(configured_limit("CARD_MISS_RATE_LIMIT"), deduct_when=_missed)
 @compress.compressed()
 def card(token):
     """A card as its holder sees it, opened from the QR.
@@ -139,6 +153,8 @@ def card(token):
     A signed-in shop that opens the same URL (its phone camera or WeChat 扫一扫 read the QR)
     gets the till for the card instead.
     """
+    if not (CARD_VIEWS.hit() and CARD_MISSES.allows()):
+        abort(429)
     if current_user.is_authenticated and current_user.is_merchant:
         return redirect(url_for("merchant.card", ref=normalise_token(token)))
     try:
@@ -146,6 +162,7 @@ def card(token):
             db.session, token, public_base_url(), category=request.args.get("cat")
         )
     except NotFound:
+        CARD_MISSES.hit()
         abort(404)
     return revalidated_page(render_page("resident/card.html", page), offline=True)
 
