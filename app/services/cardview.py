@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import Connection, Row, Text, and_, bindparam, case, cast, func, select
+from sqlalchemy import Connection, Text, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today
+from ..database import DriverStatement
 from ..models import (
     MERCHANT_CATEGORIES,
     AttemptLog,
@@ -242,7 +243,8 @@ def _group(shops: list[Shop], category: str | None) -> ShopList:
 
 
 # The page's statements are built once (building a select() costs more than running it) and
-# run on the session's connection: they read plain rows, which the ORM would only slow down.
+# run on the driver's cursor of the session's connection (database.DriverStatement): they read
+# plain rows, which the ORM and even SQLAlchemy's execution would only slow down.
 _OFFERS = (
     select(
         Offer.campaign_id,
@@ -263,21 +265,23 @@ _OFFERS = (
     .order_by(Merchant.id, Offer.campaign_id)
 )
 # An IN list of one is the usual case, and a plain parameter is cheaper than an expanding one.
-_OFFERS_OF_ONE = _OFFERS.where(Offer.campaign_id == bindparam("campaign"))
-_OFFERS_OF_MANY = _OFFERS.where(Offer.campaign_id.in_(bindparam("campaigns", expanding=True)))
+_OFFERS_OF_ONE = DriverStatement(_OFFERS.where(Offer.campaign_id == bindparam("campaign")))
+_OFFERS_OF_MANY = DriverStatement(
+    _OFFERS.where(Offer.campaign_id.in_(bindparam("campaigns", expanding=True)))
+)
 
 
-def _participating(connection: Connection, campaign_ids: list[int]) -> list[Row]:
+def _participating(connection: Connection, campaign_ids: list[int]) -> list[tuple]:
     """Return the live offers of the campaigns with their active shops, in shop order.
 
-    Plain rows (campaign_id, rule, and the shop's columns): a page reads a dozen or two of
+    Named tuples (campaign_id, rule, and the shop's columns): a page reads a dozen or two of
     them and needs no objects.
     """
     if not campaign_ids:
         return []
     if len(campaign_ids) == 1:
-        return connection.execute(_OFFERS_OF_ONE, {"campaign": campaign_ids[0]}).all()
-    return connection.execute(_OFFERS_OF_MANY, {"campaigns": campaign_ids}).all()
+        return _OFFERS_OF_ONE.all(connection, {"campaign": campaign_ids[0]})
+    return _OFFERS_OF_MANY.all(connection, {"campaigns": campaign_ids})
 
 
 def _shop(merchant, rules: list[ShopRule], full_today: bool = False) -> Shop:
@@ -371,6 +375,15 @@ class CardPage:
     history_complete: bool  # False when older uses are left out
     history_count: int  # every live use, also those left out
     saved_fen: int
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        # Hashed on every view, as the key of the rendered HTML: the fields are hashed once.
+        values = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+        object.__setattr__(self, "_hash", hash(values))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_coupon(self) -> bool:
@@ -409,7 +422,7 @@ class _Campaign:
     community_slug: str
 
 
-_CARD_BY_TOKEN = (
+_CARD_BY_TOKEN = DriverStatement(
     select(
         Card.id,
         Card.serial,
@@ -476,25 +489,26 @@ def card_page(
     """Return what the card page shows for the card with QR token `token`.
 
     Raises `NotFound` for an unknown token. `base_url` is the site's address the QR encodes.
-    Three statements whatever the card: the card with its campaign and community, the
-    history with its totals and today's uses, and the shops.
+    Three statements for nearly every card: the card with its campaign and community, its
+    uses, and the shops; two more count the totals of a card with more uses than are shown.
     """
     today = today or local_today()
     connection = session.connection()
-    card_row = connection.execute(_CARD_BY_TOKEN, {"token": normalise_token(token)}).first()
+    card_row = _CARD_BY_TOKEN.first(connection, {"token": normalise_token(token)})
     if card_row is None:
         raise NotFound()
     family = _card_family(session, _Card(*card_row[:7]))
     if len(family) == 1:
-        use_rows = connection.execute(_USES_OF_ONE, {"card": family[0], "today": today}).all()
+        use_rows = _USES_OF_ONE.all(connection, {"card": family[0]})
     else:
-        use_rows = connection.execute(_USES_OF_MANY, {"cards": family, "today": today}).all()
+        use_rows = _USES_OF_MANY.all(connection, {"cards": family})
+    totals = _totals(session, family, today) if len(use_rows) > HISTORY_LIMIT else None
     shop_rows = _participating(connection, [card_row[7]])
-    return _page(card_row, tuple(use_rows), tuple(shop_rows), today, base_url, category)
+    return _page(card_row, tuple(use_rows), totals, tuple(shop_rows), today, base_url, category)
 
 
 @lru_cache(maxsize=1024)
-def _page(card_row, use_rows, shop_rows, today, base_url, category) -> CardPage:
+def _page(card_row, use_rows, totals, shop_rows, today, base_url, category) -> CardPage:
     """Build the page from the rows read for it.
 
     A pure function of what was read, so a worker showing a card again with nothing on it
@@ -503,7 +517,7 @@ def _page(card_row, use_rows, shop_rows, today, base_url, category) -> CardPage:
     card = _Card(*card_row[:7])
     default_rule = json.loads(card_row[17]) if card_row[17] else None  # `null` gives None
     campaign = _Campaign(*card_row[7:17], default_rule, *card_row[18:])
-    uses = _Uses.of(use_rows)
+    uses = _Uses.of(use_rows, totals, today)
     daily = campaign.daily_uses_per_merchant
     full_today = frozenset(
         shop for shop, count in uses.today_by_shop.items() if daily is not None and count >= daily
@@ -543,20 +557,29 @@ class _Uses:
     today_by_shop: dict[int, int]  # live uses today at each shop
 
     @classmethod
-    def of(cls, rows) -> _Uses:
-        """Read the rows of _USES. Today's uses are the newest, so they are all among the
-        rows read unless a card was used more than HISTORY_LIMIT times today."""
-        if not rows:
-            return cls((), 0, 0, {})
+    def of(cls, rows, totals: tuple | None, today: date) -> _Uses:
+        """Read the rows of _USES, newest first.
+
+        When they are all the card's uses (`totals` is None), the totals are counted from
+        them; otherwise `totals` holds what _totals() counted in the database.
+        """
         history = tuple(
             Use(day, at, shop, bill, discount, status == RedemptionStatus.VOID)
-            for day, at, shop, bill, discount, status, *_rest in rows
+            for day, at, shop, bill, discount, status, _shop_id in rows
         )
-        today_by_shop = {row[6]: row[9] for row in rows if row[9]}
-        return cls(history, rows[0][7], rows[0][8], today_by_shop)
+        if totals is not None:
+            count, saved_fen, today_by_shop = totals
+            return cls(history, count, saved_fen, dict(today_by_shop))
+        live = [row for row in rows if row.status == RedemptionStatus.OK]
+        today_by_shop: dict[int, int] = {}
+        for row in live:
+            if row.local_day == today:
+                today_by_shop[row.merchant_id] = today_by_shop.get(row.merchant_id, 0) + 1
+        return cls(history, len(live), sum(row.discount_fen for row in live), today_by_shop)
 
 
-_LIVE = Redemption.status == RedemptionStatus.OK
+# The newest uses, one more than the page shows: for nearly every card these are all its uses,
+# and the totals are counted from them; only a card used more often needs _totals().
 _USES = (
     select(
         Redemption.local_day,
@@ -566,18 +589,31 @@ _USES = (
         Redemption.discount_fen,
         Redemption.status,
         Redemption.merchant_id,
-        func.sum(case((_LIVE, 1), else_=0)).over(),
-        func.sum(case((_LIVE, Redemption.discount_fen), else_=0)).over(),
-        func.sum(case((and_(_LIVE, Redemption.local_day == bindparam("today")), 1), else_=0)).over(
-            partition_by=Redemption.merchant_id
-        ),
     )
     .join(Merchant, Merchant.id == Redemption.merchant_id)
     .order_by(Redemption.created_at.desc(), Redemption.id.desc())
     .limit(HISTORY_LIMIT + 1)
 )
-_USES_OF_ONE = _USES.where(Redemption.card_id == bindparam("card"))
-_USES_OF_MANY = _USES.where(Redemption.card_id.in_(bindparam("cards", expanding=True)))  # replaced
+_USES_OF_ONE = DriverStatement(_USES.where(Redemption.card_id == bindparam("card")))
+_USES_OF_MANY = DriverStatement(  # a replacement card and the lost ones it replaces
+    _USES.where(Redemption.card_id.in_(bindparam("cards", expanding=True)))
+)
+
+
+def _totals(session: Session, family: list[int], today: date) -> tuple:
+    """Return (live uses, their discounts in fen, ((shop id, live uses today), ...)) of the
+    cards in `family`, for a card with more uses than the page shows."""
+    live = and_(Redemption.card_id.in_(family), Redemption.status == RedemptionStatus.OK)
+    count, saved_fen = session.execute(
+        select(func.count(), func.coalesce(func.sum(Redemption.discount_fen), 0)).where(live)
+    ).one()
+    today_by_shop = session.execute(
+        select(Redemption.merchant_id, func.count())
+        .where(live, Redemption.local_day == today)
+        .group_by(Redemption.merchant_id)
+        .order_by(Redemption.merchant_id)
+    ).all()
+    return count, saved_fen, tuple((shop, n) for shop, n in today_by_shop)
 
 
 # --- lookup by serial and PIN -----------------------------------------------------------------
