@@ -31,3 +31,63 @@ def test_a_client_that_takes_no_compression_gets_the_plain_file(client):
     with client.get("/static/icons/icon.svg", headers={"Accept-Encoding": "identity"}) as plain:
         assert "Content-Encoding" not in plain.headers
         assert plain.data.startswith(b"<svg")
+
+
+def compressions(monkeypatch):
+    """Count the bodies Flask-Compress compresses."""
+    from flask_compress import flask_compress
+
+    made = []
+    compress_data = flask_compress._compress_data
+
+    def counted(app, data, algorithm):
+        made.append(algorithm)
+        return compress_data(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress, "_compress_data", counted)
+    return made
+
+
+def test_an_unchanged_card_page_is_compressed_once_and_a_changed_one_again(
+    db, client, community, monkeypatch
+):
+    from . import factories
+
+    shop = factories.merchant(community)
+    campaign = factories.campaign(community, rule="8折")
+    card = factories.cards(campaign, 1)[0]
+    made = compressions(monkeypatch)
+    gz = {"Accept-Encoding": "gzip"}
+    first, second = (
+        client.get(f"/c/{card.token}", headers=gz),
+        client.get(f"/c/{card.token}", headers=gz),
+    )
+    assert made == ["gzip"]
+    assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
+    factories.redemption(card, shop, 5000, 1000)
+    after = client.get(f"/c/{card.token}", headers=gz)
+    assert made == ["gzip", "gzip"]
+    assert after.headers["ETag"] != first.headers["ETag"]
+    assert "¥10.00" in gzip.decompress(after.data).decode()
+    br = client.get(f"/c/{card.token}", headers={"Accept-Encoding": "br"})
+    assert br.headers["Content-Encoding"] == "br" and made[-1] == "br"  # kept per algorithm
+
+
+def test_bodies_nobody_named_are_compressed_every_time(client, monkeypatch):
+    made = compressions(monkeypatch)
+    for _ in range(2):
+        client.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"})
+    assert made == ["gzip", "gzip"]
+
+
+def test_the_kept_bodies_start_again_when_full():
+    from app.compression import CompressedBodies
+
+    kept = CompressedBodies(size=2)
+    kept.set("gzip;", b"never kept")
+    assert kept.get("gzip;") is None
+    kept.set("gzip;a", b"A")
+    kept.set("gzip;b", b"B")
+    assert kept.get("gzip;a") == b"A"
+    kept.set("gzip;c", b"C")
+    assert kept.get("gzip;a") is None and kept.get("gzip;c") == b"C"

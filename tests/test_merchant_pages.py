@@ -281,6 +281,20 @@ def test_a_shop_opening_the_card_url_gets_the_till_not_the_resident_view(cashier
     assert resident_view.status_code == 200 and 'inputmode="decimal"' not in resident_view.text
 
 
+def test_a_shop_remembered_on_its_phone_gets_the_till_from_the_card_url(app, cashier_user, card):
+    phone = app.test_client()
+    signed_in = phone.post(
+        "/login",
+        data={"login": cashier_user.username, "password": factories.PASSWORD, "remember": "y"},
+    )
+    assert signed_in.status_code == 302
+    phone.delete_cookie(app.config["SESSION_COOKIE_NAME"])  # the browser was closed
+    assert phone.get_cookie("remember_token") is not None
+    scanned = phone.get(f"/C/{card.token}")
+    assert scanned.status_code == 302
+    assert scanned.headers["Location"] == f"/m/card?ref={card.token}"
+
+
 def test_an_owner_applies_to_join_a_campaign_and_staff_accept_it(
     merchant, staff, db, community, shop
 ):

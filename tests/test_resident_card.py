@@ -91,7 +91,7 @@ def test_card_page_shows_qr_serial_campaign_community_and_state(client, card):
 def test_the_qr_encodes_the_upper_case_card_url_of_this_site(db, client, card):
     html = page_of(client, card)
     assert f"<title>{card.serial}</title>" in html
-    page = cardview.card_page(db.session, card.token, "http://localhost")
+    page = cardview.card_page(db.session.connection(), card.token, "http://localhost")
     assert page.qr_svg == qr_svg(f"HTTP://LOCALHOST/C/{card.token}", label=card.serial)
     assert page.qr_svg in html
 
@@ -195,7 +195,7 @@ def test_the_english_page_says_the_state_in_english(client, card):
 def test_uses_left_counts_down_from_the_campaign_limit(db, client, card, shop):
     use(db, card, shop, 5000)
     use(db, card, shop, 3000, day=date(2026, 6, 2))
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert (page.uses_total, page.uses_left) == (60, 58)
     html = page_of(client, card)
     assert "<strong>58</strong>" in html
@@ -206,7 +206,7 @@ def test_a_campaign_without_a_use_limit_says_no_limit(db, client, community, sho
     campaign = factories.campaign(community, code="NL", uses_per_card=None)
     factories.offer(campaign, shop)
     card = factories.cards(campaign, 1)[0]
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert page.uses_left is None
     assert "不限次数" in page_of(client, card)
 
@@ -218,7 +218,7 @@ def test_todays_uses_and_the_shops_where_todays_limit_is_reached(
     factories.offer(campaign, other)
     use(db, card, shop, 5000, day=date(2026, 6, 15))
     use(db, card, shop, 5000, day=date(2026, 6, 14))  # yesterday does not count
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert page.used_today == 1
     assert page.daily_per_shop == 1
     full = {s.name: s.full_today for _c, shops in page.shops.groups for s in shops}
@@ -287,7 +287,7 @@ def test_each_shop_shows_its_own_rule_address_hours_and_a_tel_link(db, client, c
 def test_shops_are_grouped_by_category_in_the_usual_order(db, client, card, campaign, community):
     for name, category in [("鲜果园", "水果生鲜"), ("丝艺美发", "美发"), ("老王牛肉粉", "餐饮")]:
         factories.offer(campaign, factories.merchant(community, name, category=category))
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert page.shops.categories == ("餐饮", "美发", "水果生鲜")
     assert [(c, [s.name for s in shops]) for c, shops in page.shops.groups] == [
         ("餐饮", ["张记热干面", "老王牛肉粉"]),
@@ -336,7 +336,7 @@ def test_history_lists_shop_day_bill_and_saved_and_totals_in_fen(
     use(db, card, shop, 4380, day=date(2026, 5, 20))  # 8折: 876 off
     use(db, card, other, 12000, day=date(2026, 6, 3))  # 满100减10: 1000 off
     use(db, card, shop, 18800, day=date(2026, 6, 10))  # 8折 capped at 20: 2000 off
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert page.saved_fen == 876 + 1000 + 2000
     assert page.history_count == 3
     assert [(u.shop, u.day, u.bill_fen, u.discount_fen) for u in page.history] == [
@@ -357,7 +357,7 @@ def test_a_voided_use_is_shown_struck_out_and_left_out_of_the_total(
     kept = use(db, card, shop, 5000, day=date(2026, 6, 1))
     voided = db.session.get(Redemption, use(db, card, shop, 10000, day=date(2026, 6, 2)).id)
     void_redemption(db.session, voided, staff_user, "收银员输错金额", now=at(date(2026, 6, 2), 13))
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert page.saved_fen == kept.discount_fen == 1000
     assert page.history_count == 1
     assert [u.voided for u in page.history] == [True, False]
@@ -393,7 +393,7 @@ def test_history_shows_the_newest_fifty_but_totals_every_use(db, card, shop):
     ]
     db.session.add_all(rows)
     db.session.commit()
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert len(page.history) == cardview.HISTORY_LIMIT
     assert not page.history_complete
     assert page.history[0].day == start + timedelta(days=cardview.HISTORY_LIMIT + 2)
@@ -427,7 +427,7 @@ def test_a_card_used_more_often_than_shown_counts_totals_and_todays_uses_in_the_
         for i, day in enumerate(days)
     )
     db.session.commit()
-    page = cardview.card_page(db.session, card.token, "http://x")
+    page = cardview.card_page(db.session.connection(), card.token, "http://x")
     assert len(page.history) == cardview.HISTORY_LIMIT and not page.history_complete
     assert page.history_count == cardview.HISTORY_LIMIT + 5  # the voided one left out
     assert page.saved_fen == 200 * (cardview.HISTORY_LIMIT + 5)
@@ -446,7 +446,7 @@ def test_a_replacement_card_shows_the_lost_cards_history_too(db, client, campaig
     replacement.uses_count = lost.uses_count
     db.session.commit()
     use(db, replacement, shop, 2500, day=date(2026, 6, 1))
-    page = cardview.card_page(db.session, replacement.token, "http://x")
+    page = cardview.card_page(db.session.connection(), replacement.token, "http://x")
     assert page.saved_fen == 1000 + 500
     assert [u.bill_fen for u in page.history] == [2500, 5000]
     assert page.uses_left == 58

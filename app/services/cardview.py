@@ -451,13 +451,13 @@ _CARD_BY_TOKEN = DriverStatement(
 )
 
 
-def _card_family(session: Session, card: _Card) -> list[int]:
+def _card_family(connection: Connection, card: _Card) -> list[int]:
     """Return the ids of `card` and of the lost cards it replaces (their uses carry over)."""
     ids = [card.id]
     previous = card.replaces_id
     while previous is not None and len(ids) <= REPLACEMENT_DEPTH and previous not in ids:
         ids.append(previous)
-        previous = session.scalar(select(Card.replaces_id).where(Card.id == previous))
+        previous = connection.scalar(select(Card.replaces_id).where(Card.id == previous))
     return ids
 
 
@@ -479,7 +479,7 @@ def card_qr(card: Card | _Card, base_url: str) -> str:
 
 
 def card_page(
-    session: Session,
+    connection: Connection,
     token: str,
     base_url: str,
     *,
@@ -491,18 +491,20 @@ def card_page(
     Raises `NotFound` for an unknown token. `base_url` is the site's address the QR encodes.
     Three statements for nearly every card: the card with its campaign and community, its
     uses, and the shops; two more count the totals of a card with more uses than are shown.
+    They run on `connection`, in one transaction for a consistent picture: a plain
+    connection, not a session, because the page only reads rows and a session's
+    bookkeeping cost more than the statements (`session.connection()` gives one in tests).
     """
     today = today or local_today()
-    connection = session.connection()
     card_row = _CARD_BY_TOKEN.first(connection, {"token": normalise_token(token)})
     if card_row is None:
         raise NotFound()
-    family = _card_family(session, _Card(*card_row[:7]))
+    family = _card_family(connection, _Card(*card_row[:7]))
     if len(family) == 1:
         use_rows = _USES_OF_ONE.all(connection, {"card": family[0]})
     else:
         use_rows = _USES_OF_MANY.all(connection, {"cards": family})
-    totals = _totals(session, family, today) if len(use_rows) > HISTORY_LIMIT else None
+    totals = _totals(connection, family, today) if len(use_rows) > HISTORY_LIMIT else None
     shop_rows = _participating(connection, [card_row[7]])
     return _page(card_row, tuple(use_rows), totals, tuple(shop_rows), today, base_url, category)
 
@@ -600,14 +602,14 @@ _USES_OF_MANY = DriverStatement(  # a replacement card and the lost ones it repl
 )
 
 
-def _totals(session: Session, family: list[int], today: date) -> tuple:
+def _totals(connection: Connection, family: list[int], today: date) -> tuple:
     """Return (live uses, their discounts in fen, ((shop id, live uses today), ...)) of the
     cards in `family`, for a card with more uses than the page shows."""
     live = and_(Redemption.card_id.in_(family), Redemption.status == RedemptionStatus.OK)
-    count, saved_fen = session.execute(
+    count, saved_fen = connection.execute(
         select(func.count(), func.coalesce(func.sum(Redemption.discount_fen), 0)).where(live)
     ).one()
-    today_by_shop = session.execute(
+    today_by_shop = connection.execute(
         select(Redemption.merchant_id, func.count())
         .where(live, Redemption.local_day == today)
         .group_by(Redemption.merchant_id)
