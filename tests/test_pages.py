@@ -88,6 +88,15 @@ def test_static_assets_carry_a_content_hash_and_a_long_cache_life(client):
         assert "max-age=31536000" in response.headers["Cache-Control"]
 
 
+def test_asset_urls_follow_the_address_the_site_is_mounted_at(client):
+    pattern = r'href="(/[a-z/]*static/css/site\.css)\?v='
+    plain = re.search(pattern, client.get("/login").text).group(1)
+    mounted = client.get("/login", base_url="http://localhost/linli/").text
+    assert plain == "/static/css/site.css"
+    assert re.search(pattern, mounted).group(1) == "/linli/static/css/site.css"
+    assert re.search(pattern, client.get("/login").text).group(1) == plain  # kept apart
+
+
 def test_method_not_allowed_keeps_the_allow_header(client):
     response = client.delete("/login")
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}

@@ -284,6 +284,23 @@ def test_each_shop_shows_its_own_rule_address_hours_and_a_tel_link(db, client, c
     assert 'href="tel:02780010037"' in html
 
 
+def test_the_shop_list_is_said_in_each_language_and_follows_changes(
+    db, client, card, campaign, shop
+):
+    shop.hours = "06:00–13:00"
+    db.session.commit()
+    other_card = factories.cards(campaign, 1, household_prefix="2-2-")[0]
+    assert "营业时间 06:00–13:00" in page_of(client, other_card)
+    assert "营业时间 06:00–13:00" in page_of(client, card)  # the same list, on another card
+    client.set_cookie("lang", "en")
+    assert "Opening hours 06:00–13:00" in page_of(client, card)
+    client.delete_cookie("lang")
+    shop.hours = "07:00–14:00"
+    db.session.commit()
+    html = page_of(client, card)
+    assert "营业时间 07:00–14:00" in html and "06:00" not in html
+
+
 def test_shops_are_grouped_by_category_in_the_usual_order(db, client, card, campaign, community):
     for name, category in [("鲜果园", "水果生鲜"), ("丝艺美发", "美发"), ("老王牛肉粉", "餐饮")]:
         factories.offer(campaign, factories.merchant(community, name, category=category))

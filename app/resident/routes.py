@@ -65,8 +65,30 @@ def _gettext_of_this_request():
     return gettext
 
 
+@lru_cache(maxsize=256)
+def _shop_list_once(shops: cardview.ShopList, show_campaign: bool, locale: str) -> Markup:
+    return _shop_list_macro()(shops, show_campaign=show_campaign)
+
+
+def _shop_list_macro():
+    return current_app.jinja_env.get_template("resident/_shops.html").module.shop_list
+
+
+def shop_list(shops: cardview.ShopList, show_campaign: bool = False) -> Markup:
+    """The shops grouped by category, with their filter (templates/resident/_shops.html).
+
+    Every card of a campaign shows the same list, a third of rendering a card page: a worker
+    renders each list once per language, and again only when the list changed (a shop's
+    details, a rule, the filter chosen, a shop where this card reached today's limit).
+    """
+    if current_app.debug:
+        return _shop_list_macro()(shops, show_campaign=show_campaign)
+    return _shop_list_once(shops, show_campaign, select_locale())
+
+
 def render_resident(template: str, **context) -> str:
-    """Render a resident page, with `day(d)` writing a date as people read it (2026年6月3日).
+    """Render a resident page, with `day(d)` writing a date as people read it (2026年6月3日)
+    and `shop_list(shops)` the shops where the card works.
 
     Dates are written through a memo: a card's history repeats the same few days, and Babel
     takes ~30 µs a date.
@@ -76,6 +98,7 @@ def render_resident(template: str, **context) -> str:
         template,
         day=lambda value: _day(value, locale),
         gettext=_gettext_of_this_request(),
+        shop_list=shop_list,
         **context,
     )
 
