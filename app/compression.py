@@ -12,23 +12,31 @@ as much as everything else the page does when nothing on it changed.
 import threading
 from functools import wraps
 
-from flask import g
+from flask import request
 
 from .extensions import compress
 
 KEPT_BODIES = 256  # a few KB each
 
 
+KEY = "linli.compressed_key"
+
+
 def keep_compressed(digest: str) -> None:
     """Let this request's body be kept compressed under `digest`, which names it exactly
-    (equal digests, equal bodies: the page's ETag)."""
-    g.compressed_key = digest
+    (equal digests, equal bodies: the page's ETag).
+
+    Kept in the request's environ, not in `g`: an app context, and its `g`, can outlive a
+    request (a test client inside `app.app_context()`), and another body must never be
+    answered with this one.
+    """
+    request.environ[KEY] = digest
 
 
-def _key(request) -> str:
-    """Flask-Compress's cache key for this request (COMPRESS_CACHE_KEY); it puts the
+def _key(asked) -> str:
+    """Flask-Compress's cache key for the request `asked` (COMPRESS_CACHE_KEY); it puts the
     algorithm in front. Empty for a body nobody named, which is never kept."""
-    return g.get("compressed_key", "")
+    return asked.environ.get(KEY, "")
 
 
 class CompressedBodies:

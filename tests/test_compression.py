@@ -73,6 +73,25 @@ def test_an_unchanged_card_page_is_compressed_once_and_a_changed_one_again(
     assert br.headers["Content-Encoding"] == "br" and made[-1] == "br"  # kept per algorithm
 
 
+def test_a_kept_body_is_never_the_answer_to_another_request(app, db, community):
+    from flask.testing import FlaskClient
+
+    from . import factories
+
+    card = factories.cards(factories.campaign(community), 1)[0]
+    db.session.commit()
+    # Flask's own client inside the test's app context: the requests share that context and
+    # its `g`, as a script or a benchmark driving the app does.
+    client = FlaskClient(app)
+    gz = {"Accept-Encoding": "gzip"}
+    page = client.get(f"/c/{card.token}", headers=gz)
+    css = client.get("/static/css/card.css", headers=gz)
+    manifest = client.get(f"/c/{card.token}/manifest.webmanifest", headers=gz)
+    assert gzip.decompress(page.data).startswith(b"<!doctype html>")
+    assert not gzip.decompress(css.data).startswith(b"<!doctype html>")
+    assert gzip.decompress(manifest.data).startswith(b"{")
+
+
 def test_bodies_nobody_named_are_compressed_every_time(client, monkeypatch):
     made = compressions(monkeypatch)
     for _ in range(2):
