@@ -17,9 +17,7 @@ from flask import request
 from .extensions import compress
 
 KEPT_BODIES = 256  # a few KB each
-
-
-KEY = "linli.compressed_key"
+KEY = "linli.compressed_key"  # where a request names its body, in its environ
 
 
 def keep_compressed(digest: str) -> None:

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from jinja2 import pass_context
 from markupsafe import Markup
 from werkzeug.http import generate_etag
@@ -170,7 +171,7 @@ def _may_be_signed_in() -> bool:
     cookies = request.cookies
     return (
         current_app.config["SESSION_COOKIE_NAME"] in cookies
-        or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
+        or current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) in cookies
     )
 
 

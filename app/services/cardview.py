@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
@@ -243,7 +244,7 @@ def _group(shops: list[Shop], category: str | None) -> ShopList:
 
 
 # The page's statements are built once (building a select() costs more than running it) and
-# run on the driver's cursor of the session's connection (database.DriverStatement): they read
+# run on the driver's cursor of the caller's connection (database.DriverStatement): they read
 # plain rows, which the ORM and even SQLAlchemy's execution would only slow down.
 _OFFERS = (
     select(
@@ -573,10 +574,7 @@ class _Uses:
             count, saved_fen, today_by_shop = totals
             return cls(history, count, saved_fen, dict(today_by_shop))
         live = [row for row in rows if row.status == RedemptionStatus.OK]
-        today_by_shop: dict[int, int] = {}
-        for row in live:
-            if row.local_day == today:
-                today_by_shop[row.merchant_id] = today_by_shop.get(row.merchant_id, 0) + 1
+        today_by_shop = Counter(row.merchant_id for row in live if row.local_day == today)
         return cls(history, len(live), sum(row.discount_fen for row in live), today_by_shop)
 
 
