@@ -157,6 +157,16 @@ def launch(playwright, *extra_args):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
 
 
+def launch_with_camera(playwright, video):
+    """A Chromium whose camera plays `video` (media.camera_file), camera access granted."""
+    return launch(
+        playwright,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+
+
 @pytest.fixture(scope="session")
 def browser(playwright, server):
     browser = launch(playwright)

@@ -1,6 +1,6 @@
 """The shop's scanner for real: Chromium's fake camera playing a card, and a photo of a card."""
 
-from .conftest import issued_card, launch, log_in
+from .conftest import issued_card, launch_with_camera, log_in
 from .media import camera_file, png_bytes, qr_image
 
 
@@ -12,12 +12,7 @@ def test_the_camera_reads_the_card_and_opens_it_at_the_till(
     server, card, playwright, new_context, tmp_path
 ):
     video = camera_file(qr_image(card_qr(server, card)), tmp_path / "card.y4m")
-    camera = launch(
-        playwright,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    )
+    camera = launch_with_camera(playwright, video)
     try:
         page = new_context(browser_=camera).new_page()
         log_in(page, server, "zjh01")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.clock import local_today
 from app.models import Card, Redemption
 
-from .conftest import WALK_PASSWORD, WALK_STAFF, launch, log_in
+from .conftest import WALK_PASSWORD, WALK_STAFF, launch_with_camera, log_in
 from .media import camera_file, decode, qr_image
 
 SHOP = "七里庙牛肉粉馆"
@@ -100,12 +100,7 @@ def test_office_shop_and_resident_do_the_whole_thing(
 
     # The shop signs in on its phone and holds the card up to the camera.
     video = camera_file(qr_image(card_url), tmp_path / "card.y4m")
-    camera = launch(
-        playwright,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    )
+    camera = launch_with_camera(playwright, video)
     try:
         till = new_context(browser_=camera).new_page()
         log_in(till, server, OWNER_LOGIN, OWNER_PASSWORD)
