@@ -1,7 +1,6 @@
 """Database plumbing shared by models and services: time columns and write transactions."""
 
 import sqlite3
-from collections import namedtuple
 from datetime import UTC
 
 from sqlalchemy import DateTime, event, select
@@ -83,83 +82,3 @@ def locked(session: Session, model, *conditions):
     return session.scalar(
         select(model).where(*conditions).with_for_update().execution_options(populate_existing=True)
     )
-
-
-class DriverStatement:
-    """A SELECT compiled once per dialect and run straight on the driver's cursor.
-
-    For the few statements of the hottest page (the resident's card page runs three a view):
-    SQLAlchemy's execution of a compiled and cached statement costs 50-150 µs on SQLite, the
-    query itself about 10. Values go in and come out through the column types' own
-    processors, so parameters and rows are what SQLAlchemy would send and give (dates, enums,
-    UTC datetimes). Rows are named tuples (indexable, hashable, columns by name).
-
-    The statement runs on the caller's connection, in its transaction. When something listens
-    to statements (a `before_cursor_execute` or `after_cursor_execute` listener, echo) or a
-    parameter is a list (an expanding IN), it runs through SQLAlchemy as usual instead, so the
-    listeners see every statement and the rows are the same either way.
-    """
-
-    def __init__(self, statement):
-        self.statement = statement
-        keys = [column.key for column in statement.selected_columns]
-        self.row = namedtuple("Row", keys, rename=True)  # duplicate keys become _1, _2, ...
-        self._compiled = {}
-
-    def all(self, connection, params: dict) -> list:
-        """Return every row the statement selects with `params`."""
-        if self._watched(connection) or any(isinstance(v, list) for v in params.values()):
-            return [self.row._make(row) for row in connection.execute(self.statement, params)]
-        compiled, order, binders, readers = self._for(connection.dialect)
-        values = compiled.construct_params(params)
-        for name, binder in binders:
-            values[name] = binder(values[name])
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(compiled.string, values if order is None else [values[n] for n in order])
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        if not readers:
-            return [self.row._make(row) for row in rows]
-        return [self._read(row, readers) for row in rows]
-
-    def first(self, connection, params: dict):
-        """Return the first row the statement selects with `params`, or None."""
-        rows = self.all(connection, params)
-        return rows[0] if rows else None
-
-    def _read(self, row, readers):
-        values = list(row)
-        for index, reader in readers:
-            values[index] = reader(values[index])
-        return self.row._make(values)
-
-    @staticmethod
-    def _watched(connection) -> bool:
-        listening = connection.dispatch
-        return bool(
-            listening.before_cursor_execute
-            or listening.after_cursor_execute
-            or connection.engine.echo
-        )
-
-    def _for(self, dialect):
-        try:
-            return self._compiled[dialect.name]
-        except KeyError:
-            pass
-        compiled = self.statement.compile(dialect=dialect)
-        binders = []
-        for bind, name in compiled.bind_names.items():
-            binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if binder is not None:
-                binders.append((name, binder))
-        readers = []
-        for index, column in enumerate(self.statement.selected_columns):
-            reader = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if reader is not None:
-                readers.append((index, reader))
-        order = compiled.positiontup if dialect.positional else None
-        self._compiled[dialect.name] = (compiled, order, binders, readers)
-        return self._compiled[dialect.name]

@@ -1,17 +1,15 @@
 """Jinja filters and globals: money, local time, masked phones, cache-busted asset URLs."""
 
 import hashlib
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
-from markupsafe import Markup
 
 from .clock import to_local
 from .rules import format_money
 from .services.accounts import mask_phone
-from .services.qr import card_qr_text, qr_svg
 
 
 def money(fen: int | None, symbol: bool = True) -> str:
@@ -40,31 +38,14 @@ def _file_hash(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
 
 
-def _versioned_url(filename: str) -> str:
+def asset_url(filename: str) -> str:
+    """Return the static URL of `filename` with a content hash, so it can be cached for a year."""
     path = Path(current_app.static_folder) / filename
     try:
         version = _file_hash(str(path), path.stat().st_mtime)
     except FileNotFoundError:
         version = "missing"
     return url_for("static", filename=filename, v=version)
-
-
-@lru_cache(maxsize=256)
-def _kept_url(folder: str, root: str, filename: str) -> str:
-    return _versioned_url(filename)
-
-
-def asset_url(filename: str) -> str:
-    """Return the static URL of `filename` with a content hash, so it can be cached for a year.
-
-    Static files change only with a new release, which starts new workers, so a worker works
-    each URL out once (a stat, a hash and url_for cost ~60 µs, five times on a card page); the
-    development server, whose files change under it, works it out every time.
-    """
-    if current_app.debug:
-        return _versioned_url(filename)
-    root = request.script_root if has_request_context() else ""
-    return _kept_url(current_app.static_folder, root, filename)
 
 
 def public_base_url() -> str:
@@ -75,13 +56,6 @@ def public_base_url() -> str:
 def card_url(token: str) -> str:
     """Return the full URL of a card's page."""
     return f"{public_base_url()}/c/{token}"
-
-
-def card_qr(token: str, label: str = "") -> Markup:
-    """Return the inline SVG QR code of a card's URL."""
-    svg = qr_svg(card_qr_text(public_base_url(), token), label=label)
-    # qr_svg escapes the label; the rest is markup we write ourselves.
-    return Markup(svg)  # noqa: S704  # nosec B704
 
 
 def current_language() -> str:
@@ -103,5 +77,4 @@ def init_app(app):
         current_language=current_language,
         html_lang=html_lang,
         card_url=card_url,
-        card_qr=card_qr,
     )

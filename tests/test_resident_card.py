@@ -91,7 +91,7 @@ def test_card_page_shows_qr_serial_campaign_community_and_state(client, card):
 def test_the_qr_encodes_the_upper_case_card_url_of_this_site(db, client, card):
     html = page_of(client, card)
     assert f"<title>{card.serial}</title>" in html
-    page = cardview.card_page(db.session.connection(), card.token, "http://localhost")
+    page = cardview.card_page(db.session, card.token, "http://localhost")
     assert page.qr_svg == qr_svg(f"HTTP://LOCALHOST/C/{card.token}", label=card.serial)
     assert page.qr_svg in html
 
@@ -150,21 +150,53 @@ def test_every_state_is_said_in_plain_chinese(db, client, card, campaign, state)
     assert badge == label and badge not in others
 
 
-def test_the_card_page_says_what_the_till_would_say(db, card, campaign, shop, monkeypatch):
+@pytest.mark.parametrize("kind", [CampaignKind.CARD, CampaignKind.COUPON])
+@pytest.mark.parametrize("state", list(STATE_CASES))
+def test_every_state_reads_true_for_a_card_and_a_coupon(db, client, community, shop, state, kind):
+    campaign = factories.campaign(
+        community,
+        kind=kind,
+        valid_from=date(2026, 5, 12),
+        valid_until=date(2026, 12, 31),
+        uses_per_card=1 if kind == CampaignKind.COUPON else 10,
+        daily_uses_per_merchant=1,
+    )
+    factories.offer(campaign, shop)
+    card = factories.cards(campaign, 1)[0]
+    if kind == CampaignKind.CARD:  # a use today: this shop is done for today
+        use(db, card, shop, 5000, day=date(2026, 6, 15))
+    card, campaign = db.session.get(Card, card.id), db.session.get(type(campaign), campaign.id)
+    STATE_CASES[state][0](card, campaign)
+    db.session.commit()
+    html = page_of(client, card)
+    label = "已使用" if (state, kind) == ("used_up", CampaignKind.COUPON) else STATE_CASES[state][1]
+    badge = re.search(r'<p class="state"><span class="badge \w+">([^<]+)</span>', html).group(1)
+    assert badge == label
+    # A coupon is never called a card, nor a card a coupon.
+    assert ("这张卡" if kind == CampaignKind.COUPON else "这张券") not in html
+    usable = state == "usable"
+    assert ("请把手机屏幕调亮" in html) == usable  # the brightness hint invites a scan
+    assert ("明天可以再用" in html) == (usable and kind == CampaignKind.CARD)
+    final = state in {"used_up", "expired", "void"}
+    assert ('<svg class="qr"' in html) == (not final)  # nothing to scan on a card done for
+    assert ("<dt>剩余次数</dt>" in html) == (kind == CampaignKind.CARD and not final)
+    assert ("像应用一样打开" in html) == (not final)
+    assert card.serial in html
+
+
+@pytest.mark.parametrize("state", list(STATE_CASES))
+def test_the_card_page_says_what_the_till_would_say(db, card, campaign, shop, state):
     from app.services import redemptions
 
-    campaign.status = CampaignStatus.PAUSED
+    STATE_CASES[state][0](card, campaign)
     db.session.commit()
-    assert cardview.card_state(card, campaign, date(2026, 6, 15)).code == "campaign_paused"
-    with pytest.raises(redemptions.RedeemError) as till:
+    assert cardview.card_state(card, campaign, date(2026, 6, 15)).code == state
+    if state == "usable":
         redemptions.inspect(db.session, card.token, shop)
-    assert till.value.code == "campaign_paused"
-
-    def refuses_with_a_new_code(*args):
-        raise redemptions.RedeemError("a_code_added_later")
-
-    monkeypatch.setattr(cardview, "check", refuses_with_a_new_code)
-    assert cardview.card_state(card, campaign, date(2026, 6, 15)).code == "unusable"
+    else:
+        with pytest.raises(redemptions.RedeemError) as till:
+            redemptions.inspect(db.session, card.token, shop)
+        assert till.value.code == state
 
 
 def test_a_card_whose_last_use_was_taken_reads_used_up_without_a_status_change(
@@ -195,7 +227,7 @@ def test_the_english_page_says_the_state_in_english(client, card):
 def test_uses_left_counts_down_from_the_campaign_limit(db, client, card, shop):
     use(db, card, shop, 5000)
     use(db, card, shop, 3000, day=date(2026, 6, 2))
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert (page.uses_total, page.uses_left) == (60, 58)
     html = page_of(client, card)
     assert "<strong>58</strong>" in html
@@ -206,7 +238,7 @@ def test_a_campaign_without_a_use_limit_says_no_limit(db, client, community, sho
     campaign = factories.campaign(community, code="NL", uses_per_card=None)
     factories.offer(campaign, shop)
     card = factories.cards(campaign, 1)[0]
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert page.uses_left is None
     assert "不限次数" in page_of(client, card)
 
@@ -218,7 +250,7 @@ def test_todays_uses_and_the_shops_where_todays_limit_is_reached(
     factories.offer(campaign, other)
     use(db, card, shop, 5000, day=date(2026, 6, 15))
     use(db, card, shop, 5000, day=date(2026, 6, 14))  # yesterday does not count
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert page.used_today == 1
     assert page.daily_per_shop == 1
     full = {s.name: s.full_today for _c, shops in page.shops.groups for s in shops}
@@ -304,7 +336,7 @@ def test_the_shop_list_is_said_in_each_language_and_follows_changes(
 def test_shops_are_grouped_by_category_in_the_usual_order(db, client, card, campaign, community):
     for name, category in [("鲜果园", "水果生鲜"), ("丝艺美发", "美发"), ("老王牛肉粉", "餐饮")]:
         factories.offer(campaign, factories.merchant(community, name, category=category))
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert page.shops.categories == ("餐饮", "美发", "水果生鲜")
     assert [(c, [s.name for s in shops]) for c, shops in page.shops.groups] == [
         ("餐饮", ["张记热干面", "老王牛肉粉"]),
@@ -353,7 +385,7 @@ def test_history_lists_shop_day_bill_and_saved_and_totals_in_fen(
     use(db, card, shop, 4380, day=date(2026, 5, 20))  # 8折: 876 off
     use(db, card, other, 12000, day=date(2026, 6, 3))  # 满100减10: 1000 off
     use(db, card, shop, 18800, day=date(2026, 6, 10))  # 8折 capped at 20: 2000 off
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert page.saved_fen == 876 + 1000 + 2000
     assert page.history_count == 3
     assert [(u.shop, u.day, u.bill_fen, u.discount_fen) for u in page.history] == [
@@ -374,7 +406,7 @@ def test_a_voided_use_is_shown_struck_out_and_left_out_of_the_total(
     kept = use(db, card, shop, 5000, day=date(2026, 6, 1))
     voided = db.session.get(Redemption, use(db, card, shop, 10000, day=date(2026, 6, 2)).id)
     void_redemption(db.session, voided, staff_user, "收银员输错金额", now=at(date(2026, 6, 2), 13))
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert page.saved_fen == kept.discount_fen == 1000
     assert page.history_count == 1
     assert [u.voided for u in page.history] == [True, False]
@@ -410,7 +442,7 @@ def test_history_shows_the_newest_fifty_but_totals_every_use(db, card, shop):
     ]
     db.session.add_all(rows)
     db.session.commit()
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert len(page.history) == cardview.HISTORY_LIMIT
     assert not page.history_complete
     assert page.history[0].day == start + timedelta(days=cardview.HISTORY_LIMIT + 2)
@@ -444,7 +476,7 @@ def test_a_card_used_more_often_than_shown_counts_totals_and_todays_uses_in_the_
         for i, day in enumerate(days)
     )
     db.session.commit()
-    page = cardview.card_page(db.session.connection(), card.token, "http://x")
+    page = cardview.card_page(db.session, card.token, "http://x")
     assert len(page.history) == cardview.HISTORY_LIMIT and not page.history_complete
     assert page.history_count == cardview.HISTORY_LIMIT + 5  # the voided one left out
     assert page.saved_fen == 200 * (cardview.HISTORY_LIMIT + 5)
@@ -463,7 +495,7 @@ def test_a_replacement_card_shows_the_lost_cards_history_too(db, client, campaig
     replacement.uses_count = lost.uses_count
     db.session.commit()
     use(db, replacement, shop, 2500, day=date(2026, 6, 1))
-    page = cardview.card_page(db.session.connection(), replacement.token, "http://x")
+    page = cardview.card_page(db.session, replacement.token, "http://x")
     assert page.saved_fen == 1000 + 500
     assert [u.bill_fen for u in page.history] == [2500, 5000]
     assert page.uses_left == 58
@@ -603,3 +635,133 @@ def test_the_page_and_its_stylesheet_fit_the_first_visit_budget(client, card):
             assert asset.status_code == 200
             total += len(asset.get_data())
     assert total <= 30 * 1024
+
+
+# --- a repeat visit: 304 before anything is made, and never hiding a change ---------------------
+
+
+def etag_of(client, card, **headers) -> str:
+    response = client.get(f"/c/{card.token}", headers=headers)
+    assert response.status_code == 200
+    return response.headers["ETag"]
+
+
+def test_a_repeat_visit_is_answered_before_any_template_is_rendered(app, client, card):
+    from flask import template_rendered
+
+    etag = etag_of(client, card)
+    rendered = []
+    template_rendered.connect(lambda sender, template, context: rendered.append(template.name))
+    try:
+        again = client.get(f"/c/{card.token}", headers={"If-None-Match": etag})
+    finally:
+        template_rendered.receivers.clear()
+    assert again.status_code == 304 and again.data == b""
+    assert rendered == []
+    assert again.headers["Cache-Control"] == "private, no-cache"
+    assert again.headers["X-Offline-Copy"] == "allow"
+
+
+def test_the_etag_is_the_same_on_every_worker(make_app, db, card):
+    """Digests, not Python's per-process hash(): another worker answers the same repeat 304."""
+    first = make_app().test_client().get(f"/c/{card.token}").headers["ETag"]
+    second = make_app().test_client().get(f"/c/{card.token}").headers["ETag"]
+    assert first == second
+
+
+def _void_last_use(db, card, campaign, shop):
+    from app.models import User
+
+    staff = db.session.scalar(select(User).where(User.community_id == card.community_id))
+    last = db.session.scalar(select(Redemption).where(Redemption.card_id == card.id))
+    void_redemption(db.session, last, staff, "输错了金额")
+
+
+def _edit_rule(db, card, campaign, shop):
+    from app.models import Offer
+    from app.rules import parse_rule
+
+    offer = db.session.scalar(select(Offer).where(Offer.merchant_id == shop.id))
+    offer.rule = parse_rule("7折").to_dict()
+    db.session.commit()
+
+
+def _set(db, obj, **values):
+    for name, value in values.items():
+        setattr(obj, name, value)
+    db.session.commit()
+
+
+CHANGES = {
+    "a use": lambda db, card, campaign, shop: use(db, card, shop, 3000, day=date(2026, 6, 15)),
+    "a void": _void_last_use,
+    "a shop suspended": lambda db, card, campaign, shop: _set(
+        db, shop, status=MerchantStatus.SUSPENDED
+    ),
+    "a shop's details": lambda db, card, campaign, shop: _set(db, shop, hours="7:00-20:00"),
+    "a shop's rule edited": _edit_rule,
+    "the campaign paused": lambda db, card, campaign, shop: _set(
+        db, campaign, status=CampaignStatus.PAUSED
+    ),
+    "the campaign ended": lambda db, card, campaign, shop: _set(
+        db, campaign, status=CampaignStatus.ENDED
+    ),
+    "the card voided": lambda db, card, campaign, shop: _set(db, card, status=CardStatus.VOID),
+    "the card handed out": lambda db, card, campaign, shop: _set(
+        db, card, status=CardStatus.ISSUED, household="3-2-502"
+    ),
+    "the budget used up": lambda db, card, campaign, shop: _set(
+        db, campaign, budget_fen=campaign.spent_fen
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_every_change_that_alters_the_page_gives_a_new_etag(
+    db, client, card, campaign, shop, staff_user, change
+):
+    use(db, card, shop, 5000)  # one use to void
+    before = etag_of(client, card)
+    CHANGES[change](db, db.session.get(Card, card.id), campaign, shop)
+    after = client.get(f"/c/{card.token}", headers={"If-None-Match": before})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before
+
+
+def test_a_new_day_gives_a_new_etag(client, card):
+    before = etag_of(client, card)
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        after = client.get(f"/c/{card.token}", headers={"If-None-Match": before})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before
+
+
+def test_the_language_large_type_and_the_filter_give_new_etags(client, card):
+    plain = etag_of(client, card)
+    client.set_cookie("lang", "en")
+    english = etag_of(client, card, **{"If-None-Match": plain})
+    client.set_cookie("large", "1")
+    large = etag_of(client, card, **{"If-None-Match": english})
+    filtered = client.get(f"/c/{card.token}?cat=餐饮", headers={"If-None-Match": large})
+    assert filtered.status_code == 200
+    assert len({plain, english, large, filtered.headers["ETag"]}) == 4
+
+
+def test_another_cards_use_leaves_this_cards_page_unchanged(db, client, campaign, card, shop):
+    other = factories.cards(campaign, 1, household_prefix="2-1-")[0]
+    before = etag_of(client, card)
+    use(db, other, shop, 5000)
+    again = client.get(f"/c/{card.token}", headers={"If-None-Match": before})
+    assert again.status_code == 304
+
+
+def test_a_limited_card_page_says_when_to_come_back(make_app, db, community):
+    app = make_app(CARD_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    with app.app_context():
+        token = factories.cards(factories.campaign(community), 1)[0].token
+    assert [client.get(f"/c/{token}").status_code for _ in range(3)] == [200, 200, 429]
+    refused = client.get(f"/c/{token}")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 61
+    assert "尝试次数过多" in refused.text

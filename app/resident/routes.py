@@ -1,9 +1,12 @@
+"""The residents' pages: a card opened from its QR, the lookup by serial and PIN, a
+community's notice-board page, and what makes the card work like an app (manifest, service
+worker, offline page)."""
+
+import hashlib
 import re
-from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from babel.dates import format_date
 from flask import (
     abort,
     current_app,
@@ -14,15 +17,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
-from jinja2 import pass_context
-from markupsafe import Markup
-from werkzeug.http import generate_etag
 
-from ..compression import keep_compressed
 from ..errorpages import EXPLANATIONS, TITLES
 from ..extensions import compress, configured_limit, db, limiter
 from ..i18n import select_locale
@@ -31,7 +28,6 @@ from ..services import cardview
 from ..services.cards import normalise_serial, normalise_token
 from ..services.errors import NotFound
 from ..templating import asset_url, html_lang, public_base_url
-from ..view_limits import ViewLimit
 from . import bp
 from .forms import LookupForm
 
@@ -41,92 +37,12 @@ ONE_YEAR = 60 * 60 * 24 * 365
 TOKEN = re.compile(r"[A-Z2-7]{16,64}")
 
 
-@lru_cache(maxsize=4096)
-def _day(day: date, locale: str) -> str:
-    return format_date(day, "medium", locale=locale)
-
-
-def _gettext_of_this_request():
-    """Return the templates' `gettext`, bound to this request's catalogue once.
-
-    Jinja's i18n extension resolves `gettext` from the context for every `_()`; Flask-Babel's
-    own looks the catalogue up again each time, which was 40 % of rendering a card page. This
-    one keeps the extension's "newstyle" behaviour: autoescaped, and always %-formatted.
-    """
-    translate = get_translations().ugettext
-
-    @pass_context
-    def gettext(context, message: str, **variables) -> str:
-        text = translate(message)
-        if context.eval_ctx.autoescape:
-            # our own catalogue, as Jinja does; Markup % escapes the variables
-            text = Markup(text)  # noqa: S704  # nosec B704
-        return text % variables
-
-    return gettext
-
-
-@lru_cache(maxsize=256)
-def _shop_list_once(shops: cardview.ShopList, show_campaign: bool, locale: str) -> Markup:
-    return _shop_list_macro()(shops, show_campaign=show_campaign)
-
-
-def _shop_list_macro():
-    return current_app.jinja_env.get_template("resident/_shops.html").module.shop_list
-
-
-def shop_list(shops: cardview.ShopList, show_campaign: bool = False) -> Markup:
-    """The shops grouped by category, with their filter (templates/resident/_shops.html).
-
-    Every card of a campaign shows the same list, a third of rendering a card page: a worker
-    renders each list once per language, and again only when the list changed (a shop's
-    details, a rule, the filter chosen, a shop where this card reached today's limit).
-    """
-    if current_app.debug:
-        return _shop_list_macro()(shops, show_campaign=show_campaign)
-    return _shop_list_once(shops, show_campaign, select_locale())
-
-
-def render_resident(template: str, **context) -> str:
-    """Render a resident page, with `day(d)` writing a date as people read it (2026年6月3日)
-    and `shop_list(shops)` the shops where the card works.
-
-    Dates are written through a memo: a card's history repeats the same few days, and Babel
-    takes ~30 µs a date.
-    """
-    locale = str(get_locale())
-    return render_template(
-        template,
-        day=lambda value: _day(value, locale),
-        gettext=_gettext_of_this_request(),
-        shop_list=shop_list,
-        **context,
-    )
-
-
-@lru_cache(maxsize=512)
-def _render_once(template: str, page, locale: str, large: bool, here: str, root: str) -> str:
-    return render_resident(template, page=page)
-
-
-def render_page(template: str, page) -> str:
-    """Render a resident page from its data, reusing the HTML when nothing it shows changed.
-
-    The key holds everything the template reads: the page's data (frozen dataclasses: every
-    number, word and date on the page), the language, large type, the address (the switches
-    link back to it) and the site's root. Equal keys give equal pages, so the memo can never
-    show stale data; it only saves rendering a card again that nobody used in between.
-    """
-    if current_app.debug:  # templates may change under a running development server
-        return render_resident(template, page=page)
-    here = request.full_path if request.query_string else request.path
-    large = request.cookies.get(LARGE_COOKIE) == "1"
-    # The language as chosen, not Babel's parsed Locale: parsing it costs more than a hit.
-    return _render_once(template, page, select_locale(), large, here, request.script_root)
-
-
 def _failed_lookup(response) -> bool:
     return response.status_code != 302
+
+
+def _unknown_card(response) -> bool:
+    return response.status_code == 404
 
 
 def _lookup_serial_key() -> str:
@@ -134,76 +50,90 @@ def _lookup_serial_key() -> str:
     return "lookup-serial:" + normalise_serial(request.form.get("serial", ""))[:40]
 
 
-@lru_cache(maxsize=512)
-def _etag(html: str) -> str:
-    """The page's ETag: a digest of its HTML. Memoised on the string, which the render memo
-    hands out again for an unchanged page (the string keeps its hash: the lookup is free)."""
-    return generate_etag(html.encode())
+@cache
+def _release(template_folder: str, static_folder: str) -> str:
+    """A digest of the templates, stylesheets, scripts and catalogues a release serves: a new
+    release changes every page's ETag. Worked out once per worker, as files change only with
+    a release; the development server works it out on every request."""
+    digest = hashlib.blake2b(digest_size=8)
+    app_folder = Path(__file__).resolve().parent.parent
+    for folder, pattern in (
+        (Path(template_folder), "resident/*.html"),
+        (Path(static_folder), "css/card.css"),
+        (Path(static_folder), "js/card.js"),
+        (app_folder / "translations", "*/LC_MESSAGES/messages.mo"),
+    ):
+        for path in sorted(folder.glob(pattern)):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
-def revalidated_page(html: str, *, private: bool = True, offline: bool = False):
-    """Return a page that browsers keep but check on every visit.
+def page_etag(*depends_on: str) -> str:
+    """Return the ETag of a resident's page made from `depends_on` (a digest of the rows it
+    shows, ...) in this request's language, type size and address, by this release."""
+    if current_app.debug:
+        _release.cache_clear()
+    parts = (
+        _release(current_app.template_folder, current_app.static_folder),
+        select_locale(),
+        request.cookies.get(LARGE_COOKIE, ""),
+        request.full_path,  # the switches lead back to it; it holds the filter chosen
+        *depends_on,
+    )
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
-    The ETag lets a repeat visit of an unchanged page cost a 304 and no body. A private page
-    (a card) is never indexed; `offline` lets the service worker keep a copy (it keeps only
-    pages that say so). A compressed answer is made conditional by Flask-Compress, under the
-    ETag it gives the compressed body; this answers a browser that asked for the uncompressed
-    page with this one's, and leaves Werkzeug's fuller check to that case alone.
+
+def revalidated(response, etag: str, *, private: bool = True, offline: bool = False):
+    """Mark a resident's page as one that browsers keep but check on every visit.
+
+    The ETag is weak: it names what the page says, whichever compression carries it (a strong
+    one Flask-Compress would rename per compression). A private page (a card) is never
+    indexed; `offline` lets the service worker keep a copy (it keeps only pages that say so).
     """
-    response = make_response(html)
+    response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = f"{'private' if private else 'public'}, no-cache"
     response.vary.add("Cookie")  # large type and the language come in cookies
     if private:
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
     if offline:
         response.headers["X-Offline-Copy"] = "allow"
-    etag = _etag(html)
-    response.set_etag(etag)
-    keep_compressed(etag)
-    if etag in request.if_none_match:
-        return response.make_conditional(request)
     return response
 
 
-def _may_be_signed_in() -> bool:
-    """Whether the request carries a session or remember-me cookie: without either nobody is
-    signed in, and a resident's phone need not wait for Flask-Login to make sure (~0.1 ms)."""
-    cookies = request.cookies
-    return (
-        current_app.config["SESSION_COOKIE_NAME"] in cookies
-        or current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) in cookies
-    )
-
-
-# Every card page an address asks for, against floods (many phones may share an address), and
-# the unknown tokens it asks for: someone guessing. Only misses count against the second, so a
-# holder opening their card again and again is never taken for a guesser.
-CARD_VIEWS = ViewLimit("CARD_RATE_LIMIT", "card")
-CARD_MISSES = ViewLimit("CARD_MISS_RATE_LIMIT", "card-miss")
+def unchanged(etag: str) -> bool:
+    """Whether the browser already holds the page tagged `etag`."""
+    return request.if_none_match.contains_weak(etag)
 
 
 @bp.get("/C/<token>")  # the QR carries the URL in upper case (see services.qr)
 @bp.get("/c/<token>")  # registered first (decorators apply bottom-up): url_for's choice
+@limiter.limit(configured_limit("CARD_RATE_LIMIT"), scope="card")
+# Only unknown tokens count (someone guessing), so a holder opening their card again and again
+# is never taken for a guesser; past the limit, this address gets no card page at all.
+@limiter.limit(
+    configured_limit("CARD_MISS_RATE_LIMIT"), scope="card-miss", deduct_when=_unknown_card
+)
 @compress.compressed()
 def card(token):
     """A card as its holder sees it, opened from the QR.
 
     A signed-in shop that opens the same URL (its phone camera or WeChat 扫一扫 read the QR)
-    gets the till for the card instead.
+    gets the till for the card instead. A repeat visit of an unchanged page is answered 304
+    from the rows read, before the page is made.
     """
-    if not (CARD_VIEWS.hit() and CARD_MISSES.allows()):
-        abort(429)
-    if _may_be_signed_in() and current_user.is_authenticated and current_user.is_merchant:
+    if current_user.is_authenticated and current_user.is_merchant:
         return redirect(url_for("merchant.card", ref=normalise_token(token)))
     try:
-        with db.engine.connect() as connection, connection.begin():
-            page = cardview.card_page(
-                connection, token, public_base_url(), category=request.args.get("cat")
-            )
+        rows = cardview.read_card(db.session, token)
     except NotFound:
-        CARD_MISSES.hit()
         abort(404)
-    return revalidated_page(render_page("resident/card.html", page), offline=True)
+    base_url = public_base_url()
+    etag = page_etag(rows.digest(), base_url)
+    if unchanged(etag):
+        return revalidated(make_response("", 304), etag, offline=True)
+    page = cardview.build_page(rows, base_url, category=request.args.get("cat"))
+    response = make_response(render_template("resident/card.html", page=page))
+    return revalidated(response, etag, offline=True)
 
 
 @bp.get("/c/<token>/manifest.webmanifest")
@@ -294,7 +224,11 @@ def community(slug):
         page = cardview.community_page(db.session, slug, category=request.args.get("cat"))
     except NotFound:
         abort(404)
-    return revalidated_page(render_page("resident/community.html", page), private=False)
+    html = render_template("resident/community.html", page=page)
+    etag = hashlib.blake2b(html.encode(), digest_size=16).hexdigest()
+    if unchanged(etag):
+        return revalidated(make_response("", 304), etag, private=False)
+    return revalidated(make_response(html), etag, private=False)
 
 
 @bp.get("/large-type/<state>")

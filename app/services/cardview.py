@@ -1,28 +1,30 @@
 """What a resident sees of a card: its state in plain words, where it works, its history.
 
 The card page (`/c/<token>`), the lookup by serial and PIN (`/card`) and a community's public
-page (`/s/<slug>`) read everything they show through this module. It only reads, except that a
-failed lookup adds a row to the attempt log for the caller to commit.
+page (`/s/<slug>`) read everything they show through this module, with the request's session.
+It only reads, except that a failed lookup adds a row to the attempt log for the caller to
+commit.
 
-Everything returned is plain data (dataclasses of strings and ints), so templates never load
-anything lazily and the page costs a fixed, small number of queries.
+The card page is made in two steps so that a repeat visit costs little: `read_card` reads the
+few rows the page is made of (the card, its campaign and community, its newest uses, the shops)
+and gives a digest of them; the page answers `304 Not Modified` when the digest is what the
+browser already has, and only otherwise `build_page` makes the page from the same rows.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 
-from sqlalchemy import Connection, Text, and_, bindparam, cast, func, select
+from sqlalchemy import Row, and_, func, select
+from sqlalchemy import inspect as inspect_entity
 from sqlalchemy.orm import Session
 
 from ..clock import local_today
-from ..database import DriverStatement
 from ..models import (
     MERCHANT_CATEGORIES,
     AttemptLog,
@@ -43,8 +45,7 @@ from ..rules import Rule
 from . import audit
 from .cards import normalise_serial, normalise_token
 from .errors import N_, DomainError, NotFound
-from .qr import card_qr_svg, card_qr_text, qr_svg
-from .redemptions import RedeemError, check
+from .qr import card_qr_svg
 
 HISTORY_LIMIT = 50  # the newest uses shown; the total counts them all
 REPLACEMENT_DEPTH = 5  # a replacement of a replacement of ... is followed this far
@@ -65,116 +66,138 @@ class CardLookupError(DomainError):
 
 
 @dataclass(frozen=True)
-class CardState:
-    """One of the states a resident can find a card in, with the words the page uses."""
+class HolderState:
+    """A state a resident can find a card or coupon in, with the words the page says of it.
+
+    Each text is a msgid, said of a 卡 (`label`, `advice`) and of a 券 (`coupon_label`,
+    `coupon_advice`).
+    """
 
     code: str
-    label: str  # a msgid: 可用, 已用完, ...
-    advice: str  # a msgid: what it means for the holder
     tone: str  # ok | warn | bad: the colour of the badge
+    label: str
+    advice: str
+    coupon_label: str
+    coupon_advice: str
 
     @property
     def usable(self) -> bool:
         return self.code == "usable"
 
+    @property
+    def final(self) -> bool:
+        """Whether the card can never be used again: no QR to show, nothing to wait for."""
+        return self.code in {"used_up", "expired", "void"}
+
 
 STATES = {
     state.code: state
     for state in (
-        CardState(
+        HolderState(
             "usable",
+            "ok",
             N_("Usable"),
             N_("Show this QR code at a participating shop before you pay."),
-            "ok",
+            N_("Usable"),
+            N_("Show this QR code at a participating shop before you pay. It can be used once."),
         ),
-        CardState(
+        HolderState(
             "used_up",
+            "bad",
             N_("Used up"),
             N_("All the uses of this card have been used. Thank you for supporting local shops!"),
-            "bad",
+            N_("Used"),
+            N_("This coupon has been used. Thank you for supporting local shops!"),
         ),
-        CardState(
+        HolderState(
             "expired",
+            "bad",
             N_("Expired"),
             N_("The campaign is over, so the card can no longer be used."),
-            "bad",
+            N_("Expired"),
+            N_("The campaign is over, so the coupon can no longer be used."),
         ),
-        CardState(
+        HolderState(
             "not_issued",
+            "warn",
             N_("Not handed out"),
             N_("This card has not been handed out yet. Please collect it at the community office."),
-            "warn",
+            N_("Not handed out"),
+            N_(
+                "This coupon has not been handed out yet. Please collect it at the community "
+                "office."
+            ),
         ),
-        CardState(
+        HolderState(
             "void",
+            "bad",
             N_("Voided"),
             N_(
                 "This card has been voided. If you think it is a mistake, ask the community office."
             ),
-            "bad",
+            N_("Voided"),
+            N_(
+                "This coupon has been voided. If you think it is a mistake, ask the community "
+                "office."
+            ),
         ),
-        CardState(
+        HolderState(
             "not_started",
+            "warn",
             N_("Not started"),
             N_("The campaign has not started yet; the card works from its first day."),
-            "warn",
+            N_("Not started"),
+            N_("The campaign has not started yet; the coupon works from its first day."),
         ),
-        CardState(
+        HolderState(
             "campaign_paused",
+            "warn",
             N_("Paused"),
             N_("The community office has paused the campaign for now. Please check again later."),
-            "warn",
+            N_("Paused"),
+            N_("The community office has paused the campaign for now. Please check again later."),
         ),
-        CardState(
+        HolderState(
             "budget_exhausted",
+            "bad",
             N_("Budget used up"),
             N_("The campaign's discount budget has been used up, so no more discounts are given."),
-            "bad",
-        ),
-        CardState(  # a refusal the till may add later, said in general words
-            "unusable",
-            N_("Not usable now"),
-            N_("This card cannot be used at the moment. Please ask the community office."),
-            "warn",
+            N_("Budget used up"),
+            N_("The campaign's discount budget has been used up, so no more discounts are given."),
         ),
     )
 }
 
 
-@dataclass(frozen=True)
-class _AtATakingPartShop:
-    """A card as the till's check() reads it, at an active shop that takes its campaign."""
-
-    status: CardStatus
-    campaign_status: CampaignStatus
-    valid_from: date
-    valid_until: date
-    uses_left: int | None
-    budget_fen: int | None
-    spent_fen: int
-    offer_status: OfferStatus = OfferStatus.ACTIVE
-
-
-def card_state(card, campaign, today: date) -> CardState:
+def card_state(card: Card, campaign: Campaign, today: date) -> HolderState:
     """Return the state of `card` on `today`: what the till of any taking-part shop would say.
 
-    The till's own check decides, so the card page and the till never disagree; only the
-    refusals that depend on a particular shop (its status, its offer, its daily limit) are out.
+    The till's own refusals (`redemptions.check`) in the till's order, less those about one
+    particular shop (its status, its offer, its daily limit); a test holds the two together.
     """
-    at_till = _AtATakingPartShop(
-        card.status,
-        campaign.status,
-        campaign.valid_from,
-        campaign.valid_until,
-        uses_left(card, campaign),
-        campaign.budget_fen,
-        campaign.spent_fen,
-    )
-    try:
-        check(at_till, MerchantStatus.ACTIVE, today)
-    except RedeemError as refusal:
-        return STATES.get(refusal.code, STATES["unusable"])
-    return STATES["usable"]
+    return STATES[_refusal(card, campaign, today) or "usable"]
+
+
+def _refusal(card: Card, campaign: Campaign, today: date) -> str | None:
+    if card.status == CardStatus.VOID:
+        return "void"
+    if card.status == CardStatus.NEW:
+        return "not_issued"
+    if campaign.status == CampaignStatus.PAUSED:
+        return "campaign_paused"
+    if campaign.status == CampaignStatus.DRAFT or today < campaign.valid_from:
+        return "not_started"
+    if (
+        campaign.status == CampaignStatus.ENDED
+        or today > campaign.valid_until
+        or card.status == CardStatus.EXPIRED
+    ):
+        return "expired"
+    if card.status == CardStatus.USED_UP or uses_left(card, campaign) == 0:
+        return "used_up"
+    if campaign.budget_fen is not None and campaign.spent_fen >= campaign.budget_fen:
+        return "budget_exhausted"
+    return None
 
 
 def uses_left(card: Card, campaign: Campaign) -> int | None:
@@ -243,46 +266,31 @@ def _group(shops: list[Shop], category: str | None) -> ShopList:
     return ShopList(categories, groups, selected, len(shops))
 
 
-# The page's statements are built once (building a select() costs more than running it) and
-# run on the driver's cursor of the caller's connection (database.DriverStatement): they read
-# plain rows, which the ORM and even SQLAlchemy's execution would only slow down.
-_OFFERS = (
-    select(
-        Offer.campaign_id,
-        cast(Offer.rule, Text).label("rule"),  # JSON text: hashable, and parsed only once
-        Merchant.id,
-        Merchant.name,
-        Merchant.category,
-        Merchant.address,
-        Merchant.hours,
-        Merchant.phone,
-    )
-    .join(Merchant, Merchant.id == Offer.merchant_id)
-    .where(
-        Offer.status == OfferStatus.ACTIVE,
-        Merchant.status == MerchantStatus.ACTIVE,
-        Merchant.community_id == Offer.community_id,
-    )
-    .order_by(Merchant.id, Offer.campaign_id)
-)
-# An IN list of one is the usual case, and a plain parameter is cheaper than an expanding one.
-_OFFERS_OF_ONE = DriverStatement(_OFFERS.where(Offer.campaign_id == bindparam("campaign")))
-_OFFERS_OF_MANY = DriverStatement(
-    _OFFERS.where(Offer.campaign_id.in_(bindparam("campaigns", expanding=True)))
-)
-
-
-def _participating(connection: Connection, campaign_ids: list[int]) -> list[tuple]:
-    """Return the live offers of the campaigns with their active shops, in shop order.
-
-    Named tuples (campaign_id, rule, and the shop's columns): a page reads a dozen or two of
-    them and needs no objects.
-    """
+def _participating(session: Session, campaign_ids: list[int]) -> list[Row]:
+    """Return the live offers of the campaigns with their active shops, in shop order: rows of
+    the campaign's id, the offer's rule and the shop's columns."""
     if not campaign_ids:
         return []
-    if len(campaign_ids) == 1:
-        return _OFFERS_OF_ONE.all(connection, {"campaign": campaign_ids[0]})
-    return _OFFERS_OF_MANY.all(connection, {"campaigns": campaign_ids})
+    return session.execute(
+        select(
+            Offer.campaign_id,
+            Offer.rule,
+            Merchant.id,
+            Merchant.name,
+            Merchant.category,
+            Merchant.address,
+            Merchant.hours,
+            Merchant.phone,
+        )
+        .join(Merchant, Merchant.id == Offer.merchant_id)
+        .where(
+            Offer.campaign_id.in_(campaign_ids),
+            Offer.status == OfferStatus.ACTIVE,
+            Merchant.status == MerchantStatus.ACTIVE,
+            Merchant.community_id == Offer.community_id,
+        )
+        .order_by(Merchant.id, Offer.campaign_id)
+    ).all()
 
 
 def _shop(merchant, rules: list[ShopRule], full_today: bool = False) -> Shop:
@@ -300,26 +308,10 @@ def _shop(merchant, rules: list[ShopRule], full_today: bool = False) -> Shop:
     )
 
 
-def _shop_rule(rule_json: str | None, campaign) -> ShopRule:
-    """Return the rule an offer gives (its own as JSON text, else the campaign's), as said."""
-    if rule_json is None or rule_json == "null":  # the JSON column keeps None as `null`
-        rule_json = json.dumps(campaign.default_rule, sort_keys=True)
-    return _said(campaign.name, rule_json)
-
-
-@lru_cache(maxsize=1024)
-def _said(campaign: str, rule_json: str) -> ShopRule:
-    # A page shows the same few rules again and again; reading one costs ~30 µs.
-    rule = Rule.from_dict(json.loads(rule_json))
-    return ShopRule(campaign, rule.render(), rule.explain())
-
-
-def _campaign_shops(rows, campaign, full_today: frozenset[int]) -> list[Shop]:
-    """Return the shops of `rows` (from _OFFERS), each with its rule in `campaign`.
-
-    `full_today` holds the shops where the card has reached today's limit.
-    """
-    return [_shop(row, [_shop_rule(row.rule, campaign)], row.id in full_today) for row in rows]
+def _shop_rule(rule: dict | None, campaign: Campaign) -> ShopRule:
+    """Return the rule an offer gives (its own, else the campaign's), as people say it."""
+    said = Rule.from_dict(rule if rule is not None else campaign.default_rule)
+    return ShopRule(campaign.name, said.render(), said.explain())
 
 
 def common_rule(campaign: Campaign, shops: list[Shop]) -> ShopRule | None:
@@ -358,7 +350,7 @@ class CardPage:
     serial: str
     token: str
     qr_svg: str
-    state: CardState
+    state: HolderState
     kind: str  # card | coupon
     campaign: str
     community: str
@@ -376,244 +368,201 @@ class CardPage:
     history_complete: bool  # False when older uses are left out
     history_count: int  # every live use, also those left out
     saved_fen: int
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self):
-        # Hashed on every view, as the key of the rendered HTML: the fields are hashed once.
-        values = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
-        object.__setattr__(self, "_hash", hash(values))
-
-    def __hash__(self) -> int:
-        return self._hash
 
     @property
     def is_coupon(self) -> bool:
         return self.kind == CampaignKind.COUPON.value
 
+    @property
+    def state_label(self) -> str:
+        return self.state.coupon_label if self.is_coupon else self.state.label
 
-@dataclass(frozen=True, slots=True)
-class _Card:
-    """A card as its page reads it (duck-types the model for card_state and the QR)."""
-
-    id: int
-    serial: str
-    token: str
-    status: CardStatus
-    uses_count: int
-    replaces_id: int | None
-    qr_svg: str | None
+    @property
+    def state_advice(self) -> str:
+        return self.state.coupon_advice if self.is_coupon else self.state.advice
 
 
-@dataclass(frozen=True, slots=True)
-class _Campaign:
-    """A card's campaign and community as its page reads them."""
+@dataclass(frozen=True)
+class UseTotals:
+    """The live uses of a card, counted in the database when there are more than are shown."""
 
-    id: int
-    name: str
-    kind: CampaignKind
-    status: CampaignStatus
-    valid_from: date
-    valid_until: date
-    uses_per_card: int | None
-    daily_uses_per_merchant: int | None
-    budget_fen: int | None
-    spent_fen: int
-    default_rule: dict | None
-    community: str
-    community_slug: str
+    count: int
+    saved_fen: int
+    today_by_shop: tuple[tuple[int, int], ...]  # (shop id, live uses today)
 
 
-_CARD_BY_TOKEN = DriverStatement(
-    select(
-        Card.id,
-        Card.serial,
-        Card.token,
-        Card.status,
-        Card.uses_count,
-        Card.replaces_id,
-        Card.qr_svg,
-        Campaign.id,
-        Campaign.name,
-        Campaign.kind,
-        Campaign.status,
-        Campaign.valid_from,
-        Campaign.valid_until,
-        Campaign.uses_per_card,
-        Campaign.daily_uses_per_merchant,
-        Campaign.budget_fen,
-        Campaign.spent_fen,
-        cast(Campaign.default_rule, Text),
-        Community.name,
-        Community.slug,
+@dataclass(frozen=True)
+class CardRows:
+    """The rows a card's page is made of, read in one transaction."""
+
+    card: Card
+    campaign: Campaign
+    community: Community
+    family: tuple[int, ...]  # the card and the lost cards it replaces
+    uses: tuple[Row, ...]  # newest first, one more than the page shows
+    totals: UseTotals | None  # None when `uses` are all the card's uses
+    offers: tuple[Row, ...]
+    today: date
+
+    def digest(self) -> str:
+        """Return a digest of every row and value read: equal digests make equal pages."""
+        campaign = self.campaign
+        # The campaign's spent sum moves with every use of every card; the page shows only
+        # whether the budget is used up, so one card's use leaves the others' pages unchanged.
+        budget_used_up = (
+            campaign.budget_fen is not None and campaign.spent_fen >= campaign.budget_fen
+        )
+        read = (
+            _columns(self.card),
+            _columns(campaign, leave_out={"spent_fen"}),
+            budget_used_up,
+            _columns(self.community),
+            self.family,
+            tuple(tuple(use) for use in self.uses),
+            self.totals,
+            tuple(tuple(offer) for offer in self.offers),
+            self.today,
+        )
+        return hashlib.blake2b(repr(read).encode(), digest_size=16).hexdigest()
+
+
+def _columns(entity, leave_out: frozenset[str] | set[str] = frozenset()) -> tuple:
+    """The column values of an ORM object as loaded (a deferred column not loaded is None)."""
+    state = inspect_entity(entity)
+    return tuple(
+        state.dict.get(column.key)
+        for column in state.mapper.column_attrs
+        if column.key not in leave_out
     )
-    .join(Campaign, Campaign.id == Card.campaign_id)
-    .join(Community, Community.id == Campaign.community_id)
-    .where(Card.token == bindparam("token"))
-)
 
 
-def _card_family(connection: Connection, card: _Card) -> list[int]:
+def read_card(session: Session, token: str, *, today: date | None = None) -> CardRows:
+    """Read what the page of the card with QR token `token` is made of; `NotFound` if none.
+
+    Four statements for nearly every card: the card with its campaign and community, the lost
+    cards it replaces (none), its newest uses, and the shops; two more count the totals of a
+    card with more uses than are shown.
+    """
+    found = session.execute(
+        select(Card, Campaign, Community)
+        .join(Campaign, Campaign.id == Card.campaign_id)
+        .join(Community, Community.id == Campaign.community_id)
+        .where(Card.token == normalise_token(token))
+    ).one_or_none()
+    if found is None:
+        raise NotFound()
+    card, campaign, community = found
+    today = today or local_today()
+    family = _card_family(session, card)
+    uses = session.execute(
+        select(
+            Redemption.local_day,
+            Redemption.created_at,
+            Merchant.name.label("shop"),
+            Redemption.bill_fen,
+            Redemption.discount_fen,
+            Redemption.status,
+            Redemption.merchant_id,
+        )
+        .join(Merchant, Merchant.id == Redemption.merchant_id)
+        .where(Redemption.card_id.in_(family))
+        .order_by(Redemption.created_at.desc(), Redemption.id.desc())
+        .limit(HISTORY_LIMIT + 1)
+    ).all()
+    totals = _totals(session, family, today) if len(uses) > HISTORY_LIMIT else None
+    offers = _participating(session, [campaign.id])
+    return CardRows(card, campaign, community, family, tuple(uses), totals, tuple(offers), today)
+
+
+def _card_family(session: Session, card: Card) -> tuple[int, ...]:
     """Return the ids of `card` and of the lost cards it replaces (their uses carry over)."""
     ids = [card.id]
     previous = card.replaces_id
     while previous is not None and len(ids) <= REPLACEMENT_DEPTH and previous not in ids:
         ids.append(previous)
-        previous = connection.scalar(select(Card.replaces_id).where(Card.id == previous))
-    return ids
+        previous = session.scalar(select(Card.replaces_id).where(Card.id == previous))
+    return tuple(ids)
 
 
-@lru_cache(maxsize=4096)
-def _drawn_qr(text: str, label: str) -> str:
-    return qr_svg(text, label=label)
+def _totals(session: Session, family: tuple[int, ...], today: date) -> UseTotals:
+    live = and_(Redemption.card_id.in_(family), Redemption.status == RedemptionStatus.OK)
+    count, saved_fen = session.execute(
+        select(func.count(), func.coalesce(func.sum(Redemption.discount_fen), 0)).where(live)
+    ).one()
+    today_by_shop = session.execute(
+        select(Redemption.merchant_id, func.count())
+        .where(live, Redemption.local_day == today)
+        .group_by(Redemption.merchant_id)
+        .order_by(Redemption.merchant_id)
+    ).all()
+    return UseTotals(count, saved_fen, tuple((shop, n) for shop, n in today_by_shop))
 
 
-def card_qr(card: Card | _Card, base_url: str) -> str:
-    """Return the card's QR SVG: its stored drawing, else one this process drew before.
-
-    The drawing is a pure function of the URL, so a worker draws each card once (~1 ms) and
-    then reuses it; the stored drawing (print sheets keep one) saves even that.
-    """
-    text = card_qr_text(base_url, card.token)
-    if (card.qr_svg or "").startswith(text + "\n"):
-        return card_qr_svg(card, base_url)
-    return _drawn_qr(text, card.serial)
+def build_page(rows: CardRows, base_url: str, *, category: str | None = None) -> CardPage:
+    """Make the card page from its rows. `base_url` is the site's address the QR encodes."""
+    card, campaign, today = rows.card, rows.campaign, rows.today
+    history = tuple(
+        Use(
+            use.local_day,
+            use.created_at,
+            use.shop,
+            use.bill_fen,
+            use.discount_fen,
+            use.status == RedemptionStatus.VOID,
+        )
+        for use in rows.uses
+    )
+    if rows.totals is None:
+        live = [use for use in rows.uses if use.status == RedemptionStatus.OK]
+        totals = UseTotals(
+            len(live),
+            sum(use.discount_fen for use in live),
+            tuple(Counter(use.merchant_id for use in live if use.local_day == today).items()),
+        )
+    else:
+        totals = rows.totals
+    state = card_state(card, campaign, today)
+    daily = campaign.daily_uses_per_merchant
+    full_today = {shop for shop, n in totals.today_by_shop if daily is not None and n >= daily}
+    shops = [
+        _shop(offer, [_shop_rule(offer.rule, campaign)], state.usable and offer.id in full_today)
+        for offer in rows.offers
+    ]
+    return CardPage(
+        serial=card.serial,
+        token=card.token,
+        qr_svg=card_qr_svg(card, base_url),
+        state=state,
+        kind=campaign.kind.value,
+        campaign=campaign.name,
+        community=rows.community.name,
+        community_slug=rows.community.slug,
+        valid_from=campaign.valid_from,
+        valid_until=campaign.valid_until,
+        uses_total=campaign.uses_per_card,
+        uses_left=uses_left(card, campaign),
+        used_today=sum(n for _shop_id, n in totals.today_by_shop),
+        daily_per_shop=daily,
+        days_left=(campaign.valid_until - today).days + 1 if state.usable else None,
+        rule=common_rule(campaign, shops),
+        shops=_group(shops, category),
+        history=history[:HISTORY_LIMIT],
+        history_complete=len(history) <= HISTORY_LIMIT,
+        history_count=totals.count,
+        saved_fen=totals.saved_fen,
+    )
 
 
 def card_page(
-    connection: Connection,
+    session: Session,
     token: str,
     base_url: str,
     *,
     category: str | None = None,
     today: date | None = None,
 ) -> CardPage:
-    """Return what the card page shows for the card with QR token `token`.
-
-    Raises `NotFound` for an unknown token. `base_url` is the site's address the QR encodes.
-    Three statements for nearly every card: the card with its campaign and community, its
-    uses, and the shops; two more count the totals of a card with more uses than are shown.
-    They run on `connection`, in one transaction for a consistent picture: a plain
-    connection, not a session, because the page only reads rows and a session's
-    bookkeeping cost more than the statements (`session.connection()` gives one in tests).
-    """
-    today = today or local_today()
-    card_row = _CARD_BY_TOKEN.first(connection, {"token": normalise_token(token)})
-    if card_row is None:
-        raise NotFound()
-    family = _card_family(connection, _Card(*card_row[:7]))
-    if len(family) == 1:
-        use_rows = _USES_OF_ONE.all(connection, {"card": family[0]})
-    else:
-        use_rows = _USES_OF_MANY.all(connection, {"cards": family})
-    totals = _totals(connection, family, today) if len(use_rows) > HISTORY_LIMIT else None
-    shop_rows = _participating(connection, [card_row[7]])
-    return _page(card_row, tuple(use_rows), totals, tuple(shop_rows), today, base_url, category)
-
-
-@lru_cache(maxsize=1024)
-def _page(card_row, use_rows, totals, shop_rows, today, base_url, category) -> CardPage:
-    """Build the page from the rows read for it.
-
-    A pure function of what was read, so a worker showing a card again with nothing on it
-    changed reuses the page it built (and then the HTML it rendered) instead of building it.
-    """
-    card = _Card(*card_row[:7])
-    default_rule = json.loads(card_row[17]) if card_row[17] else None  # `null` gives None
-    campaign = _Campaign(*card_row[7:17], default_rule, *card_row[18:])
-    uses = _Uses.of(use_rows, totals, today)
-    daily = campaign.daily_uses_per_merchant
-    full_today = frozenset(
-        shop for shop, count in uses.today_by_shop.items() if daily is not None and count >= daily
-    )
-    shops = _campaign_shops(shop_rows, campaign, full_today)
-    state = card_state(card, campaign, today)
-    return CardPage(
-        serial=card.serial,
-        token=card.token,
-        qr_svg=card_qr(card, base_url),
-        state=state,
-        kind=campaign.kind.value,
-        campaign=campaign.name,
-        community=campaign.community,
-        community_slug=campaign.community_slug,
-        valid_from=campaign.valid_from,
-        valid_until=campaign.valid_until,
-        uses_total=campaign.uses_per_card,
-        uses_left=uses_left(card, campaign),
-        used_today=sum(uses.today_by_shop.values()),
-        daily_per_shop=daily,
-        days_left=(campaign.valid_until - today).days + 1 if state.usable else None,
-        rule=common_rule(campaign, shops),
-        shops=_group(shops, category),
-        history=uses.history[:HISTORY_LIMIT],
-        history_complete=len(uses.history) <= HISTORY_LIMIT,
-        history_count=uses.count,
-        saved_fen=uses.saved_fen,
-    )
-
-
-@dataclass(frozen=True)
-class _Uses:
-    history: tuple[Use, ...]  # the newest, one more than shown
-    count: int  # live uses, all of them
-    saved_fen: int  # their discounts, all of them
-    today_by_shop: dict[int, int]  # live uses today at each shop
-
-    @classmethod
-    def of(cls, rows, totals: tuple | None, today: date) -> _Uses:
-        """Read the rows of _USES, newest first.
-
-        When they are all the card's uses (`totals` is None), the totals are counted from
-        them; otherwise `totals` holds what _totals() counted in the database.
-        """
-        history = tuple(
-            Use(day, at, shop, bill, discount, status == RedemptionStatus.VOID)
-            for day, at, shop, bill, discount, status, _shop_id in rows
-        )
-        if totals is not None:
-            count, saved_fen, today_by_shop = totals
-            return cls(history, count, saved_fen, dict(today_by_shop))
-        live = [row for row in rows if row.status == RedemptionStatus.OK]
-        today_by_shop = Counter(row.merchant_id for row in live if row.local_day == today)
-        return cls(history, len(live), sum(row.discount_fen for row in live), today_by_shop)
-
-
-# The newest uses, one more than the page shows: for nearly every card these are all its uses,
-# and the totals are counted from them; only a card used more often needs _totals().
-_USES = (
-    select(
-        Redemption.local_day,
-        Redemption.created_at,
-        Merchant.name,
-        Redemption.bill_fen,
-        Redemption.discount_fen,
-        Redemption.status,
-        Redemption.merchant_id,
-    )
-    .join(Merchant, Merchant.id == Redemption.merchant_id)
-    .order_by(Redemption.created_at.desc(), Redemption.id.desc())
-    .limit(HISTORY_LIMIT + 1)
-)
-_USES_OF_ONE = DriverStatement(_USES.where(Redemption.card_id == bindparam("card")))
-_USES_OF_MANY = DriverStatement(  # a replacement card and the lost ones it replaces
-    _USES.where(Redemption.card_id.in_(bindparam("cards", expanding=True)))
-)
-
-
-def _totals(connection: Connection, family: list[int], today: date) -> tuple:
-    """Return (live uses, their discounts in fen, ((shop id, live uses today), ...)) of the
-    cards in `family`, for a card with more uses than the page shows."""
-    live = and_(Redemption.card_id.in_(family), Redemption.status == RedemptionStatus.OK)
-    count, saved_fen = connection.execute(
-        select(func.count(), func.coalesce(func.sum(Redemption.discount_fen), 0)).where(live)
-    ).one()
-    today_by_shop = connection.execute(
-        select(Redemption.merchant_id, func.count())
-        .where(live, Redemption.local_day == today)
-        .group_by(Redemption.merchant_id)
-        .order_by(Redemption.merchant_id)
-    ).all()
-    return count, saved_fen, tuple((shop, n) for shop, n in today_by_shop)
+    """Return what the page of the card with QR token `token` shows; `NotFound` if none."""
+    return build_page(read_card(session, token, today=today), base_url, category=category)
 
 
 # --- lookup by serial and PIN -----------------------------------------------------------------
@@ -708,7 +657,7 @@ def community_page(
     by_id = {campaign.id: campaign for campaign in campaigns}
     rules: dict[int, list[ShopRule]] = {}
     given: dict[int, list[Shop]] = {}
-    for row in _participating(session.connection(), list(by_id)):
+    for row in _participating(session, list(by_id)):
         shop_rule = _shop_rule(row.rule, by_id[row.campaign_id])
         rules.setdefault(row.id, []).append(shop_rule)
         given.setdefault(row.campaign_id, []).append(_shop(row, [shop_rule]))
