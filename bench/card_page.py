@@ -225,11 +225,7 @@ def measure(seconds: int) -> tuple[dict, dict | None, int]:
         }
         card = f"/C/{cards['typical card']}"
         times = {}
-        runs = (
-            ("warm", {}),
-            ("changed", {"BENCH_COLD": "changed"}),
-            ("cold", {"BENCH_COLD": "all"}),
-        )
+        runs = (("changed", {}),)  # no If-None-Match: every page is made and rendered
         for label, extra in runs:
             server = Server("site()", env | extra)
             try:
@@ -302,11 +298,7 @@ def figures(seconds: int) -> list[Figure]:
     if times is None:
         return rows
     report_times(times, html_size)
-    notes = {
-        "warm": "nothing on the card changed since this worker showed it",
-        "changed": "after a use: the page is built and rendered again",
-        "cold": "every memo off (QR drawn, rules read, page built and rendered)",
-    }
+    notes = {"changed": "no If-None-Match: the rows read, the page made and rendered"}
     for label, note in notes.items():
         cpu, _wall, card_ms, bare_ms = ratios(times, label)
         rows.append(
@@ -357,12 +349,8 @@ def report_times(times: dict, html_size: int) -> None:
     print(f"{ROUNDS} interleaved rounds. Wall: 1 / (req/s). CPU: the worker's CPU time per")
     print("request, which other programs on the machine disturb far less.\n")
     names = {
-        "bare (warm run)": "bare view, same app",
-        "warm": "card page, warm",
         "bare (changed run)": "bare view, same app",
         "changed": "card page, changed",
-        "bare (cold run)": "bare view, same app",
-        "cold": "card page, cold",
         "plain": "bare view, plain Flask app",
     }
     for name, runs in times.items():
@@ -371,7 +359,7 @@ def report_times(times: dict, html_size: int) -> None:
         rates = ", ".join(f"{run.rps:,.0f}" for run in runs)
         print(f"  {names[name]:<28} wall {wall:5.2f} ms, CPU {cpu:5.2f} ms  ({rates} req/s)")
     print()
-    for label in ("warm", "changed", "cold"):
+    for label in ("changed",):
         cpu, wall, _card_ms, _bare_ms = ratios(times, label)
         verdict = "ok" if cpu <= 2 else "OVER"
         print(
@@ -379,7 +367,7 @@ def report_times(times: dict, html_size: int) -> None:
             f" wall {wall:.2f} x  (medians of the rounds)"
         )
     plain = statistics.mean(run.cpu_ms for run in times["plain"])
-    same = statistics.mean(run.cpu_ms for run in times["bare (warm run)"])
+    same = statistics.mean(run.cpu_ms for run in times["bare (changed run)"])
     print(f"  bare view, same app / plain Flask app: CPU {same / plain:.2f} x")
 
 
