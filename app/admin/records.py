@@ -1,6 +1,5 @@
 """The records: uses (redemptions) and voiding them, refused attempts, and the audit log."""
 
-import json
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
@@ -27,9 +26,10 @@ from ..rules import MoneyError, parse_money
 from ..services.cards import normalise_serial
 from ..services.redemptions import RedeemError, void_redemption
 from . import bp
-from .common import message, staff_required
+from .audit_words import Words, changes_text
+from .common import is_district_admin, message, staff_required
 from .forms import ReasonForm
-from .labels import AREA_LABELS, action_label, choices, label, who
+from .labels import AREA_LABELS, REFUSAL_LABELS, choices, label, refusal_label
 from .tables import Column, Listing
 
 
@@ -64,7 +64,7 @@ def redemption_columns() -> list[Column]:
             "time", _l("Time"), Redemption.created_at, lambda r: r.Redemption.created_at, "datetime"
         ),
         Column("shop", _l("Shop"), Merchant.name, lambda r: r.shop),
-        Column("card", _l("Card"), Card.serial, lambda r: r.serial),
+        Column("card", _l("Serial"), Card.serial, lambda r: r.serial),
         Column("campaign", _l("Campaign"), Campaign.name, lambda r: r.campaign),
         Column("bill", _l("Bill"), Redemption.bill_fen, lambda r: r.Redemption.bill_fen, "money"),
         Column(
@@ -187,20 +187,13 @@ def redemption_void(redemption_id):
 # --- refused attempts -----------------------------------------------------------------------
 
 
-def attempt_message(code: str) -> str:
-    text = RedeemError.messages.get(code)
-    return _(text) if text else code
-
-
 def attempt_columns() -> list[Column]:
     return [
         Column(
             "time", _l("Time"), AttemptLog.created_at, lambda r: r.AttemptLog.created_at, "datetime"
         ),
         Column("shop", _l("Shop"), Merchant.name, lambda r: r.shop),
-        Column(
-            "code", _l("Refusal"), AttemptLog.code, lambda r: attempt_message(r.AttemptLog.code)
-        ),
+        Column("code", _l("Refusal"), AttemptLog.code, lambda r: refusal_label(r.AttemptLog.code)),
         Column(
             "card",
             _l("Card typed or scanned"),
@@ -251,39 +244,31 @@ def attempts():
         "admin/records/attempts.html",
         listing=listing,
         merchants=_merchant_choices(),
-        codes=[(code, attempt_message(code)) for code in RedeemError.messages],
-        attempt_message=attempt_message,
+        codes=[(code, str(text)) for code, text in REFUSAL_LABELS.items()],
+        refusal_label=refusal_label,
     )
 
 
 # --- the audit log --------------------------------------------------------------------------
 
 
-def audit_columns() -> list[Column]:
+def audit_columns(words: Words) -> list[Column]:
+    """The log's columns; the export writes each in the words the page shows."""
     return [
         Column("time", _l("Time"), AuditLog.created_at, lambda a: a.created_at, "datetime"),
-        Column("who", _l("Who"), AuditLog.actor_label, lambda a: who(a.actor_label)),
-        Column("action", _l("What"), AuditLog.action, lambda a: action_label(a.action)),
-        Column("object", _l("Object"), AuditLog.object_type, lambda a: _object(a)),
-        Column("before", _l("Before"), None, lambda a: _json(a.before)),
-        Column("after", _l("After"), None, lambda a: _json(a.after)),
+        Column("who", _l("Who"), AuditLog.actor_label, words.actor),
+        Column("action", _l("What"), AuditLog.action, words.action),
+        Column("object", _l("Object"), AuditLog.object_type, lambda a: str(words.thing(a))),
+        Column("change", _l("Change"), None, lambda a: changes_text(words.changes(a))),
         Column("note", _l("Note"), None, lambda a: a.note),
         Column("ip", _l("Address"), None, lambda a: a.ip),
     ]
 
 
-def _object(row) -> str:
-    return f"{row.object_type} #{row.object_id}" if row.object_id else row.object_type
-
-
-def _json(value) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 @bp.get("/audit")
 @staff_required
 def audit():
-    """Who did what to which object, when, with the values before and after. Read only."""
+    """Who did what to which thing, when, with each change in words. Read only."""
     stmt = scope(select(AuditLog), AuditLog)
     args = request.args
     if area := args.get("area", ""):
@@ -298,25 +283,20 @@ def audit():
         stmt = stmt.where(AuditLog.created_at >= local_day_bounds(start)[0])
     if end := _day("to"):
         stmt = stmt.where(AuditLog.created_at < local_day_bounds(end)[1])
+    words = Words(db.session, links=not args.get("export"), district=is_district_admin())
     listing = Listing(
         stmt,
-        audit_columns(),
+        audit_columns(words),
         search=(AuditLog.actor_label, AuditLog.action, AuditLog.note, AuditLog.object_type),
         default_sort="-time",
         tiebreak=AuditLog.id,
     )
     if listing.export_format:
-        return listing.export(_("audit-log"))
+        return listing.export(_("audit-log"), prepare=words.read)
+    words.read(listing.items)
     return render_template(
         "admin/records/audit.html",
         listing=listing,
         areas=[(area, str(text)) for area, text in AREA_LABELS.items()],
-        changes=changes,
+        words=words,
     )
-
-
-def changes(row) -> list[tuple[str, object, object]]:
-    """Return (field, before, after) for every field an audit row names."""
-    before, after = row.before or {}, row.after or {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [(key, before.get(key, ""), after.get(key, "")) for key in keys]
