@@ -420,3 +420,15 @@ def test_the_campaign_page_shows_shops_rules_cards_and_budget(staff, db, communi
     assert "张记热干面" in page and "满100减10" in page
     assert "¥0.00 / ¥20000.00" in page
     assert "已发放" in page
+
+
+def test_adding_a_second_shop_says_how_many_take_part_in_all(staff, db, community, shop):
+    campaign = factories.campaign(community, rule="8折")
+    factories.offer(campaign, shop)
+    second = factories.merchant(community, "丝艺美发", category="美发")
+    response = staff.post(
+        f"/admin/campaigns/{campaign.id}/offers/new",
+        data={"merchants": [second.id], "rule": ""},
+        follow_redirects=True,
+    )
+    assert "已加入 1 家商户，本活动现有 2 家商户参加。" in response.text

@@ -475,3 +475,22 @@ def test_join_is_rate_limited_per_address(make_app, community):
         for n in range(3)
     ]
     assert statuses == [302, 302, 429]
+
+
+def test_an_approved_shop_in_no_campaign_is_told_it_cannot_take_cards_yet(staff, db, community):
+    applicant = factories.merchant(community, "紫荆花鲜花坊", status=MerchantStatus.PENDING)
+    login = {"owner_name": "陈女士", "owner_login": "13900001234", "owner_password": "flowers-2026"}
+    page = staff.post(
+        f"/admin/merchants/{applicant.id}/approve", data=login, follow_redirects=True
+    ).text
+    assert "紫荆花鲜花坊 已通过审核。还没有参加任何活动" in page and "可以收卡了" not in page
+
+
+def test_an_approved_shop_that_applied_to_a_running_campaign_can_take_cards(staff, db, community):
+    applicant = factories.merchant(community, "紫荆花鲜花坊", status=MerchantStatus.PENDING)
+    factories.offer(factories.campaign(community), applicant)
+    login = {"owner_name": "陈女士", "owner_login": "13900001234", "owner_password": "flowers-2026"}
+    page = staff.post(
+        f"/admin/merchants/{applicant.id}/approve", data=login, follow_redirects=True
+    ).text
+    assert "紫荆花鲜花坊 已通过审核。现在可以收卡了。" in page

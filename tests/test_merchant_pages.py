@@ -203,7 +203,7 @@ def test_a_shop_sees_only_its_own_redemptions(app, db, cashier, card, community)
 def test_the_shop_voids_its_own_redemption_from_the_success_page(cashier, card, db):
     fields = confirm_fields(quote_page(cashier, card.token).text)
     url = cashier.post("/m/redeem", data=fields).headers["Location"]
-    assert "撤销这笔核销" in cashier.get(url).text
+    assert "作废这笔核销" in cashier.get(url).text
     response = cashier.post(url + "/void", data={"reason": "输错金额"})
     assert response.status_code == 302
     db.session.rollback()
@@ -218,7 +218,7 @@ def test_after_ten_minutes_the_void_button_is_gone_and_voiding_is_refused(cashie
     row = db.session.scalar(select(Redemption))
     row.created_at = utcnow() - timedelta(minutes=11)
     db.session.commit()
-    assert "撤销这笔核销" not in cashier.get(url).text
+    assert "作废这笔核销" not in cashier.get(url).text
     cashier.post(url + "/void", data={"reason": ""})
     db.session.rollback()
     assert db.session.scalar(select(Redemption)).status == RedemptionStatus.OK

@@ -412,7 +412,7 @@ def test_a_voided_use_is_shown_struck_out_and_left_out_of_the_total(
     assert [u.voided for u in page.history] == [True, False]
     html = page_of(client, card)
     assert html.count('<tr class="voided">') == 1
-    assert "商户已撤销" in html
+    assert "已作废，次数已退回" in html
     assert "<strong>¥10.00</strong>" in html
 
 

@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..auth.access import get_or_404, scope
@@ -276,8 +277,18 @@ def offer_new(campaign_id):
             service.add_offers, campaign, chosen, form.rule.data or "", form=form, fields=FIELD_OF
         )
         if done:
+            total = db.session.scalar(
+                select(func.count(Offer.id)).where(
+                    Offer.campaign_id == campaign.id, Offer.status == OfferStatus.ACTIVE
+                )
+            )
             flash(
-                _("%(count)s shops take part now.", count=len(done.value)),
+                ngettext(
+                    "%(num)s shop added; %(total)s shops take part now.",
+                    "%(num)s shops added; %(total)s shops take part now.",
+                    len(done.value),
+                    total=total,
+                ),
                 "success",
             )
             return redirect(url_for("admin.campaign", campaign_id=campaign.id) + "#offers")

@@ -50,10 +50,10 @@ LABELS = {
         CardStatus.ISSUED: (_l("Handed out"), "ok"),
         CardStatus.USED_UP: (_l("Used up"), ""),
         CardStatus.EXPIRED: (_l("Expired"), ""),
-        CardStatus.VOID: (_l("Void"), "bad"),
+        CardStatus.VOID: (_l("Voided"), "bad"),
     },
     RedemptionStatus: {
-        RedemptionStatus.OK: (_l("Valid"), "ok"),
+        RedemptionStatus.OK: (_l("Valid use"), "ok"),
         RedemptionStatus.VOID: (_l("Voided"), "bad"),
     },
     Role: {
@@ -135,6 +135,7 @@ ACTION_LABELS = {
     "offer.update": _l("Changed a shop's rule"),
     "offer.withdraw": _l("Withdrew a shop from a campaign"),
     "offer.accept": _l("Accepted a shop into a campaign"),
+    "offer.apply": _l("A shop asked to join a campaign"),
     "batch.create": _l("Made a batch of cards"),
     "batch.print": _l("Printed cards"),
     "card.issue": _l("Handed out a card"),
@@ -146,6 +147,11 @@ ACTION_LABELS = {
     "redemption.void": _l("Voided a use"),
     "community.create": _l("Created a community"),
     "community.update": _l("Changed a community"),
+    "community.archive": _l("Archived a community"),
+    "community.restore": _l("Brought an archived community back"),
+    "campaign.delete": _l("Deleted a draft campaign"),
+    "api_key.create": _l("Made a till key"),
+    "api_key.revoke": _l("Revoked a till key"),
     "demo.seed": _l("Loaded the demo"),
     "resident.join": _l("A resident joined the help board"),
     "resident.confirm": _l("Confirmed a resident's household"),
@@ -167,6 +173,36 @@ ACTION_LABELS = {
     "community.leaderboard": _l("Switched the help leaderboard"),
 }
 
+# What staff call each refusal in the attempt log: short words, not the till's sentences.
+REFUSAL_LABELS = {
+    "not_found": _l("No such card"),
+    "not_issued": _l("Card not handed out"),
+    "expired": _l("Card expired"),
+    "not_started": _l("Campaign not started"),
+    "used_up": _l("No uses left"),
+    "daily_limit": _l("Today's limit at this shop reached"),
+    "budget_exhausted": _l("Campaign budget used up"),
+    "merchant_not_in_campaign": _l("Shop not in the campaign"),
+    "merchant_suspended": _l("Shop suspended"),
+    "void": _l("Card voided"),
+    "campaign_paused": _l("Campaign paused"),
+    "no_discount": _l("Bill below the rule"),
+    "bad_bill": _l("Bill not an amount"),
+    "bad_key": _l("Malformed request"),
+    "key_reused": _l("Request sent twice with different bills"),
+    "already_void": _l("Redemption already voided"),
+    "void_too_late": _l("Too late for the shop to void"),
+    "reason_required": _l("No reason given"),
+    "lookup_failed": _l("Wrong serial or PIN when looking a card up"),
+}
+
+
+def refusal_label(code: str) -> str:
+    """Return what staff call a refused attempt's code, e.g. used_up: 次数已用完."""
+    found = REFUSAL_LABELS.get(code)
+    return str(found) if found is not None else code
+
+
 AREA_LABELS = {
     "merchant": _l("Shops"),
     "user": _l("Logins"),
@@ -174,7 +210,7 @@ AREA_LABELS = {
     "offer": _l("Shops in campaigns"),
     "batch": _l("Card batches"),
     "card": _l("Cards"),
-    "redemption": _l("Uses"),
+    "redemption": _l("Redemptions"),
     "community": _l("Communities"),
     "resident": _l("Residents"),
     "help": _l("Help board"),

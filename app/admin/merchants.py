@@ -3,11 +3,22 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..auth.access import get_or_404, scope
 from ..extensions import db
-from ..models import AuditLog, Campaign, Community, Merchant, MerchantStatus, Offer, Role, User
+from ..models import (
+    AuditLog,
+    Campaign,
+    CampaignStatus,
+    Community,
+    Merchant,
+    MerchantStatus,
+    Offer,
+    OfferStatus,
+    Role,
+    User,
+)
 from ..services import merchants as service
 from ..services.exports import ExportColumn
 from ..services.logins import Login
@@ -156,7 +167,9 @@ def merchant_new():
         )
         if done:
             merchant = done.value
-            flash(_("%(name)s is registered and can take cards.", name=merchant.name), "success")
+            flash(
+                ready_message(merchant, _("%(name)s is registered.", name=merchant.name)), "success"
+            )
             return redirect(url_for("admin.merchant", merchant_id=merchant.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/merchants/new.html", form=form), status
@@ -222,6 +235,22 @@ def show_merchant(merchant, status=200, **forms):
     ), status
 
 
+def ready_message(merchant, done: str) -> str:
+    """Say what a shop registered or approved can do now: take cards only in a campaign."""
+    campaigns = db.session.scalar(
+        select(func.count(Offer.id))
+        .join(Campaign, Offer.campaign_id == Campaign.id)
+        .where(
+            Offer.merchant_id == merchant.id,
+            Offer.status == OfferStatus.ACTIVE,
+            Campaign.status.in_((CampaignStatus.ACTIVE, CampaignStatus.PAUSED)),
+        )
+    )
+    if campaigns:
+        return done + _("It can take cards now.")
+    return done + _("It is in no campaign yet: add it to one so it can take cards.")
+
+
 def _applicant(merchant) -> str:
     first_line = (merchant.note or "").split("\n", 1)[0]
     if first_line.startswith("申请人："):
@@ -236,7 +265,9 @@ def merchant_approve(merchant_id):
     form = ApproveForm()
     if form.validate_on_submit():
         if perform(service.approve, merchant, login_of(form), form=form, fields=FIELD_OF):
-            flash(_("%(name)s is approved and can take cards.", name=merchant.name), "success")
+            flash(
+                ready_message(merchant, _("%(name)s is approved.", name=merchant.name)), "success"
+            )
             return redirect(url_for("admin.merchant", merchant_id=merchant.id))
     return show_merchant(merchant, 422, approve_form=form)
 
