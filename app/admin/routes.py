@@ -1,5 +1,7 @@
 """The office's start page; the sections live in modules of their own, imported here."""
 
+from datetime import timedelta
+
 from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +17,8 @@ from ..models import (
     Card,
     CardStatus,
     Community,
+    HelpPost,
+    HelpStatus,
     Merchant,
     MerchantStatus,
     Offer,
@@ -22,11 +26,17 @@ from ..models import (
     Redemption,
     RedemptionStatus,
     Role,
+    User,
 )
+from ..services import misuse
+from ..services.dashboard import Scope
 from ..services.households import household_label
 from ..services.merchants import pending_count
 from . import bp
+from .aid import stale_conditions
+from .audit_words import Words
 from .common import message, own_community_id, staff_required
+from .dashboard import finding_url
 from .labels import action_label, label, tone, who
 
 
@@ -116,6 +126,21 @@ def admin_nav() -> list[dict]:
     return items
 
 
+FINDINGS_DAYS = 30  # the front page looks for misuse in the last month
+
+
+def recent_findings() -> list:
+    """Return what looks wrong in the staff's community over the last month (not district-wide:
+    the district admin picks a community in the figures)."""
+    if current_user.community_id is None:
+        return []
+    today = local_today()
+    period = Scope(
+        current_user.community_id, None, today - timedelta(days=FINDINGS_DAYS - 1), today
+    )
+    return misuse.findings(db.session, period)
+
+
 @bp.get("/")
 @staff_required
 def index():
@@ -140,6 +165,12 @@ def index():
     waiting = {
         "merchants": pending_count(db.session, own_community_id()),
         "offers": count(Offer, Offer.status == OfferStatus.PENDING),
+        "posts": count(HelpPost, HelpPost.status == HelpStatus.DONE),
+        "residents": count(
+            User, User.role == Role.RESIDENT, User.confirmed_at.is_(None), User.active.is_(True)
+        ),
+        "stale": count(HelpPost, *stale_conditions()),
+        "findings": recent_findings(),
         "drafts": db.session.scalars(
             scope(select(Campaign), Campaign).where(Campaign.status == CampaignStatus.DRAFT)
         ).all(),
@@ -147,6 +178,8 @@ def index():
     recent = db.session.scalars(
         scope(select(AuditLog), AuditLog).order_by(AuditLog.id.desc()).limit(8)
     ).all()
+    words = Words(db.session, district=current_user.role == Role.DISTRICT_ADMIN)
+    words.read(recent)
     communities = []
     if current_user.role == Role.DISTRICT_ADMIN:
         communities = db.session.scalars(select(Community).order_by(Community.id)).all()
@@ -157,6 +190,8 @@ def index():
         waiting=waiting,
         recent=recent,
         communities=communities,
+        finding_url=finding_url,
+        words=words,
     )
 
 
