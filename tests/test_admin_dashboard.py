@@ -163,7 +163,7 @@ def test_a_statement_shows_every_use_behind_the_figure(staff, world):
     assert "结算单" in page
     assert page.count("<tr><td>1</td>") == 1 and "<tr><td>2</td>" not in page
     assert "¥32.00" in page
-    assert "已撤销的核销（不结算）" in page and "¥39.60" in page
+    assert "已作废的核销（不结算）" in page and "¥39.60" in page
 
 
 def test_a_statement_export_holds_each_use(staff, world):
@@ -171,9 +171,26 @@ def test_a_statement_export_holds_each_use(staff, world):
         f"/admin/campaigns/{world['zjh'].id}/settlement/{world['noodles'].id}",
         query_string=period(world) | {"export": "xlsx"},
     )
-    sheet = load_workbook(io.BytesIO(response.data)).active
-    owed = [Decimal(str(row[3])) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    owed = [Decimal(str(row[3])) for row in rows[1:-1]]
     assert sorted(owed) == [Decimal("10.00"), Decimal("20.00")]
+    assert rows[-1][:2] == ("合计", "2 次核销") and Decimal(str(rows[-1][3])) == Decimal("30.00")
+
+
+def test_the_settlement_export_ends_with_a_totals_row(staff, world):
+    url = f"/admin/campaigns/{world['zjh'].id}/settlement"
+    response = staff.get(url, query_string=period(world) | {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert {row[0] for row in rows[1:-1]} == {"张记热干面", "丝艺美发"}
+    total = rows[-1]
+    assert total[:2] == ("合计", "2 家商户")
+    assert total[2] == sum(row[2] for row in rows[1:-1])
+    assert Decimal(str(total[4])) == Decimal("62.00")
+    assert sheet.cell(row=len(rows), column=1).font.bold
+    text_ = staff.get(url, query_string=period(world) | {"export": "csv"}).data.decode()
+    assert text_.strip().splitlines()[-1].startswith("合计,2 家商户,")
+    assert text_.strip().endswith(",62.00")
 
 
 def test_another_communitys_statement_is_404(other_staff, world):

@@ -5,6 +5,7 @@ from datetime import date
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import literal_column, select
 
@@ -220,7 +221,14 @@ def settlement(campaign_id):
             [r.name, r.category, r.redemptions, int(r.bills_fen), int(r.discounts_fen)]
             for r in rows
         ]
-        return export_response(fmt, _("settlement"), columns, data)
+        totals = [
+            _("Total"),
+            ngettext("%(num)s shop", "%(num)s shops", len(rows)),
+            sum(r.redemptions for r in rows),
+            sum(int(r.bills_fen) for r in rows),
+            sum(int(r.discounts_fen) for r in rows),
+        ]
+        return export_response(fmt, _("settlement"), columns, data, totals)
     return render_template(
         "admin/dashboard/settlement.html",
         campaign=campaign,
@@ -249,7 +257,7 @@ def settlement_statement(campaign_id, merchant_id):
     if fmt in ("csv", "xlsx"):
         columns = [
             ExportColumn(str(_("Time")), "datetime"),
-            ExportColumn(str(_("Card"))),
+            ExportColumn(str(_("Serial"))),
             ExportColumn(str(_("Bill")), "money"),
             ExportColumn(str(_("Discount owed")), "money"),
             ExportColumn(str(_("Paid by the customer")), "money"),
@@ -259,7 +267,16 @@ def settlement_statement(campaign_id, merchant_id):
             [r.created_at, r.card.serial, r.bill_fen, r.discount_fen, r.paid_fen, r.rule_text]
             for r in rows
         ]
-        return export_response(fmt, _("statement-%(shop)s", shop=merchant.name), columns, data)
+        totals = [
+            _("Total"),
+            ngettext("%(num)s use", "%(num)s uses", len(rows)),
+            sum(r.bill_fen for r in rows),
+            sum(r.discount_fen for r in rows),
+            sum(r.paid_fen for r in rows),
+            "",
+        ]
+        name = _("statement-%(shop)s", shop=merchant.name)
+        return export_response(fmt, name, columns, data, totals)
     return render_template(
         "admin/dashboard/statement.html",
         campaign=campaign,

@@ -203,16 +203,20 @@ class Listing:
         )
 
 
-def export_response(fmt: str, name: str, columns, rows) -> Response:
-    """Return a download of a table: streamed CSV, or an .xlsx workbook made in memory."""
+def export_response(fmt: str, name: str, columns, rows, totals=None) -> Response:
+    """Return a download of a table: streamed CSV, or an .xlsx workbook made in memory.
+
+    `totals`, when given, is a last row of sums (bold in the workbook).
+    """
     if fmt == "xlsx":
-        body = xlsx_bytes(name, columns, rows)
+        body = xlsx_bytes(name, columns, rows, totals)
         return download(
             body,
             f"{name}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    stream = stream_with_context(chunk.encode("utf-8") for chunk in csv_chunks(columns, rows))
+    chunks = csv_chunks(columns, rows, totals)
+    stream = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
     return download(stream, f"{name}.csv", "text/csv; charset=utf-8")
 
 

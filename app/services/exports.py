@@ -49,8 +49,13 @@ def csv_cell(value, kind: str) -> str:
     return neutralise(str(value))
 
 
-def csv_chunks(columns: list[ExportColumn], rows: Iterable[Iterable]) -> Iterator[str]:
-    """Yield a CSV file in pieces: a BOM and the header first, then batches of rows."""
+def csv_chunks(
+    columns: list[ExportColumn], rows: Iterable[Iterable], totals: Iterable | None = None
+) -> Iterator[str]:
+    """Yield a CSV file in pieces: a BOM and the header first, then batches of rows.
+
+    `totals`, when given, is written as a last row (合计 and the sums).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralise(str(c.label)) for c in columns])
@@ -63,6 +68,8 @@ def csv_chunks(columns: list[ExportColumn], rows: Iterable[Iterable]) -> Iterato
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    if totals is not None:
+        writer.writerow([csv_cell(v, c.kind) for v, c in zip(totals, columns, strict=True)])
     yield buffer.getvalue()
 
 
@@ -83,8 +90,16 @@ def xlsx_cell(value, kind: str):
     return neutralise(str(value))
 
 
-def xlsx_bytes(title: str, columns: list[ExportColumn], rows: Iterable[Iterable]) -> bytes:
-    """Return an .xlsx workbook of one sheet named `title` holding the table."""
+def xlsx_bytes(
+    title: str,
+    columns: list[ExportColumn],
+    rows: Iterable[Iterable],
+    totals: Iterable | None = None,
+) -> bytes:
+    """Return an .xlsx workbook of one sheet named `title` holding the table.
+
+    `totals`, when given, is a last row in bold (合计 and the sums).
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -105,16 +120,26 @@ def xlsx_bytes(title: str, columns: list[ExportColumn], rows: Iterable[Iterable]
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        cells = []
-        for value, column in zip(row, columns, strict=True):
-            cell = WriteOnlyCell(sheet, value=xlsx_cell(value, column.kind))
-            if column.kind in formats:
-                cell.number_format = formats[column.kind]
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append(_cells(sheet, row, columns, formats))
+    if totals is not None:
+        sheet.append(_cells(sheet, totals, columns, formats, font=bold))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _cells(sheet, row, columns, formats, font=None) -> list:
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value, column in zip(row, columns, strict=True):
+        cell = WriteOnlyCell(sheet, value=xlsx_cell(value, column.kind))
+        if column.kind in formats:
+            cell.number_format = formats[column.kind]
+        if font is not None:
+            cell.font = font
+        cells.append(cell)
+    return cells
 
 
 def _sheet_title(title: str) -> str:
