@@ -102,3 +102,32 @@ def help_board_url(server) -> str | None:
             if rule.endpoint.startswith(name + ".") and not rule.arguments:
                 return rule.rule
     return None
+
+
+def test_screenshots_of_the_office_front_page_and_audit_log(server, new_context, folder):
+    """总览 with what needs attention, and the audit log in words, at an office desk."""
+    from app.models import Redemption, RedemptionStatus
+
+    desk = new_context(phone=False, viewport={"width": 1366, "height": 900}).new_page()
+    log_in(desk, server, "zijinghua")
+    desk.goto(f"{server.url}/admin/")
+    assert desk.locator(".attention-counts li").count() >= 5
+    shoot(desk, folder, "staff-overview", full_page=True)
+
+    # A use voided at the office, so the log shows a change of state and money in words.
+    with server.db() as session:
+        redemption_id = session.scalar(
+            select(Redemption.id)
+            .join(Community, Redemption.community_id == Community.id)
+            .where(Community.slug == "zijinghua", Redemption.status == RedemptionStatus.OK)
+            .order_by(Redemption.id.desc())
+            .limit(1)
+        )
+    desk.goto(f"{server.url}/admin/redemptions/{redemption_id}")
+    desk.locator("#reason").fill("商户输错了金额")
+    desk.locator("form button.danger").click()
+    desk.wait_for_load_state()
+    desk.goto(f"{server.url}/admin/audit")
+    first = desk.locator("table.audit > tbody > tr").first
+    assert "作废核销" in first.inner_text() and "已作废" in first.inner_text()
+    shoot(desk, folder, "staff-audit-log")
