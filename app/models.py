@@ -62,12 +62,13 @@ def money_check(column: str) -> CheckConstraint:
 class Role(enum.StrEnum):
     DISTRICT_ADMIN = "district_admin"
     STAFF = "staff"
+    STREET_STAFF = "street_staff"  # 街道工作人员: compares a street's communities, reads their rows
     MERCHANT_OWNER = "merchant_owner"
     CASHIER = "cashier"
     RESIDENT = "resident"
 
 
-STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STAFF})
+STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STAFF, Role.STREET_STAFF})
 MERCHANT_ROLES = frozenset({Role.MERCHANT_OWNER, Role.CASHIER})
 
 
@@ -118,18 +119,31 @@ class Community(db.Model):
     """社区: a community office and everything it runs."""
 
     __tablename__ = "community"
+    __table_args__ = (
+        CheckConstraint("households IS NULL OR households >= 0", name="households_not_negative"),
+        CheckConstraint("residents IS NULL OR residents >= 0", name="residents_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)  # the /s/<slug> notice-board URL
-    street: Mapped[str] = mapped_column(String(80))  # 街道
+    # 街道: NULL only for a community the district has not yet placed in a street.
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
     district: Mapped[str] = mapped_column(String(80))  # 区
+    # The community's size, for per-household figures; NULL while the office has not said.
+    households: Mapped[int | None] = mapped_column(Integer)
+    residents: Mapped[int | None] = mapped_column(Integer)
     # Whether residents see the help board's leaderboard (staff switch it off).
     leaderboard_on: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
 
+    street: Mapped[Street | None] = relationship(back_populates="communities")
     merchants: Mapped[list[Merchant]] = relationship(back_populates="community")
     campaigns: Mapped[list[Campaign]] = relationship(back_populates="community")
+
+    @property
+    def street_name(self) -> str:
+        return self.street.name if self.street is not None else ""
 
     def __repr__(self) -> str:
         return f"<Community {self.id} {self.name}>"
@@ -142,7 +156,12 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint("username IS NOT NULL OR phone IS NOT NULL", name="has_login_name"),
         CheckConstraint(
-            "role = 'district_admin' OR community_id IS NOT NULL", name="community_required"
+            "role IN ('district_admin', 'street_staff') OR community_id IS NOT NULL",
+            name="community_required",
+        ),
+        CheckConstraint(
+            "role <> 'street_staff' OR (street_id IS NOT NULL AND community_id IS NULL)",
+            name="street_required",
         ),
         CheckConstraint(
             "role NOT IN ('merchant_owner', 'cashier') OR merchant_id IS NOT NULL",
@@ -159,6 +178,7 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)  # 街道
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped when the password changes or the account is disabled: old sessions stop working.
     session_version: Mapped[int] = mapped_column(default=0)
@@ -174,6 +194,7 @@ class User(UserMixin, db.Model):
 
     community: Mapped[Community | None] = relationship()
     merchant: Mapped[Merchant | None] = relationship(back_populates="users")
+    street: Mapped[Street | None] = relationship()
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
@@ -673,3 +694,52 @@ class PointsEntry(db.Model):
     post: Mapped[HelpPost | None] = relationship()
     card: Mapped[Card | None] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
+
+
+# --- streets (街道) and their monthly reports --------------------------------------------------
+
+
+class Street(db.Model):
+    """街道: a street office between the district and its communities.
+
+    Its staff compare the street's communities side by side (互看互比) and receive their monthly
+    reports; they read a community's rows but do not run its daily work, unless the district
+    lets them register shops and create campaigns on a community's behalf (`staff_may_act`).
+    """
+
+    __tablename__ = "street"
+    __table_args__ = (UniqueConstraint("district", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    district: Mapped[str] = mapped_column(String(80))  # 区
+    staff_may_act: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = created_at_column()
+
+    communities: Mapped[list[Community]] = relationship(back_populates="street")
+
+    def __repr__(self) -> str:
+        return f"<Street {self.id} {self.name}>"
+
+
+class MonthlyReport(db.Model):
+    """月报 sent up: a community's figures for one month, frozen when its staff sent it.
+
+    A month not yet sent has no row; its report is worked out from the rows as they are. Once
+    sent, `figures` keeps what was reported, and changes to that month's rows afterwards show
+    as corrections in the next month's report.
+    """
+
+    __tablename__ = "monthly_report"
+    __table_args__ = (UniqueConstraint("community_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # the month's first day
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = created_at_column()
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sent_by_label: Mapped[str] = mapped_column(String(80), default="")  # name at the time
+
+    community: Mapped[Community] = relationship()

@@ -51,6 +51,7 @@ from app.models import (  # noqa: E402
     Merchant,
     Redemption,
     Role,
+    Street,
     User,
 )
 from app.services import dashboard, misuse, summary  # noqa: E402
@@ -58,6 +59,7 @@ from app.services.dashboard import Scope  # noqa: E402
 from bench._common import ScratchDatabase  # noqa: E402
 
 COMMUNITIES = int(os.environ.get("COMMUNITIES", 100))
+STREETS = int(os.environ.get("STREETS", 12))
 SHOPS = int(os.environ.get("SHOPS", 30))
 CARDS = int(os.environ.get("CARDS", 2000))
 REDEMPTIONS = int(os.environ.get("REDEMPTIONS", 1_000_000))
@@ -224,9 +226,19 @@ def fill() -> tuple[int, int, int, int]:
     )
     session.add(admin)
     session.execute(
+        insert(Street),
+        [
+            {"name": f"街道{s:02d}", "district": "汉阳区", "staff_may_act": False,
+             "created_at": now}
+            for s in range(STREETS)
+        ],
+    )  # fmt: skip
+    streets = session.scalars(select(Street.id).order_by(Street.id)).all()
+    session.execute(
         insert(Community),
         [
-            {"name": f"社区{c:03d}", "slug": f"c{c:03d}", "street": "街道", "district": "汉阳区",
+            {"name": f"社区{c:03d}", "slug": f"c{c:03d}", "street_id": streets[c % STREETS],
+             "district": "汉阳区", "households": 1500 + 37 * c, "residents": 4000 + 91 * c,
              "created_at": now}
             for c in range(COMMUNITIES)
         ],

@@ -57,7 +57,7 @@ def prepare(folder: Path, url: str) -> tuple[str, Path]:
 
     app = create_app()
     with app.app_context():
-        community = Community(name="基准社区", slug="bench", street="测试街", district="汉阳区")
+        community = Community(name="基准社区", slug="bench", district="汉阳区")
         db.session.add(community)
         db.session.flush()
         shop = Merchant(

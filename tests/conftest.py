@@ -242,6 +242,23 @@ def cashier_user(shop):
 
 
 @pytest.fixture
+def street_staff_user(community):
+    """Staff of 琴断口街, the street of `community` (紫荆花)."""
+    return factories.street_staff(community.street, "qinduankou", name="周敏")
+
+
+@pytest.fixture
+def other_street_staff_user(other_community):
+    """Staff of 江堤街, the street of `other_community` (江博)."""
+    return factories.street_staff(other_community.street, "jiangdi", name="陈刚")
+
+
+@pytest.fixture
+def street_staff(app, street_staff_user):
+    return login(app, street_staff_user)
+
+
+@pytest.fixture
 def district_admin(app, district_admin_user):
     return login(app, district_admin_user)
 

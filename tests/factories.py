@@ -16,6 +16,8 @@ from app.models import (
     MerchantStatus,
     Offer,
     OfferStatus,
+    Role,
+    Street,
     User,
 )
 from app.rules import parse_rule
@@ -30,8 +32,53 @@ def _save(obj):
     return obj
 
 
-def community(name="紫荆花社区", slug="zijinghua", street="琴断口街", district="汉阳区"):
-    return _save(Community(name=name, slug=slug, street=street, district=district))
+def street(name="琴断口街", district="汉阳区", staff_may_act=False):
+    """Return the street of that name in the district, made when there is none yet."""
+    return _street(name, district, staff_may_act)
+
+
+def _street(name, district, staff_may_act=False):
+    found = db.session.query(Street).filter_by(name=name, district=district).one_or_none()
+    if found is not None:
+        if staff_may_act and not found.staff_may_act:
+            found.staff_may_act = True
+            db.session.commit()
+        return found
+    return _save(Street(name=name, district=district, staff_may_act=staff_may_act))
+
+
+def community(
+    name="紫荆花社区",
+    slug="zijinghua",
+    street="琴断口街",
+    district="汉阳区",
+    households=None,
+    residents=None,
+):
+    placed = _street(street, district) if street else None
+    return _save(
+        Community(
+            name=name,
+            slug=slug,
+            street_id=placed.id if placed else None,
+            district=district,
+            households=households,
+            residents=residents,
+        )
+    )
+
+
+def street_staff(street, username, name=None, password=PASSWORD, active=True):
+    """A street staff login (街道工作人员) of `street`."""
+    u = User(
+        role=Role.STREET_STAFF,
+        username=username,
+        name=name or username,
+        street_id=street.id,
+        active=active,
+    )
+    u.set_password(password)
+    return _save(u)
 
 
 def user(

@@ -23,6 +23,8 @@ ROLES = (
     "merchant_owner",
     "staff_a",
     "staff_b",
+    "street_a",
+    "street_b",
     "district_admin",
 )
 OK, LOGIN = "ok", "login"
@@ -36,9 +38,17 @@ STAFF = {
     "merchant_owner": 403,
     "staff_a": OK,
     "staff_b": OK,
+    "street_a": OK,
+    "street_b": OK,
     "district_admin": OK,
 }
-STAFF_OF_A = {**STAFF, "staff_b": 404}  # an object of community A
+STAFF_OF_A = {**STAFF, "staff_b": 404, "street_b": 404}  # an object of community A
+# Street staff read a community's rows; its forms and actions are refused them (403) ...
+WRITE = {**STAFF, "street_a": 403, "street_b": 403}
+WRITE_OF_A = {**STAFF_OF_A, "street_a": 403, "street_b": 403}
+# ... but for registering a shop or creating a campaign where the street's settings allow it
+# (street A's do, street B's do not).
+ON_BEHALF = {**STAFF, "street_b": 403}
 SHOP = {
     "anonymous": LOGIN,
     "resident": 403,
@@ -46,11 +56,14 @@ SHOP = {
     "merchant_owner": OK,
     "staff_a": 403,
     "staff_b": 403,
+    "street_a": 403,
+    "street_b": 403,
     "district_admin": 403,
 }
 OWNER = {**SHOP, "cashier": 403}
 RESIDENT = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "resident": OK}  # the help board
-DISTRICT = {**STAFF, "staff_a": 403, "staff_b": 403}  # the district admin's own pages
+# the district admin's own pages
+DISTRICT = {**STAFF, "staff_a": 403, "staff_b": 403, "street_a": 403, "street_b": 403}
 API_KEY_ONLY = dict.fromkeys(ROLES, 401)  # a session cookie is not a key
 
 # (endpoint, method) -> expected outcome per role. GET is tried for GET routes, POST for forms.
@@ -96,49 +109,49 @@ MATRIX = {
     ("join.done", "GET"): PUBLIC,
     ("admin.rule_preview", "GET"): STAFF,
     ("admin.merchants", "GET"): STAFF,
-    ("admin.merchant_new", "GET"): STAFF,
-    ("admin.merchant_new", "POST"): STAFF,
-    ("admin.merchant_import", "GET"): STAFF,
-    ("admin.merchant_import", "POST"): STAFF,
+    ("admin.merchant_new", "GET"): ON_BEHALF,
+    ("admin.merchant_new", "POST"): ON_BEHALF,
+    ("admin.merchant_import", "GET"): ON_BEHALF,
+    ("admin.merchant_import", "POST"): ON_BEHALF,
     ("admin.merchant_import_template", "GET"): STAFF,
     ("admin.merchant", "GET"): STAFF_OF_A,
-    ("admin.merchant_edit", "GET"): STAFF_OF_A,
-    ("admin.merchant_edit", "POST"): STAFF_OF_A,
-    ("admin.merchant_approve", "POST"): STAFF_OF_A,
-    ("admin.merchant_status", "POST"): STAFF_OF_A,
-    ("admin.merchant_login_new", "POST"): STAFF_OF_A,
-    ("admin.merchant_login_active", "POST"): STAFF_OF_A,
-    ("admin.merchant_login_password", "POST"): STAFF_OF_A,
+    ("admin.merchant_edit", "GET"): WRITE_OF_A,
+    ("admin.merchant_edit", "POST"): WRITE_OF_A,
+    ("admin.merchant_approve", "POST"): WRITE_OF_A,
+    ("admin.merchant_status", "POST"): WRITE_OF_A,
+    ("admin.merchant_login_new", "POST"): WRITE_OF_A,
+    ("admin.merchant_login_active", "POST"): WRITE_OF_A,
+    ("admin.merchant_login_password", "POST"): WRITE_OF_A,
     ("admin.campaigns", "GET"): STAFF,
-    ("admin.campaign_new", "GET"): STAFF,
-    ("admin.campaign_new", "POST"): STAFF,
+    ("admin.campaign_new", "GET"): ON_BEHALF,
+    ("admin.campaign_new", "POST"): ON_BEHALF,
     ("admin.campaign", "GET"): STAFF_OF_A,
-    ("admin.campaign_edit", "GET"): STAFF_OF_A,
-    ("admin.campaign_edit", "POST"): STAFF_OF_A,
-    ("admin.campaign_status", "POST"): STAFF_OF_A,
-    ("admin.offer_new", "GET"): STAFF_OF_A,
-    ("admin.offer_new", "POST"): STAFF_OF_A,
-    ("admin.offer_edit", "GET"): STAFF_OF_A,
-    ("admin.offer_edit", "POST"): STAFF_OF_A,
-    ("admin.offer_status", "POST"): STAFF_OF_A,
-    ("admin.batch_new", "POST"): STAFF_OF_A,
+    ("admin.campaign_edit", "GET"): WRITE_OF_A,
+    ("admin.campaign_edit", "POST"): WRITE_OF_A,
+    ("admin.campaign_status", "POST"): WRITE_OF_A,
+    ("admin.offer_new", "GET"): WRITE_OF_A,
+    ("admin.offer_new", "POST"): WRITE_OF_A,
+    ("admin.offer_edit", "GET"): WRITE_OF_A,
+    ("admin.offer_edit", "POST"): WRITE_OF_A,
+    ("admin.offer_status", "POST"): WRITE_OF_A,
+    ("admin.batch_new", "POST"): WRITE_OF_A,
     ("admin.batch", "GET"): STAFF_OF_A,
-    ("admin.batch_print", "GET"): STAFF_OF_A,
+    ("admin.batch_print", "GET"): WRITE_OF_A,
     ("admin.cards", "GET"): STAFF,
     ("admin.card", "GET"): STAFF_OF_A,
-    ("admin.card_void", "POST"): STAFF_OF_A,
-    ("admin.card_replace", "POST"): STAFF_OF_A,
-    ("admin.issue", "GET"): STAFF,
-    ("admin.issue", "POST"): STAFF,
-    ("admin.issue_sheet", "GET"): STAFF,
-    ("admin.issue_sheet", "POST"): STAFF,
+    ("admin.card_void", "POST"): WRITE_OF_A,
+    ("admin.card_replace", "POST"): WRITE_OF_A,
+    ("admin.issue", "GET"): WRITE,
+    ("admin.issue", "POST"): WRITE,
+    ("admin.issue_sheet", "GET"): WRITE,
+    ("admin.issue_sheet", "POST"): WRITE,
     ("admin.issue_template", "GET"): STAFF,
     ("admin.dashboard", "GET"): STAFF,
     ("admin.settlement", "GET"): STAFF_OF_A,
     ("admin.settlement_statement", "GET"): STAFF_OF_A,
     ("admin.redemptions", "GET"): STAFF,
     ("admin.redemption", "GET"): STAFF_OF_A,
-    ("admin.redemption_void", "POST"): STAFF_OF_A,
+    ("admin.redemption_void", "POST"): WRITE_OF_A,
     ("admin.attempts", "GET"): STAFF,
     ("admin.audit", "GET"): STAFF,
     ("admin.communities", "GET"): DISTRICT,
@@ -149,6 +162,15 @@ MATRIX = {
     ("admin.community_edit", "GET"): DISTRICT,
     ("admin.community_edit", "POST"): DISTRICT,
     ("admin.staff_active", "POST"): DISTRICT,
+    ("admin.streets", "GET"): DISTRICT,
+    ("admin.street_new", "GET"): DISTRICT,
+    ("admin.street_new", "POST"): DISTRICT,
+    ("admin.street", "GET"): DISTRICT,
+    ("admin.street", "POST"): DISTRICT,
+    ("admin.street_edit", "GET"): DISTRICT,
+    ("admin.street_edit", "POST"): DISTRICT,
+    ("admin.street_move", "POST"): DISTRICT,
+    ("admin.street_staff_active", "POST"): DISTRICT,
     # the help board: residents at /aid, the office at /admin/aid
     ("aid.join", "GET"): PUBLIC,
     ("aid.join", "POST"): PUBLIC,
@@ -164,19 +186,19 @@ MATRIX = {
     ("aid.exchange", "POST"): RESIDENT,
     ("admin.aid_posts", "GET"): STAFF,
     ("admin.aid_post", "GET"): STAFF_OF_A,
-    ("admin.aid_post_confirm", "POST"): STAFF_OF_A,
-    ("admin.aid_post_hide", "POST"): STAFF_OF_A,
-    ("admin.aid_post_unhide", "POST"): STAFF_OF_A,
+    ("admin.aid_post_confirm", "POST"): WRITE_OF_A,
+    ("admin.aid_post_hide", "POST"): WRITE_OF_A,
+    ("admin.aid_post_unhide", "POST"): WRITE_OF_A,
     ("admin.aid_residents", "GET"): STAFF,
     ("admin.aid_resident", "GET"): STAFF_OF_A,
-    ("admin.aid_resident_confirm", "POST"): STAFF_OF_A,
-    ("admin.aid_resident_active", "POST"): STAFF_OF_A,
-    ("admin.aid_resident_password", "POST"): STAFF_OF_A,
-    ("admin.aid_resident_points", "POST"): STAFF_OF_A,
-    ("admin.aid_resident_household", "POST"): STAFF_OF_A,
+    ("admin.aid_resident_confirm", "POST"): WRITE_OF_A,
+    ("admin.aid_resident_active", "POST"): WRITE_OF_A,
+    ("admin.aid_resident_password", "POST"): WRITE_OF_A,
+    ("admin.aid_resident_points", "POST"): WRITE_OF_A,
+    ("admin.aid_resident_household", "POST"): WRITE_OF_A,
     ("admin.aid_exchange", "GET"): STAFF,
-    ("admin.aid_campaign_exchange", "POST"): STAFF_OF_A,
-    ("admin.aid_leaderboard", "POST"): STAFF_OF_A,
+    ("admin.aid_campaign_exchange", "POST"): WRITE_OF_A,
+    ("admin.aid_leaderboard", "POST"): WRITE_OF_A,
 }
 # Routes whose URL names an action: the action the matrix tries.
 ACTIONS = {
@@ -185,6 +207,7 @@ ACTIONS = {
     "admin.campaign_status": "pause",
     "admin.offer_status": "withdraw",
     "admin.staff_active": "disable",
+    "admin.street_staff_active": "disable",
     "admin.aid_resident_active": "disable",
 }
 SKIPPED = {"static"}  # files, not pages
@@ -200,9 +223,14 @@ def world(
     cashier_user,
     staff_user,
     other_staff_user,
+    street_staff_user,
+    other_street_staff_user,
     district_admin_user,
 ):
-    """Community A with a shop, a campaign, a card, a redemption and a till key; community B."""
+    """Community A with a shop, a campaign, a card, a redemption and a till key; community B.
+
+    Street A (琴断口街) holds community A and lets its staff act for it; street B (江堤街) holds
+    community B and does not."""
     campaign = factories.campaign(community)
     offer = factories.offer(campaign, shop, "8折")
     card = factories.cards(campaign, 2)[0]
@@ -212,6 +240,7 @@ def world(
     neighbour = factories.resident(community, "13900000008", "5-1-302", "李红")
     post = factories.help_post(neighbour)
     factories.merchant(other_community, "江堤小吃店")
+    community.street.staff_may_act = True
     db.session.commit()
     users = {
         "resident": resident,
@@ -219,6 +248,8 @@ def world(
         "merchant_owner": merchant_user,
         "staff_a": staff_user,
         "staff_b": other_staff_user,
+        "street_a": street_staff_user,
+        "street_b": other_street_staff_user,
         "district_admin": district_admin_user,
     }
     args = {
@@ -234,6 +265,7 @@ def world(
         "batch_id": card.batch_id,
         "card_id": card.id,
         "community_id": community.id,
+        "street_id": community.street_id,
         "user_id": cashier_user.id,
         "post_id": post.id,
         "resident_id": resident.id,

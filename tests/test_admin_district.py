@@ -7,7 +7,12 @@ from app.models import AuditLog, Community, Role, User
 
 from . import factories
 
-COMMUNITY = {"name": "七里庙社区", "slug": "qilimiao", "street": "琴断口街", "district": "汉阳区"}
+COMMUNITY = {"name": "七里庙社区", "slug": "qilimiao", "district": "汉阳区"}
+
+
+@pytest.fixture
+def qinduankou(db):
+    return factories.street("琴断口街")
 
 
 def rows(db, model, *conditions):
@@ -21,11 +26,13 @@ def test_only_the_district_admin_opens_the_communities(staff, district_admin):
     assert staff.post("/admin/communities/new", data=COMMUNITY).status_code == 403
 
 
-def test_the_district_admin_creates_a_community_and_its_staff(district_admin, db, app):
-    response = district_admin.post("/admin/communities/new", data=COMMUNITY)
+def test_the_district_admin_creates_a_community_and_its_staff(district_admin, db, app, qinduankou):
+    response = district_admin.post(
+        "/admin/communities/new", data=COMMUNITY | {"street": qinduankou.id}
+    )
     (community,) = rows(db, Community)
     assert response.headers["Location"] == f"/admin/communities/{community.id}"
-    assert (community.name, community.slug, community.street) == (
+    assert (community.name, community.slug, community.street_name) == (
         "七里庙社区",
         "qilimiao",
         "琴断口街",
@@ -49,20 +56,27 @@ def test_the_district_admin_creates_a_community_and_its_staff(district_admin, db
     [
         ({"name": ""}, "请输入社区名称"),
         ({"slug": "七里庙"}, "网址名是 2 到 40 位小写字母"),
-        ({"street": ""}, "请输入所在街道"),
+        ({"street": ""}, "请选择所在街道"),
+        ({"street": "999"}, "请选择本区的街道"),
         ({"name": "紫荆花社区"}, "已有同名社区"),
         ({"slug": "zijinghua"}, "已被别的社区使用"),
     ],
 )
 def test_a_bad_community_is_refused_in_chinese(district_admin, db, community, change, says):
-    response = district_admin.post("/admin/communities/new", data=COMMUNITY | change)
+    data = COMMUNITY | {"street": community.street_id} | change
+    response = district_admin.post("/admin/communities/new", data=data)
     assert response.status_code == 422
     assert says in response.text
     assert len(rows(db, Community)) == 1
 
 
 def test_editing_a_community_is_audited(district_admin, db, community):
-    data = {"name": "紫荆花社区", "slug": "zjh", "street": "琴断口街", "district": "汉阳区"}
+    data = {
+        "name": "紫荆花社区",
+        "slug": "zjh",
+        "street": community.street_id,
+        "district": "汉阳区",
+    }
     district_admin.post(f"/admin/communities/{community.id}/edit", data=data)
     assert rows(db, Community)[0].slug == "zjh"
     (logged,) = rows(db, AuditLog)

@@ -146,7 +146,7 @@ def test_hand_out_refusals(db, community, staff_user):
 
 def test_a_community_needs_its_district(db, district_admin_user):
     details = communities.CommunityDetails(
-        name="七里庙社区", slug="qilimiao", street="琴断口街", district=""
+        name="七里庙社区", slug="qilimiao", street_id=factories.street().id, district=""
     )
     refused("district_required", communities.create, db.session, district_admin_user, details)
 

@@ -9,3 +9,6 @@ bp = Blueprint("admin", __name__)
 public = Blueprint("join", __name__)
 
 from . import routes  # noqa: E402, F401
+from .common import street_staff_read_only  # noqa: E402
+
+bp.before_request(street_staff_read_only)

@@ -31,7 +31,14 @@ from ..models import (
 from ..services import helpboard, points, residents
 from ..services.households import household_label
 from . import bp
-from .common import is_district_admin, own_community_id, perform, staff_required
+from .common import (
+    is_district_admin,
+    own_community_id,
+    perform,
+    sees_many,
+    staff_required,
+    visible_communities,
+)
 from .forms import EmptyForm, ReasonForm
 from .labels import choices, label
 from .tables import Column, Listing
@@ -112,7 +119,7 @@ def post_columns() -> list[Column]:
             lambda r: r.HelpPost.hidden_reason if r.HelpPost.hidden else "",
         ),
     ]
-    if is_district_admin():
+    if sees_many():
         columns.insert(
             1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
         )
@@ -299,7 +306,7 @@ def resident_columns() -> list[Column]:
         ),
         Column("joined", _l("Joined"), User.created_at, lambda r: r.User.created_at, "datetime"),
     ]
-    if is_district_admin():
+    if sees_many():
         columns.insert(
             1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
         )
@@ -503,9 +510,7 @@ def aid_exchange():
 
 
 def _communities() -> list[Community]:
-    if is_district_admin():
-        return db.session.scalars(select(Community).order_by(Community.id)).all()
-    return [db.session.get(Community, own_community_id())]
+    return visible_communities()
 
 
 @bp.post("/aid/campaigns/<int:campaign_id>/exchange")

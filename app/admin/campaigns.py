@@ -25,7 +25,7 @@ from ..rules import Rule
 from ..services import campaigns as service
 from ..services.campaigns import CampaignDetails
 from . import bp
-from .common import community_choices, is_district_admin, own_community_id, perform, staff_required
+from .common import community_choices, own_community_id, perform, sees_many, staff_required
 from .forms import AddOffersForm, BatchForm, CampaignForm, EmptyForm, OfferForm
 from .labels import choices, label
 from .rule_box import rule_box
@@ -97,7 +97,7 @@ def campaign_columns() -> list[Column]:
         Column("budget", _l("Budget"), Campaign.budget_fen, lambda c: c.budget_fen, "money"),
         Column("spent", _l("Discounts given"), Campaign.spent_fen, lambda c: c.spent_fen, "money"),
     ]
-    if is_district_admin():
+    if sees_many():
         columns.insert(
             1, Column("community", _l("Community"), Community.name, lambda c: c.community.name)
         )
@@ -130,7 +130,7 @@ def campaigns():
 
 def _campaign_form(obj=None) -> CampaignForm:
     form = CampaignForm(obj=obj)
-    form.set_communities(community_choices(), is_district_admin() and obj is None)
+    form.set_communities(community_choices(), sees_many() and obj is None)
     form.set_choices()
     if obj is not None and request.method == "GET":
         form.rule.data = obj.default_rule_text
@@ -149,7 +149,7 @@ def campaign_new():
         form.funding.data = "merchant"
     box = rule_box(form.rule)
     if not box.handled and form.validate_on_submit():
-        community_id = own_community_id(form.community.data if is_district_admin() else None)
+        community_id = own_community_id(form.community.data if sees_many() else None)
         done = perform(service.create, community_id, details_of(form), form=form, fields=FIELD_OF)
         if done:
             flash(_("The campaign is saved as a draft. Add shops, then start it."), "success")

@@ -3,19 +3,43 @@
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash
+from flask import abort, flash, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.access import roles_required
+from ..auth.access import roles_required, street_communities
 from ..database import begin_write
 from ..extensions import db
 from ..i18n import message  # noqa: F401 - the office's pages import it from here
 from ..models import Community, Role
 from ..services.errors import DomainError
 
-staff_required = roles_required(Role.STAFF, Role.DISTRICT_ADMIN)
+# Office pages: community staff, the district admin, and street staff (read-only, see
+# `street_staff_read_only`).
+staff_required = roles_required(Role.STAFF, Role.DISTRICT_ADMIN, Role.STREET_STAFF)
 district_admin_required = roles_required(Role.DISTRICT_ADMIN)
+# What street staff may do for a community of their street, when the district allows it.
+STREET_MAY_ACT = frozenset({"admin.merchant_new", "admin.merchant_import", "admin.campaign_new"})
+# Forms of the street's own (the monthly report of a street has none that writes).
+STREET_FORMS: set[str] = set()
+# Pages street staff do not open although they read: the cards' print sheet carries PINs.
+STREET_REFUSED = frozenset({"admin.batch_print"})
+
+
+def street_staff_read_only():
+    """Refuse street staff every office form (403), but those their street is allowed."""
+    if not current_user.is_authenticated or current_user.role != Role.STREET_STAFF:
+        return
+    endpoint = request.endpoint or ""
+    if endpoint in STREET_REFUSED:
+        abort(403)
+    if endpoint in STREET_MAY_ACT:
+        if not current_user.street.staff_may_act:
+            abort(403)
+        return
+    rule = request.url_rule
+    if rule is not None and "POST" in (rule.methods or ()) and endpoint not in STREET_FORMS:
+        abort(403)
 
 
 @dataclass
@@ -79,14 +103,42 @@ def is_district_admin() -> bool:
     return current_user.role == Role.DISTRICT_ADMIN
 
 
+def is_street_staff() -> bool:
+    return current_user.role == Role.STREET_STAFF
+
+
+def sees_many() -> bool:
+    """Tell whether the user's pages cover several communities (district admin, street)."""
+    return current_user.role in (Role.DISTRICT_ADMIN, Role.STREET_STAFF)
+
+
+def visible_communities_stmt():
+    """Return a query of the communities the signed-in user sees, by name's order of ids."""
+    stmt = select(Community).order_by(Community.id)
+    if is_street_staff():
+        return stmt.where(Community.id.in_(street_communities(current_user)))
+    if not is_district_admin():
+        return stmt.where(Community.id == current_user.community_id)
+    return stmt
+
+
+def visible_communities() -> list[Community]:
+    return list(db.session.scalars(visible_communities_stmt()))
+
+
 def community_choices() -> list[tuple[int, str]]:
-    """Return the communities the district admin may pick from."""
+    """Return the communities one may pick from: the district's, or a street's for its staff."""
+    if current_user.is_authenticated and is_street_staff():
+        return [(c.id, c.name) for c in visible_communities()]
     rows = db.session.execute(select(Community.id, Community.name).order_by(Community.id))
     return [(row.id, row.name) for row in rows]
 
 
 def own_community_id(chosen: int | None = None) -> int | None:
-    """Return the community new things belong to: the staff's own, or the admin's choice."""
+    """Return the community new things belong to: the staff's own, or the admin's choice
+    (a street's staff choose among their street's communities)."""
     if is_district_admin():
         return chosen or None
+    if is_street_staff():
+        return chosen if chosen in {c for c, _name in community_choices()} else None
     return current_user.community_id

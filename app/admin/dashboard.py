@@ -12,7 +12,7 @@ from sqlalchemy import literal_column, select
 from ..auth.access import get_or_404, scope
 from ..clock import local_today
 from ..extensions import db
-from ..models import Campaign, Community, Funding, Merchant
+from ..models import Campaign, Funding, Merchant
 from ..rules import format_money
 from ..services import dashboard as service
 from ..services import misuse
@@ -20,7 +20,7 @@ from ..services.dashboard import DashboardError, Scope
 from ..services.exports import ExportColumn
 from . import bp
 from .charts import Bar, bar_chart
-from .common import is_district_admin, message, staff_required
+from .common import is_street_staff, message, sees_many, staff_required, visible_communities
 from .tables import Column, Listing, export_response
 
 DISCOUNT_LABELS = {
@@ -47,10 +47,14 @@ def read_scope(campaign: Campaign | None = None) -> tuple[Scope, Campaign | None
                 scope(select(Campaign), Campaign).where(Campaign.id == campaign_id)
             )
     community_id = current_user.community_id
-    if is_district_admin():
+    if sees_many():
         community_id = request.args.get("community", type=int) or None
         if campaign is not None:
             community_id = campaign.community_id
+    if is_street_staff() and campaign is None:
+        # one community of the street at a time (互看互比 sets them side by side)
+        ids = [c.id for c in visible_communities()]
+        community_id = community_id if community_id in ids else (ids[0] if ids else 0)
     start, end = service.default_period(campaign)
     start = _date_arg("from") or start
     end = _date_arg("to") or end
@@ -112,11 +116,7 @@ def dashboard():
     campaigns = db.session.execute(
         scope(select(Campaign.id, Campaign.name), Campaign).order_by(Campaign.id.desc())
     ).all()
-    communities = []
-    if is_district_admin():
-        communities = db.session.execute(
-            select(Community.id, Community.name).order_by(Community.id)
-        ).all()
+    communities = visible_communities() if sees_many() else []
     kind = service.discount_label_kind(db.session, chosen)
     return render_template(
         "admin/dashboard/index.html",

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Campaign, Community, Merchant, Role, User
+from ..models import Campaign, Community, Merchant, Role, Street, User
 from ..services import communities as service
 from ..services.logins import Login
 from . import bp
@@ -21,7 +21,9 @@ FIELD_OF = LOGIN_FIELDS | {
     "slug_format": "slug",
     "slug_taken": "slug",
     "street_required": "street",
+    "street_unknown": "street",
     "district_required": "district",
+    "size_range": "households",
 }
 
 
@@ -29,9 +31,25 @@ def details_of(form) -> service.CommunityDetails:
     return service.CommunityDetails(
         name=form.name.data or "",
         slug=form.slug.data or "",
-        street=form.street.data or "",
+        street_id=form.street.data or None,
         district=form.district.data or "",
+        households=form.households.data,
+        residents=form.residents.data,
     )
+
+
+def community_form(obj=None) -> CommunityForm:
+    form = CommunityForm(obj=obj)
+    streets = db.session.execute(
+        select(Street.id, Street.name, Street.district).order_by(Street.district, Street.name)
+    ).all()
+    form.street.choices = [
+        (0, _l("— choose —")),
+        *((s.id, f"{s.name}（{s.district}）") for s in streets),
+    ]
+    if obj is not None and request.method == "GET":
+        form.street.data = obj.street_id
+    return form
 
 
 def _count(model):
@@ -56,16 +74,16 @@ def communities():
         .label("staff")
     )
     listing = Listing(
-        select(Community, merchants, campaigns, staff),
+        select(Community, merchants, campaigns, staff).outerjoin(Street),
         [
             Column("name", _l("Community"), Community.name, lambda r: r.Community.name),
-            Column("street", _l("Street"), Community.street, lambda r: r.Community.street),
+            Column("street", _l("Street"), Street.name, lambda r: r.Community.street_name),
             Column("district", _l("District"), Community.district, lambda r: r.Community.district),
             Column("merchants", _l("Shops"), merchants, lambda r: r.merchants, "int"),
             Column("campaigns", _l("Campaigns"), campaigns, lambda r: r.campaigns, "int"),
             Column("staff", _l("Staff"), staff, lambda r: r.staff, "int"),
         ],
-        search=(Community.name, Community.street, Community.slug),
+        search=(Community.name, Street.name, Community.slug),
         default_sort="name",
         tiebreak=Community.id,
         scalars=False,
@@ -78,7 +96,7 @@ def communities():
 @bp.route("/communities/new", methods=["GET", "POST"])
 @district_admin_required
 def community_new():
-    form = CommunityForm()
+    form = community_form()
     if request.method == "GET":
         form.district.data = "汉阳区"
     if form.validate_on_submit():
@@ -97,7 +115,7 @@ def community_new():
 @district_admin_required
 def community_edit(community_id):
     community = db.get_or_404(Community, community_id)
-    form = CommunityForm(obj=community)
+    form = community_form(community)
     if form.validate_on_submit():
         if perform(
             service.update,

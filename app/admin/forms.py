@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -298,8 +299,32 @@ class CommunityForm(FlaskForm):
         description=_l("Lower-case letters for the community's page address, e.g. zijinghua."),
         render_kw={"autocapitalize": "none", "autocomplete": "off"},
     )
-    street = StringField(_l("Street (街道)"), filters=[stripped], validators=[Length(max=80)])
+    street = SelectField(_l("Street (街道)"), coerce=choice_id, validate_choice=False)
     district = StringField(_l("District (区)"), filters=[stripped], validators=[Length(max=80)])
+    households = IntegerField(
+        _l("Households"),
+        validators=[Optional()],
+        description=_l("For figures per household. Empty: not known."),
+        render_kw={"inputmode": "numeric"},
+    )
+    residents = IntegerField(
+        _l("Residents"), validators=[Optional()], render_kw={"inputmode": "numeric"}
+    )
+
+
+class StreetForm(FlaskForm):
+    name = StringField(_l("Street name"), filters=[stripped], validators=[Length(max=80)])
+    district = StringField(_l("District (区)"), filters=[stripped], validators=[Length(max=80)])
+    staff_may_act = BooleanField(
+        _l("Street staff may register shops and create campaigns for a community"),
+        description=_l("Off: street staff only read their communities' rows and compare them."),
+    )
+
+
+class MoveForm(FlaskForm):
+    """Place a community in this street."""
+
+    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
 
 
 class StaffForm(FlaskForm, LoginFields):

@@ -59,6 +59,7 @@ LABELS = {
     Role: {
         Role.DISTRICT_ADMIN: (_l("District admin"), ""),
         Role.STAFF: (_l("Community staff"), ""),
+        Role.STREET_STAFF: (_l("Street staff"), ""),
         Role.MERCHANT_OWNER: (_l("Owner"), ""),
         Role.CASHIER: (_l("Cashier"), ""),
         Role.RESIDENT: (_l("Resident"), ""),
@@ -171,6 +172,10 @@ ACTION_LABELS = {
     "points.exchange": _l("Exchanged points for a card"),
     "campaign.points": _l("Set a campaign's price in points"),
     "community.leaderboard": _l("Switched the help leaderboard"),
+    "community.move": _l("Moved a community to another street"),
+    "street.create": _l("Created a street"),
+    "street.update": _l("Changed a street"),
+    "report.send": _l("Sent a monthly report up to the street"),
 }
 
 # What staff call each refusal in the attempt log: short words, not the till's sentences.
@@ -215,6 +220,8 @@ AREA_LABELS = {
     "resident": _l("Residents"),
     "help": _l("Help board"),
     "points": _l("Points"),
+    "street": _l("Streets"),
+    "report": _l("Monthly reports"),
 }
 
 

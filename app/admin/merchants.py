@@ -26,10 +26,10 @@ from ..services.sheets import SheetError, read_sheet
 from . import bp
 from .common import (
     community_choices,
-    is_district_admin,
     message,
     own_community_id,
     perform,
+    sees_many,
     staff_required,
 )
 from .forms import (
@@ -100,7 +100,7 @@ def merchant_columns() -> list[Column]:
             "created", _l("Registered"), Merchant.created_at, lambda m: m.created_at, "datetime"
         ),
     ]
-    if is_district_admin():
+    if sees_many():
         columns.insert(
             1, Column("community", _l("Community"), Community.name, lambda m: m.community.name)
         )
@@ -119,7 +119,7 @@ def merchants():
     if category:
         stmt = stmt.where(Merchant.category == category)
     community = request.args.get("community", type=int)
-    if community and is_district_admin():
+    if community and sees_many():
         stmt = stmt.where(Merchant.community_id == community)
     listing = Listing(
         stmt,
@@ -141,8 +141,12 @@ def merchants():
         listing=listing,
         statuses=choices(MerchantStatus),
         categories=categories,
-        communities=community_choices() if is_district_admin() else [],
-        pending=service.pending_count(db.session, own_community_id()),
+        communities=community_choices() if sees_many() else [],
+        pending=db.session.scalar(
+            scope(select(func.count(Merchant.id)), Merchant).where(
+                Merchant.status == MerchantStatus.PENDING
+            )
+        ),
     )
 
 
@@ -153,10 +157,10 @@ def merchants():
 @staff_required
 def merchant_new():
     form = NewMerchantForm()
-    form.set_communities(community_choices(), is_district_admin())
+    form.set_communities(community_choices(), sees_many())
     form.set_categories(request.form.get("category", ""))
     if form.validate_on_submit():
-        community_id = own_community_id(form.community.data if is_district_admin() else None)
+        community_id = own_community_id(form.community.data if sees_many() else None)
         done = perform(
             service.register,
             community_id,
@@ -369,12 +373,12 @@ def merchant_login_password(merchant_id, user_id):
 def merchant_import():
     """Register many shops from an Excel or CSV sheet, with a report of every refused row."""
     form = UploadForm()
-    form.set_communities(community_choices(), is_district_admin())
+    form.set_communities(community_choices(), sees_many())
     report = None
     status = 200
     if form.validate_on_submit():
         upload = form.sheet.data
-        community_id = own_community_id(form.community.data if is_district_admin() else None)
+        community_id = own_community_id(form.community.data if sees_many() else None)
         try:
             rows = read_sheet(
                 getattr(upload, "filename", "") or "",

@@ -16,7 +16,6 @@ from ..models import (
     CampaignStatus,
     Card,
     CardStatus,
-    Community,
     HelpPost,
     HelpStatus,
     Merchant,
@@ -31,11 +30,10 @@ from ..models import (
 from ..services import misuse
 from ..services.dashboard import Scope
 from ..services.households import household_label
-from ..services.merchants import pending_count
 from . import bp
 from .aid import stale_conditions
 from .audit_words import Words
-from .common import message, own_community_id, staff_required
+from .common import message, sees_many, staff_required, visible_communities
 from .dashboard import finding_url
 from .labels import action_label, label, tone, who
 
@@ -95,8 +93,9 @@ SECTIONS = [
     ("admin.dashboard", _l("Figures"), ("admin.dashboard", "admin.settlement")),
     ("admin.audit", _l("Audit log"), ("admin.audit",)),
     ("admin.communities", _l("Communities"), ("admin.communit",)),
+    ("admin.streets", _l("Streets"), ("admin.street",)),
 ]
-DISTRICT_ONLY = {"admin.communities"}
+DISTRICT_ONLY = {"admin.communities", "admin.streets"}
 
 
 @bp.context_processor
@@ -163,7 +162,7 @@ def index():
         ).where(Redemption.local_day == local_today(), Redemption.status == RedemptionStatus.OK)
     ).one()
     waiting = {
-        "merchants": pending_count(db.session, own_community_id()),
+        "merchants": count(Merchant, Merchant.status == MerchantStatus.PENDING),
         "offers": count(Offer, Offer.status == OfferStatus.PENDING),
         "posts": count(HelpPost, HelpPost.status == HelpStatus.DONE),
         "residents": count(
@@ -178,11 +177,9 @@ def index():
     recent = db.session.scalars(
         scope(select(AuditLog), AuditLog).order_by(AuditLog.id.desc()).limit(8)
     ).all()
-    words = Words(db.session, district=current_user.role == Role.DISTRICT_ADMIN)
+    words = Words(db.session, district=sees_many())
     words.read(recent)
-    communities = []
-    if current_user.role == Role.DISTRICT_ADMIN:
-        communities = db.session.scalars(select(Community).order_by(Community.id)).all()
+    communities = visible_communities() if sees_many() else []
     return render_template(
         "admin/index.html",
         figures=figures,
@@ -206,4 +203,5 @@ from . import (  # noqa: E402, F401
     merchants,
     records,
     rule_box,
+    streets,
 )

@@ -1,7 +1,8 @@
 """Who may see what: the role decorator and the one helper that scopes queries to a community.
 
 Staff and merchant users see only their own community; merchant users see only their own
-shop's rows; the district admin sees everything. Anything outside a user's scope is a 404,
+shop's rows; street staff see the communities of their street; the district admin sees
+everything. Anything outside a user's scope is a 404,
 never a 403, so ids of other communities don't leak.
 """
 
@@ -9,10 +10,10 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from ..extensions import db
-from ..models import Merchant, Role, User
+from ..models import Community, Merchant, Role, User
 
 
 def roles_required(*roles: Role):
@@ -39,6 +40,8 @@ def scope(stmt: Select, model, user: User | None = None) -> Select:
     _require_community(model)
     if user.role == Role.DISTRICT_ADMIN:
         return stmt
+    if user.role == Role.STREET_STAFF:  # every community of the street, and nothing else
+        return stmt.where(model.community_id.in_(street_communities(user)))
     stmt = stmt.where(model.community_id == user.community_id)
     if user.is_merchant:
         if model is Merchant:
@@ -46,6 +49,13 @@ def scope(stmt: Select, model, user: User | None = None) -> Select:
         elif hasattr(model, "merchant_id"):
             stmt = stmt.where(model.merchant_id == user.merchant_id)
     return stmt
+
+
+def street_communities(user: User) -> Select:
+    """Return a query of the ids of the communities in a street staff member's street."""
+    if user.street_id is None:  # never so (a CHECK), but never "the unplaced communities"
+        return select(Community.id).where(false())
+    return select(Community.id).where(Community.street_id == user.street_id)
 
 
 def scoped(model, user: User | None = None) -> Select:

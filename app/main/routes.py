@@ -19,7 +19,7 @@ def index():
 
 def home_for(user) -> str:
     """Return the URL where `user` starts their work."""
-    if user.role in (Role.DISTRICT_ADMIN, Role.STAFF):
+    if user.role in (Role.DISTRICT_ADMIN, Role.STAFF, Role.STREET_STAFF):
         return url_for("admin.index")
     if user.role in (Role.MERCHANT_OWNER, Role.CASHIER):
         return url_for("merchant.index")

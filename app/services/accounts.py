@@ -82,6 +82,7 @@ def create_user(
     phone: str | None = None,
     community_id: int | None = None,
     merchant_id: int | None = None,
+    street_id: int | None = None,
 ) -> User:
     """Create a login, refusing a user name or phone that is taken. The caller commits."""
     username = (username or "").strip() or None
@@ -101,6 +102,7 @@ def create_user(
         phone=phone,
         community_id=community_id,
         merchant_id=merchant_id,
+        street_id=street_id,
     )
     user.set_password(password)
     user.session_version = 0

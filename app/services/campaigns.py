@@ -33,7 +33,7 @@ from ..models import (
     User,
 )
 from ..rules import Rule, RuleError, format_money, parse_rule
-from . import audit
+from . import audit, streets
 from .cards import CODE_PATTERN
 from .errors import N_, DomainError
 
@@ -204,6 +204,7 @@ def create(
     """Create a campaign as a draft: shops and cards can be prepared before it starts."""
     if not community_id:
         raise CampaignError("community_required")
+    streets.may_act_for(session, actor, community_id)
     details, rule = details.cleaned()
     campaign = Campaign(
         community_id=community_id,

@@ -670,7 +670,7 @@ def community_page(
     return CommunityPage(
         name=community.name,
         slug=community.slug,
-        street=community.street,
+        street=community.street_name,
         district=community.district,
         campaigns=tuple(
             CampaignSummary(

@@ -7,13 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Community, Role, User
-from . import audit, logins
+from . import audit, logins, streets
 from .accounts import create_user
 from .errors import N_, DomainError
 from .logins import Login
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
-COMMUNITY_FIELDS = ["name", "slug", "street", "district"]
+COMMUNITY_FIELDS = ["name", "slug", "district", "households", "residents"]
+MAX_SIZE = 1_000_000  # households or residents of one community
 
 
 class CommunityError(DomainError):
@@ -24,7 +25,8 @@ class CommunityError(DomainError):
             "The web name is 2 to 40 lower-case letters, digits or dashes, e.g. zijinghua."
         ),
         "slug_taken": N_("Another community already has this web name."),
-        "street_required": N_("Please enter the street (街道)."),
+        "street_required": N_("Please choose the street (街道)."),
+        "size_range": N_("Households and residents are whole numbers up to 1,000,000."),
         "district_required": N_("Please enter the district (区)."),
         "not_staff": N_("That login is not staff of this community."),
     }
@@ -34,21 +36,28 @@ class CommunityError(DomainError):
 class CommunityDetails:
     name: str
     slug: str
-    street: str
+    street_id: int | None
     district: str
+    households: int | None = None
+    residents: int | None = None
 
     def cleaned(self) -> "CommunityDetails":
         details = CommunityDetails(
             name=" ".join((self.name or "").split())[:80],
             slug=(self.slug or "").strip().lower(),
-            street=(self.street or "").strip()[:80],
-            district=(self.district or "").strip()[:80],
+            street_id=self.street_id or None,
+            district=streets.clean(self.district),
+            households=self.households,
+            residents=self.residents,
         )
+        for size in (details.households, details.residents):
+            if size is not None and not 0 <= size <= MAX_SIZE:
+                raise CommunityError("size_range")
         if not details.name:
             raise CommunityError("name_required")
         if not SLUG.fullmatch(details.slug):
             raise CommunityError("slug_format")
-        if not details.street:
+        if not details.street_id:
             raise CommunityError("street_required")
         if not details.district:
             raise CommunityError("district_required")
@@ -69,6 +78,7 @@ def create(session: Session, actor: User, details: CommunityDetails) -> Communit
     """Create a community."""
     details = details.cleaned()
     _check_unique(session, details)
+    street = streets.street_for(session, details.street_id, details.district)
     community = Community(**vars(details))
     session.add(community)
     session.flush()
@@ -77,18 +87,20 @@ def create(session: Session, actor: User, details: CommunityDetails) -> Communit
         actor,
         "community.create",
         community,
-        after=audit.snapshot(community, COMMUNITY_FIELDS),
+        after=audit.snapshot(community, COMMUNITY_FIELDS) | {"street": street.name},
     )
     return community
 
 
 def update(session: Session, actor: User, community: Community, details: CommunityDetails) -> None:
-    """Change a community's name, web name, street or district."""
+    """Change a community's name, web name, district or size; move it to another street."""
     details = details.cleaned()
     _check_unique(session, details, but=community.id)
+    street = streets.street_for(session, details.street_id, details.district)
     before = audit.snapshot(community, COMMUNITY_FIELDS)
     for key, value in vars(details).items():
-        setattr(community, key, value)
+        if key != "street_id":
+            setattr(community, key, value)
     after = audit.snapshot(community, COMMUNITY_FIELDS)
     changed = [key for key in COMMUNITY_FIELDS if before[key] != after[key]]
     if changed:
@@ -100,6 +112,7 @@ def update(session: Session, actor: User, community: Community, details: Communi
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+    streets.move_community(session, actor, community, street)
 
 
 def add_staff(session: Session, actor: User, community: Community, login: Login) -> User:

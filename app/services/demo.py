@@ -31,7 +31,7 @@ from ..models import (
     User,
 )
 from ..rules import parse_rule
-from . import accounts, audit, cards
+from . import accounts, audit, cards, demo_streets
 
 # Printed by `make run`; a demo is only ever seeded into an empty database.
 # A published demo login.
@@ -120,7 +120,8 @@ def seed_demo(session: Session, today: date | None = None) -> list[DemoLogin]:
 
 
 def _community(session, admin, name, slug, street, staff_login, staff_name, staff_phone):
-    community = Community(name=name, slug=slug, street=street, district="汉阳区")
+    community = Community(name=name, slug=slug, district="汉阳区")
+    community.street = demo_streets.street(session, admin, street, "汉阳区")
     session.add(community)
     session.flush()
     audit.record(session, admin, "community.create", community)

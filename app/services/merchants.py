@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Merchant, MerchantStatus, Role, User
-from . import accounts, audit, logins
+from . import accounts, audit, logins, streets
 from .errors import N_, AccountError, DomainError
 from .logins import Login
 from .sheets import SheetColumn, SheetRow
@@ -103,6 +103,7 @@ def register(
     """Register an active shop for `community_id`, with its owner's login when one is given."""
     if not community_id:
         raise MerchantError("community_required")
+    streets.may_act_for(session, actor, community_id)
     details = details.cleaned()
     if _name_taken(session, community_id, details.name):
         raise MerchantError("name_taken")
@@ -324,14 +325,6 @@ def merchant_logins(session: Session, merchant: Merchant) -> list[User]:
     )
 
 
-def pending_count(session: Session, community_id: int | None) -> int:
-    """Return how many applications wait for a decision (in one community, or everywhere)."""
-    stmt = select(func.count(Merchant.id)).where(Merchant.status == MerchantStatus.PENDING)
-    if community_id is not None:
-        stmt = stmt.where(Merchant.community_id == community_id)
-    return session.scalar(stmt)
-
-
 # --- importing a sheet ----------------------------------------------------------------------
 
 IMPORT_COLUMNS = [
@@ -371,6 +364,7 @@ def import_sheet(
     """
     if not community_id:
         raise MerchantError("community_required")
+    streets.may_act_for(session, actor, community_id)
     report = ImportReport()
     seen_names: set[str] = set()
     seen_logins: set[str] = set()
