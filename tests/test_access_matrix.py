@@ -64,6 +64,7 @@ OWNER = {**SHOP, "cashier": 403}
 RESIDENT = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "resident": OK}  # the help board
 # the district admin's own pages
 DISTRICT = {**STAFF, "staff_a": 403, "staff_b": 403, "street_a": 403, "street_b": 403}
+STREET = {**DISTRICT, "street_a": OK, "street_b": OK}  # 互看互比: each street sees its own
 API_KEY_ONLY = dict.fromkeys(ROLES, 401)  # a session cookie is not a key
 
 # (endpoint, method) -> expected outcome per role. GET is tried for GET routes, POST for forms.
@@ -171,6 +172,8 @@ MATRIX = {
     ("admin.street_edit", "POST"): DISTRICT,
     ("admin.street_move", "POST"): DISTRICT,
     ("admin.street_staff_active", "POST"): DISTRICT,
+    ("admin.compare", "GET"): STREET,
+    ("admin.compare_district", "GET"): DISTRICT,
     # the help board: residents at /aid, the office at /admin/aid
     ("aid.join", "GET"): PUBLIC,
     ("aid.join", "POST"): PUBLIC,

@@ -109,3 +109,42 @@ def bar_chart(bars: list[Bar], *, label: str, every: int | None = None) -> Marku
     parts.append("</g></svg>")
     svg = "".join(parts)  # every text in it went through escape()
     return Markup(svg)  # noqa: S704  # nosec B704
+
+
+RANK_WIDTH = 460
+RANK_ROW = 22
+RANK_LABEL = 132  # room for a community's name
+
+
+def ranking_chart(items: list[tuple[str, int, str]], *, label: str) -> Markup:
+    """Return a horizontal bar chart of (name, value, value as written), largest first."""
+    items = sorted(items, key=lambda item: -item[1])
+    top = max((value for _name, value, _text in items), default=0) or 1
+    height = RANK_ROW * max(len(items), 1) + 4
+    plot = (RANK_WIDTH - RANK_LABEL - 70) * 10
+    parts = [
+        f'<svg class="chart ranking" viewBox="0 0 {RANK_WIDTH} {height}" role="img" '
+        f'aria-label="{escape(label)}">',
+        f"<title>{escape(label)}</title>",
+    ]
+    for i, (name, value, text) in enumerate(items):
+        y = i * RANK_ROW + 2
+        width = plot * max(value, 0) // top
+        short = name if len(name) <= 9 else name[:8] + "…"
+        parts.append(f"<g><title>{escape(name)}: {escape(text)}</title>")
+        parts.append(
+            f'<text class="name" x="{RANK_LABEL - 6}" y="{y + 15}" text-anchor="end">'
+            f"{escape(short)}</text>"
+        )
+        if width:
+            parts.append(
+                f'<rect class="part" x="{RANK_LABEL}" y="{y + 3}" width="{_tenths(width)}" '
+                f'height="{RANK_ROW - 6}"/>'
+            )
+        parts.append(
+            f'<text class="value" x="{_tenths(RANK_LABEL * 10 + width + 40)}" y="{y + 15}">'
+            f"{escape(text)}</text></g>"
+        )
+    parts.append("</svg>")
+    svg = "".join(parts)  # every text in it went through escape()
+    return Markup(svg)  # noqa: S704  # nosec B704

@@ -91,11 +91,13 @@ SECTIONS = [
     ("admin.redemptions", _l("Redemptions"), ("admin.redemption", "admin.attempt")),
     ("admin.aid_posts", _l("Help board"), ("admin.aid",)),
     ("admin.dashboard", _l("Figures"), ("admin.dashboard", "admin.settlement")),
+    ("admin.compare", _l("Compare (互看互比)"), ("admin.compare",)),
     ("admin.audit", _l("Audit log"), ("admin.audit",)),
     ("admin.communities", _l("Communities"), ("admin.communit",)),
     ("admin.streets", _l("Streets"), ("admin.street",)),
 ]
 DISTRICT_ONLY = {"admin.communities", "admin.streets"}
+NOT_FOR_COMMUNITY_STAFF = {"admin.compare"}
 
 
 @bp.context_processor
@@ -117,6 +119,8 @@ def admin_nav() -> list[dict]:
         if endpoint not in current_app.view_functions:
             continue
         if endpoint in DISTRICT_ONLY and current_user.role != Role.DISTRICT_ADMIN:
+            continue
+        if endpoint in NOT_FOR_COMMUNITY_STAFF and current_user.role == Role.STAFF:
             continue
         current = endpoint_here == endpoint or (
             endpoint != "admin.index" and endpoint_here.startswith(prefixes)
@@ -197,6 +201,7 @@ from . import (  # noqa: E402, F401
     campaigns,
     cards,
     commands,
+    compare,
     dashboard,
     district,
     join,
