@@ -189,6 +189,8 @@ def test_ranks_change_and_per_household_figures(db, made, frozen):
     share = compare.per_household(reached, compare.measure("households_reached"))
     assert share == (reached.value * 1000 + 600) // 1200  # tenths of a percent
     assert compare.per_household(row.cells["shops"], compare.measure("shops")) is None
+    uses = row.cells["uses"]  # counts: tenths per hundred households
+    assert compare.per_household(uses, compare.measure("uses")) == (uses.value * 1000 + 600) // 1200
 
 
 def test_a_module_adds_a_measure_and_every_page_shows_it(db, made, frozen, app):

@@ -33,7 +33,7 @@ DISTRICT = "汉阳区"  # the one district of an installation; streets carry it 
 
 
 def read_period() -> service.Period:
-    """Read `month=2026-11` or `from`/`to` from the query string; default: this month."""
+    """Read `month=2026-11` or `from`/`to` from the query string; default: last month."""
     today = local_today()
     month = MONTH.fullmatch(request.args.get("month", "")[:7])
     if month and 2000 <= int(month[1]) <= 2100 and 1 <= int(month[2]) <= 12:
@@ -44,7 +44,7 @@ def read_period() -> service.Period:
             return service.Period.of_days(start, end)
         except DashboardError as error:
             flash(message(error), "error")
-    return service.Period.of_month(today.replace(day=1), today)
+    return service.Period.of_month((today.replace(day=1) - service.ONE_DAY).replace(day=1), today)
 
 
 def _date_arg(name: str) -> date | None:
@@ -77,8 +77,8 @@ def write_relative(cell: service.Cell, m: service.Measure) -> str:
         return _("%(amount)s a household", amount=f"¥{format_money(found)}")
     if m.kind == "minutes":
         return _("%(minutes)s min a household", minutes=found)
-    whole, rest = divmod(found, 100)
-    return _("%(count)s a household", count=f"{whole}.{rest:02d}")
+    whole, rest = divmod(found, 10)
+    return _("%(count)s per 100 households", count=f"{whole}.{rest}")
 
 
 def write_change(cell: service.Cell) -> str:

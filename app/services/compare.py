@@ -521,11 +521,11 @@ def compare_streets(session: Session, district: str, period: Period):
 def _comparison(period, rows, ids_of, now, before) -> Comparison:
     measures = list(MEASURES)
     all_ids = [cid for row in rows for cid in ids_of(row)]
-    households = [row.households for row in rows]
+    households = [row.households for row in rows if row.members]
     total = Row(
         0,
         "",
-        sum(households) if rows and all(h is not None for h in households) else None,
+        sum(households) if households and all(h is not None for h in households) else None,
         sum(row.residents or 0 for row in rows) or None,
         members=len(all_ids),
     )
@@ -551,10 +551,11 @@ def _rank(rows: list[Row], m: Measure) -> None:
 
 
 def per_household(cell: Cell, m: Measure) -> int | None:
-    """Return a cell's value per household (in the measure's unit; share: tenths of a percent)."""
+    """Return a cell's value per household: fen or minutes a household; for counts, tenths
+    per hundred households; for a share, tenths of a percent."""
     if cell.relative is None:
         return None
     value, households = cell.relative
     if m.relative == "share":
         return _div(value * 1000, households)
-    return _div(value * (100 if m.kind == "int" else 1), households)
+    return _div(value * (1000 if m.kind == "int" else 1), households)

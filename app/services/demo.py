@@ -94,6 +94,7 @@ DEMO_LOGINS = [
     DemoLogin("其他江博商户店主", "jb02 … jb19"),
     DemoLogin("居民 (紫荆花 · 王秀英 3-2-501, 邻里互助)", "13800000001"),
 ]
+DEMO_LOGINS += [DemoLogin(who, login) for who, login in demo_streets.LOGINS]
 
 
 def has_demo(session: Session) -> bool:
@@ -115,6 +116,7 @@ def seed_demo(session: Session, today: date | None = None) -> list[DemoLogin]:
     )
     _zijinghua(session, admin, rng, today)
     _jiangbo(session, admin, rng, today)
+    demo_streets.seed(session, admin, today)
     audit.record(session, admin, "demo.seed", object_type="demo", note="紫荆花社区, 江博社区")
     return DEMO_LOGINS
 

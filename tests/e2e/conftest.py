@@ -24,7 +24,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db as _db
-from app.models import Community, Role, User
+from app.models import Community, Role, Street, User
 from app.services import communities
 from app.services.communities import CommunityDetails
 from app.services.logins import Login
@@ -126,8 +126,9 @@ def server(tmp_path_factory):
         admin = _db.session.scalar(
             _db.select(User).where(User.role == Role.DISTRICT_ADMIN).limit(1)
         )
+        street = _db.session.scalar(_db.select(Street).where(Street.name == "琴断口街"))
         community = communities.create(
-            _db.session, admin, CommunityDetails(WALK_COMMUNITY, "qilimiao", "琴断口街", "汉阳区")
+            _db.session, admin, CommunityDetails(WALK_COMMUNITY, "qilimiao", street.id, "汉阳区")
         )
         communities.add_staff(
             _db.session, admin, community, Login("七里庙社区工作人员", WALK_STAFF, WALK_PASSWORD)
