@@ -11,6 +11,7 @@ from app.models import (
     MerchantStatus,
     Redemption,
     Role,
+    Street,
     User,
 )
 from app.services.demo import DEMO_PASSWORD
@@ -51,7 +52,15 @@ def test_seed_demo_builds_the_two_communities_and_prints_logins(app, db, client)
     assert result.exit_code == 0, result.output
     assert "zijinghua" in result.output and DEMO_PASSWORD in result.output
     names = set(db.session.scalars(select(Community.name)))
-    assert names == {"紫荆花社区", "江博社区"}
+    assert {"紫荆花社区", "江博社区"} <= names
+    # 汉阳区's streets: 紫荆花 and five more in 琴断口街, 江博 and more in 江堤街
+    streets = {
+        street.name: {c.name for c in street.communities}
+        for street in db.session.scalars(select(Street))
+    }
+    assert "紫荆花社区" in streets["琴断口街"] and len(streets["琴断口街"]) >= 6
+    assert "江博社区" in streets["江堤街"] and len(streets["江堤街"]) >= 2
+    assert "qinduankou" in result.output and "jiangdi" in result.output
     zjh = db.session.scalar(select(Community).where(Community.slug == "zijinghua"))
     active = db.session.scalar(
         select(func.count(Merchant.id)).where(
@@ -77,6 +86,10 @@ def test_seed_demo_builds_the_two_communities_and_prints_logins(app, db, client)
     # the printed logins work
     response = client.post("/login", data={"login": "zjh01", "password": DEMO_PASSWORD})
     assert response.headers["Location"] == "/m/"
+    street = app.test_client().post(
+        "/login", data={"login": "qinduankou", "password": DEMO_PASSWORD}
+    )
+    assert street.headers["Location"] == "/admin/"
 
 
 def test_the_demo_help_board_has_residents_posts_in_every_state_and_exact_points(app, db, client):
@@ -109,7 +122,8 @@ def test_demo_redemptions_respect_the_money_and_the_limits(app, db):
     for card in db.session.scalars(select(Card).where(Card.uses_count > 0)):
         assert card.status in (CardStatus.ISSUED, CardStatus.USED_UP)
         used = sum(1 for r in rows if r.card_id == card.id)
-        assert used == card.uses_count <= card.campaign.uses_per_card
+        limit = card.campaign.uses_per_card  # None: a card of no limit (the streets' demo)
+        assert used == card.uses_count and (limit is None or used <= limit)
     for campaign in db.session.scalars(select(Campaign)):
         spent = sum(r.discount_fen for r in rows if r.campaign_id == campaign.id)
         assert campaign.spent_fen == spent
