@@ -1,8 +1,11 @@
 """Campaigns and offers in the office: create, edit, limits, status, shops and their rules."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from app.clock import local_today
 from app.models import (
     AuditLog,
     Campaign,
@@ -16,13 +19,14 @@ from app.models import (
 
 from . import factories
 
+# A new campaign may not have ended already: its days are counted from today.
 NEW = {
     "name": "紫荆花邻里互助消费卡",
     "code": "zjh",
     "kind": "card",
     "funding": "merchant",
-    "valid_from": "2026-05-12",
-    "valid_until": "2026-12-31",
+    "valid_from": (local_today() - timedelta(days=30)).isoformat(),
+    "valid_until": (local_today() + timedelta(days=200)).isoformat(),
     "uses_per_card": "60",
     "daily_uses_per_merchant": "1",
     "cards_per_household": "2",
@@ -432,3 +436,88 @@ def test_adding_a_second_shop_says_how_many_take_part_in_all(staff, db, communit
         follow_redirects=True,
     )
     assert "已加入 1 家商户，本活动现有 2 家商户参加。" in response.text
+
+
+# --- bounds, every error at once, unique names, deleting a draft ---------------------------------
+
+
+def test_every_wrong_field_of_a_campaign_is_said_at_once(staff, db, community):
+    response = staff.post(
+        "/admin/campaigns/new",
+        data=NEW
+        | {
+            "name": "",
+            "code": "O0",
+            "uses_per_card": "99999999999",
+            "daily_uses_per_merchant": "0",
+            "budget": "999999999",
+            "rule": "",
+        },
+    )
+    assert response.status_code == 422
+    page = response.text
+    for text in (
+        "请输入活动名称",
+        "卡号前缀",
+        "每张卡最多可用 1000 次",
+        "限额至少是 1",
+        "金额不能超过1000000元",
+    ):
+        assert text in page, text
+    assert page.count('class="errors"') >= 5
+    assert not rows(db, Campaign)
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown"),
+    [
+        ({"valid_from": "2026-06-01", "valid_until": "2026-05-01"}, "结束日期不能早于开始日期"),
+        ({"valid_from": "2019-01-01", "valid_until": "2020-12-31"}, "结束日期已经过去"),
+        ({"valid_until": "2150-01-01"}, "活动日期要在 2000 年到 2099 年之间"),
+        ({"valid_until": (local_today() + timedelta(days=4 * 365)).isoformat()}, "最长 3 年"),
+        ({"cards_per_household": "101"}, "每户限领张数最多 100"),
+        ({"daily_uses_per_merchant": "101"}, "每张卡每店每天最多 100 次"),
+    ],
+)
+def test_absurd_campaign_values_are_refused_with_the_bound(staff, db, community, changes, shown):
+    response = staff.post("/admin/campaigns/new", data=NEW | changes)
+    assert response.status_code == 422
+    assert shown in response.text
+    assert not rows(db, Campaign)
+
+
+def test_names_and_serial_prefixes_are_unique_within_a_community(
+    staff, other_staff, db, community, other_community
+):
+    factories.campaign(community, name=NEW["name"], code="ZJH")
+    response = staff.post("/admin/campaigns/new", data=NEW)
+    assert response.status_code == 422
+    assert "本社区已有同名的活动" in response.text
+    assert "本社区已有活动使用这个卡号前缀" in response.text
+    # Another community may use both.
+    assert other_staff.post("/admin/campaigns/new", data=NEW).status_code == 302
+
+
+def test_a_draft_without_cards_can_be_deleted_and_the_log_keeps_it(staff, db, community, shop):
+    draft = factories.campaign(community, name="写错的活动", status=CampaignStatus.DRAFT)
+    factories.offer(draft, shop)
+    page = staff.get(f"/admin/campaigns/{draft.id}").text
+    assert "删除草稿" in page
+    response = staff.post(f"/admin/campaigns/{draft.id}/delete", follow_redirects=True)
+    assert "草稿“写错的活动”已删除" in response.text
+    assert not rows(db, Campaign) and not rows(db, Offer)
+    (row,) = rows(db, AuditLog, AuditLog.action == "campaign.delete")
+    assert row.before["name"] == "写错的活动"
+    assert "活动 写错的活动" in staff.get("/admin/audit?export=csv").data.decode()
+
+
+@pytest.mark.parametrize("what", ["running", "has_cards"])
+def test_a_campaign_that_ran_or_has_cards_cannot_be_deleted(staff, db, community, what):
+    status = CampaignStatus.ACTIVE if what == "running" else CampaignStatus.DRAFT
+    campaign = factories.campaign(community, status=status)
+    if what == "has_cards":
+        factories.cards(campaign, 1, issued=False)
+    assert "删除草稿" not in staff.get(f"/admin/campaigns/{campaign.id}").text
+    page = staff.post(f"/admin/campaigns/{campaign.id}/delete", follow_redirects=True).text
+    assert "只有草稿可以删除" in page or "不能删除" in page
+    assert fresh(db, campaign) is not None

@@ -49,6 +49,8 @@ def test_every_refusal_reads_in_chinese(app, error_class, code):
         "count": 2,
         "serial": "ZJH-7K3M-Q9",
         "columns": "名称",
+        "most": 1000,
+        "years": 3,
     }
     error = error_class(code)
     with app.test_request_context(), force_locale("zh_Hans_CN"):

@@ -76,18 +76,24 @@ def stale_conditions() -> tuple:
 
 
 def parse_hours(text: str) -> int | None:
-    """Read hours as staff type them (1, 1.5, 1,5, ２) into minutes; None when unreadable."""
+    """Read hours as staff type them (1, 1.5, 1,5, ２) into whole minutes; None when unreadable
+    or not a whole number of minutes (1.234 hours is a typing mistake, not 74.04 minutes)."""
     cleaned = (text or "").strip().replace(",", ".").replace("，", ".").replace("小时", "")
     cleaned = cleaned.translate(
         {ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")}
     )
+    if not 0 < len(cleaned) <= 10:
+        return None
     try:
         hours = Decimal(cleaned)
     except InvalidOperation:
         return None
     if not hours.is_finite() or abs(hours) > 1000:
         return None
-    return int((hours * 60).to_integral_value())
+    minutes = hours * 60
+    if minutes != minutes.to_integral_value():
+        return None
+    return int(minutes)
 
 
 # --- posts ------------------------------------------------------------------------------------

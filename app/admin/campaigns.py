@@ -25,7 +25,14 @@ from ..rules import Rule
 from ..services import campaigns as service
 from ..services.campaigns import CampaignDetails
 from . import bp
-from .common import community_choices, own_community_id, perform, sees_many, staff_required
+from .common import (
+    check_too,
+    community_choices,
+    own_community_id,
+    perform,
+    sees_many,
+    staff_required,
+)
 from .forms import AddOffersForm, BatchForm, CampaignForm, EmptyForm, OfferForm
 from .labels import choices, label
 from .rule_box import rule_box
@@ -43,6 +50,19 @@ FIELD_OF = {
     "funding_locked": "funding",
     "dates_required": "valid_from",
     "dates_order": "valid_until",
+    "dates_range": "valid_from",
+    "dates_too_long": "valid_until",
+    "already_over": "valid_until",
+    "uses_min": "uses_per_card",
+    "uses_too_many": "uses_per_card",
+    "daily_min": "daily_uses_per_merchant",
+    "daily_too_many": "daily_uses_per_merchant",
+    "household_min": "cards_per_household",
+    "household_too_many": "cards_per_household",
+    "budget_negative": "budget",
+    "budget_too_high": "budget",
+    "name_taken": "name",
+    "code_taken": "code",
     "window_excludes_uses": "valid_from",
     "coupon_one_use": "uses_per_card",
     "uses_below_used": "uses_per_card",
@@ -154,6 +174,8 @@ def campaign_new():
         if done:
             flash(_("The campaign is saved as a draft. Add shops, then start it."), "success")
             return redirect(url_for("admin.campaign", campaign_id=done.value.id))
+    elif not box.handled and request.method == "POST":
+        check_too(details_of(form).cleaned, form, FIELD_OF)
     status = 422 if request.method == "POST" and not box.handled else 200
     return render_template("admin/campaigns/form.html", form=form, box=box, campaign=None), status
 
@@ -177,6 +199,8 @@ def campaign_edit(campaign_id):
             success=_("Saved."),
         ):
             return redirect(url_for("admin.campaign", campaign_id=campaign.id))
+    elif not box.handled and request.method == "POST":
+        check_too(details_of(form).cleaned, form, FIELD_OF)
     status = 422 if request.method == "POST" and not box.handled else 200
     usage = service.usage(db.session, campaign)
     return render_template(
@@ -242,6 +266,19 @@ def campaign_status(campaign_id, action):
     if EmptyForm().validate_on_submit():
         perform(service.change_status, campaign, action, success=str(CAMPAIGN_ACTIONS[action]))
     return redirect(url_for("admin.campaign", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/delete")
+@staff_required
+def campaign_delete(campaign_id):
+    """Delete a draft made by mistake (no cards yet); anything that ran is ended instead."""
+    campaign = get_or_404(Campaign, campaign_id)
+    if EmptyForm().validate_on_submit():
+        done = perform(service.delete_draft, campaign)
+        if done:
+            flash(_("The draft %(name)s is deleted.", name=done.value), "success")
+            return redirect(url_for("admin.campaigns"))
+    return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 
 
 # --- offers ---------------------------------------------------------------------------------

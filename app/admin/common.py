@@ -12,7 +12,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..i18n import message  # noqa: F401 - the office's pages import it from here
 from ..models import Community, Role
-from ..services.errors import DomainError
+from ..services.errors import DomainError, Refusals
 
 # Office pages: community staff, the district admin, and street staff (read-only, see
 # `street_staff_read_only`).
@@ -86,13 +86,33 @@ def _run(call, form, fields, success) -> Done:
 
 
 def show_error(error: DomainError, form=None, fields=None) -> None:
-    """Put a refusal beside the form field it is about, or at the top of the page."""
+    """Put a refusal beside the form field it is about, or at the top of the page.
+
+    Several refusals at once (`Refusals`) each go beside their own field.
+    """
+    if isinstance(error, Refusals):
+        for each in error.errors:
+            show_error(each, form, fields)
+        return
     name = (fields or {}).get(error.code)
     field = form._fields.get(name) if form is not None and name else None
     if field is not None:
         field.errors = [*field.errors, message(error)]
     else:
         flash(message(error), "error")
+
+
+def check_too(check, form, fields) -> None:
+    """Show a service's checks beside a form that failed its own, so every field's problem
+    shows at once; a field that has an error already keeps only its own."""
+    try:
+        check()
+    except DomainError as error:
+        for each in error.errors if isinstance(error, Refusals) else [error]:
+            name = fields.get(each.code)
+            field = form._fields.get(name) if name else None
+            if field is not None and not field.errors:
+                field.errors = [*field.errors, message(each)]
 
 
 def had_errors(form) -> bool:

@@ -16,11 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today
+from ..database import locked
+from ..inputs import EARLIEST_DATE, LATEST_DATE
 from ..models import (
     Campaign,
     CampaignKind,
     CampaignStatus,
     Card,
+    CardBatch,
     CardStatus,
     Funding,
     Merchant,
@@ -35,7 +38,21 @@ from ..models import (
 from ..rules import Rule, RuleError, format_money, parse_rule
 from . import audit, streets
 from .cards import CODE_PATTERN
-from .errors import N_, DomainError
+from .errors import N_, DomainError, NotFound, Problems
+
+# Bounds no community would reach; past them a figure is a typing mistake.
+MAX_USES_PER_CARD = 1000
+MAX_DAILY_USES = 100
+MAX_CARDS_PER_HOUSEHOLD = 100
+MAX_BUDGET_FEN = 1_000_000_00  # ¥1,000,000, as much as any amount the form reads
+MAX_CAMPAIGN_DAYS = 3 * 365 + 1  # three years
+EARLIEST_DAY = EARLIEST_DATE
+LATEST_DAY = LATEST_DATE
+LIMITS = (  # field, refusal below 1, refusal above the bound, the bound
+    ("uses_per_card", "uses_min", "uses_too_many", MAX_USES_PER_CARD),
+    ("daily_uses_per_merchant", "daily_min", "daily_too_many", MAX_DAILY_USES),
+    ("cards_per_household", "household_min", "household_too_many", MAX_CARDS_PER_HOUSEHOLD),
+)
 
 CAMPAIGN_FIELDS = [
     "name",
@@ -66,7 +83,24 @@ class CampaignError(DomainError):
         "funding_invalid": N_("Please choose who pays for the discount."),
         "dates_required": N_("Please give the first and the last day."),
         "dates_order": N_("The last day cannot be before the first day."),
+        "dates_range": N_("A campaign's days lie between %(first)s and %(last)s."),
+        "dates_too_long": N_("A campaign runs at most %(years)s years; start a new one after."),
+        "already_over": N_("The last day has passed already: a new campaign ends today or later."),
         "limit_min": N_("A limit is at least 1; leave it empty for no limit."),
+        "uses_min": N_("A limit is at least 1; leave it empty for no limit."),
+        "daily_min": N_("A limit is at least 1; leave it empty for no limit."),
+        "household_min": N_("A limit is at least 1; leave it empty for no limit."),
+        "uses_too_many": N_("Uses per card is at most %(most)s; leave it empty for no limit."),
+        "daily_too_many": N_(
+            "Uses per card per shop per day is at most %(most)s; leave it empty for no limit."
+        ),
+        "household_too_many": N_(
+            "Cards per household is at most %(most)s; leave it empty for no limit."
+        ),
+        "budget_negative": N_("The budget cannot be below ¥0; leave it empty for no limit."),
+        "budget_too_high": N_("The budget is at most ¥%(most)s; leave it empty for no limit."),
+        "name_taken": N_("Another campaign of this community already has this name."),
+        "code_taken": N_("Another campaign of this community already uses this serial prefix."),
         "coupon_one_use": N_("A coupon is used once: its uses per card must be 1."),
         "rule_required": N_("Please write the rule, e.g. 8折 or 满100减10."),
         "bad_rule": N_("The rule cannot be read."),
@@ -92,6 +126,12 @@ class CampaignError(DomainError):
         "funding_locked": N_("Who pays the discount cannot change once cards have been used."),
         "ended": N_("This campaign has ended and can no longer be changed."),
         "not_draft": N_("Only a draft campaign can be started."),
+        "delete_not_draft": N_(
+            "Only a draft can be deleted; a campaign that has run is ended instead."
+        ),
+        "delete_has_cards": N_(
+            "This draft has cards already, so it cannot be deleted; end it instead."
+        ),
         "not_active": N_("Only a running campaign can be paused."),
         "not_paused": N_("Only a paused campaign can be resumed."),
         "merchant_required": N_("Please choose at least one shop."),
@@ -125,36 +165,54 @@ class CampaignDetails:
     description: str = ""
 
     def cleaned(self) -> tuple[CampaignDetails, Rule]:
-        """Return the details trimmed and checked with their rule, or raise the first problem."""
+        """Return the details trimmed and checked with their rule, or raise every problem."""
+        problems = Problems()
         name = " ".join((self.name or "").split())
         if not name:
-            raise CampaignError("name_required")
-        if len(name) > 80:
-            raise CampaignError("name_too_long")
+            problems.add(CampaignError("name_required"))
+        elif len(name) > 80:
+            problems.add(CampaignError("name_too_long"))
         code = (self.code or "").strip().upper()
         if not CODE_PATTERN.fullmatch(code):
-            raise CampaignError("code_format")
+            problems.add(CampaignError("code_format"))
         if self.kind not in {k.value for k in CampaignKind}:
-            raise CampaignError("kind_invalid")
+            problems.add(CampaignError("kind_invalid"))
         if self.funding not in {f.value for f in Funding}:
-            raise CampaignError("funding_invalid")
+            problems.add(CampaignError("funding_invalid"))
         if self.valid_from is None or self.valid_until is None:
-            raise CampaignError("dates_required")
-        if self.valid_until < self.valid_from:
-            raise CampaignError("dates_order")
-        for limit in (self.uses_per_card, self.daily_uses_per_merchant, self.cards_per_household):
-            if limit is not None and limit < 1:
-                raise CampaignError("limit_min")
+            problems.add(CampaignError("dates_required"))
+        elif not (EARLIEST_DAY <= self.valid_from and self.valid_until <= LATEST_DAY):
+            problems.add(
+                CampaignError("dates_range", first=EARLIEST_DAY.year, last=LATEST_DAY.year)
+            )
+        elif self.valid_until < self.valid_from:
+            problems.add(CampaignError("dates_order"))
+        elif (self.valid_until - self.valid_from).days >= MAX_CAMPAIGN_DAYS:
+            problems.add(CampaignError("dates_too_long", years=MAX_CAMPAIGN_DAYS // 365))
+        for field, too_few, too_many, most in LIMITS:
+            value = getattr(self, field)
+            if value is not None and value < 1:
+                problems.add(CampaignError(too_few))
+            elif value is not None and value > most:
+                problems.add(CampaignError(too_many, most=most))
         uses = self.uses_per_card
         if self.kind == CampaignKind.COUPON:
             if uses not in (None, 1):
-                raise CampaignError("coupon_one_use")
+                problems.add(CampaignError("coupon_one_use"))
             uses = 1
         if self.budget_fen is not None and self.budget_fen < 0:
-            raise CampaignError("limit_min")
-        rule = read_rule(self.rule_text)
-        if rule is None:
-            raise CampaignError("rule_required")
+            problems.add(CampaignError("budget_negative"))
+        elif self.budget_fen is not None and self.budget_fen > MAX_BUDGET_FEN:
+            problems.add(CampaignError("budget_too_high", most=format_money(MAX_BUDGET_FEN)))
+        rule = None
+        try:
+            rule = read_rule(self.rule_text)
+        except CampaignError as error:
+            problems.add(error)
+        else:
+            if rule is None:
+                problems.add(CampaignError("rule_required"))
+        problems.raise_any()
         cleaned = CampaignDetails(
             name=name,
             code=code,
@@ -170,6 +228,22 @@ class CampaignDetails:
             description=(self.description or "").strip(),
         )
         return cleaned, rule
+
+
+def _check_unique(
+    session: Session, community_id: int, details: CampaignDetails, but: int | None = None
+) -> None:
+    """Refuse a name or serial prefix another campaign of the community has."""
+    problems = Problems()
+    for column, code in ((Campaign.name, "name_taken"), (Campaign.code, "code_taken")):
+        stmt = select(Campaign.id).where(
+            Campaign.community_id == community_id, column == getattr(details, column.key)
+        )
+        if but is not None:
+            stmt = stmt.where(Campaign.id != but)
+        if session.scalar(stmt.limit(1)) is not None:
+            problems.add(CampaignError(code))
+    problems.raise_any()
 
 
 def read_rule(text: str) -> Rule | None:
@@ -206,6 +280,9 @@ def create(
         raise CampaignError("community_required")
     streets.may_act_for(session, actor, community_id)
     details, rule = details.cleaned()
+    if details.valid_until < local_today():
+        raise CampaignError("already_over")
+    _check_unique(session, community_id, details)
     campaign = Campaign(
         community_id=community_id,
         status=CampaignStatus.DRAFT,
@@ -279,30 +356,37 @@ def update(session: Session, actor: User, campaign: Campaign, details: CampaignD
     if campaign.status == CampaignStatus.ENDED:
         raise CampaignError("ended")
     details, rule = details.cleaned()
+    _check_unique(session, campaign.community_id, details, but=campaign.id)
     used = usage(session, campaign)
+    problems = Problems()
     if used.cards and details.kind != campaign.kind.value:
-        raise CampaignError("kind_locked")
+        problems.add(CampaignError("kind_locked"))
     if used.cards and details.code != campaign.code:
-        raise CampaignError("code_locked")
+        problems.add(CampaignError("code_locked"))
     if used.redemptions and details.funding != campaign.funding.value:
-        raise CampaignError("funding_locked")
+        problems.add(CampaignError("funding_locked"))
     if details.budget_fen is not None and details.budget_fen < campaign.spent_fen:
-        raise CampaignError("budget_below_spent", spent=format_money(campaign.spent_fen))
+        problems.add(CampaignError("budget_below_spent", spent=format_money(campaign.spent_fen)))
     if details.uses_per_card is not None and details.uses_per_card < used.max_uses:
-        raise CampaignError("uses_below_used", used=used.max_uses)
+        problems.add(CampaignError("uses_below_used", used=used.max_uses))
     if (
         details.daily_uses_per_merchant is not None
         and details.daily_uses_per_merchant < used.max_daily_here
     ):
-        raise CampaignError("daily_below_used", used=used.max_daily_here)
+        problems.add(CampaignError("daily_below_used", used=used.max_daily_here))
     if details.cards_per_household is not None and details.cards_per_household < used.max_household:
-        raise CampaignError("household_below_issued", issued=used.max_household)
+        problems.add(CampaignError("household_below_issued", issued=used.max_household))
     if used.first_day is not None and (
         details.valid_from > used.first_day or details.valid_until < used.last_day
     ):
-        raise CampaignError(
-            "window_excludes_uses", first=used.first_day.isoformat(), last=used.last_day.isoformat()
+        problems.add(
+            CampaignError(
+                "window_excludes_uses",
+                first=used.first_day.isoformat(),
+                last=used.last_day.isoformat(),
+            )
         )
+    problems.raise_any()
     before = audit.snapshot(campaign, CAMPAIGN_FIELDS)
     _apply(campaign, details, rule)
     after = audit.snapshot(campaign, CAMPAIGN_FIELDS)
@@ -316,6 +400,35 @@ def update(session: Session, actor: User, campaign: Campaign, details: CampaignD
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+
+
+def delete_draft(session: Session, actor: User, campaign: Campaign) -> str:
+    """Delete a draft campaign that has no cards (a mistake), with its shops' offers.
+
+    Its audit rows stay, and the last one keeps what it was. Returns its name.
+    """
+    campaign = locked(session, Campaign, Campaign.id == campaign.id)
+    if campaign is None:
+        raise NotFound()
+    if campaign.status != CampaignStatus.DRAFT:
+        raise CampaignError("delete_not_draft")
+    if session.scalar(select(func.count(Card.id)).where(Card.campaign_id == campaign.id)):
+        raise CampaignError("delete_has_cards")
+    audit.record(
+        session,
+        actor,
+        "campaign.delete",
+        campaign,
+        before=audit.snapshot(campaign, CAMPAIGN_FIELDS),
+    )
+    for offer in session.scalars(select(Offer).where(Offer.campaign_id == campaign.id)):
+        session.delete(offer)
+    for batch in session.scalars(select(CardBatch).where(CardBatch.campaign_id == campaign.id)):
+        session.delete(batch)
+    session.flush()
+    session.delete(campaign)
+    session.flush()
+    return campaign.name
 
 
 # Status changes: action -> (statuses it may start from, refusal code, status it leads to)

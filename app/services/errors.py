@@ -23,6 +23,41 @@ class DomainError(Exception):
         super().__init__(f"{code}: {self.message}")
 
 
+class Refusals(DomainError):
+    """Several refusals of one form at once, so a person can fix every field in one go.
+
+    Its `code` is the first refusal's (tests of one problem read the same); `errors` holds
+    them all. Services collect them with `Problems`.
+    """
+
+    def __init__(self, errors: list[DomainError]):
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.code, first.message, **first.details)
+
+
+class Problems:
+    """Collect the refusals of a form's fields, then raise them together (or the one alone)."""
+
+    def __init__(self):
+        self.errors: list[DomainError] = []
+
+    def add(self, error: DomainError) -> None:
+        self.errors.append(error)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def codes(self) -> set[str]:
+        return {error.code for error in self.errors}
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise Refusals(self.errors)
+
+
 class NotFound(DomainError):
     messages = {"not_found": N_("Not found.")}
 

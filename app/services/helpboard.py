@@ -61,7 +61,10 @@ class HelpError(DomainError):
         "not_releasable": N_("Only help that is taken on and not yet done can be given back."),
         "not_cancellable": N_("Help that was done can no longer be cancelled."),
         "not_done": N_("Only help marked done can be confirmed."),
-        "minutes_range": N_("Give the time it took: more than 0 and at most 12 hours."),
+        "minutes_range": N_(
+            "Give the time it took in hours, more than 0 and at most 12, to the minute: "
+            "e.g. 1.5 for 90 minutes."
+        ),
         "reason_required": N_("Please give a reason."),
         "already_hidden": N_("This post is already hidden."),
         "not_hidden": N_("This post is not hidden."),
