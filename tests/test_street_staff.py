@@ -63,9 +63,7 @@ def test_a_second_spelling_of_a_street_is_refused(district_admin, db, community)
 def test_street_staff_sign_in_and_land_in_the_office(app, db, community):
     factories.street_staff(community.street, "qinduankou", name="周敏")
     client = app.test_client()
-    response = client.post(
-        "/login", data={"login": "qinduankou", "password": factories.PASSWORD}
-    )
+    response = client.post("/login", data={"login": "qinduankou", "password": factories.PASSWORD})
     assert response.headers["Location"] == "/admin/"
     page = client.get("/admin/").text
     assert "紫荆花社区" in page and "江博社区" not in page
@@ -135,9 +133,7 @@ def test_street_staff_cannot_act_for_a_community_of_another_street(
     db.session.rollback()
 
 
-def test_street_staff_may_not_create_a_campaign_unless_allowed(
-    db, community, street_staff_user
-):
+def test_street_staff_may_not_create_a_campaign_unless_allowed(db, community, street_staff_user):
     with pytest.raises(DomainError) as refused:
         campaign_service.create(db.session, street_staff_user, community.id, None)
     assert refused.value.code == "not_allowed"

@@ -168,7 +168,8 @@ def test_every_refused_attempt_has_a_short_word_for_staff(app):
 
 
 AREA = "|".join(["merchant", "user", "campaign", "offer", "batch", "card", "redemption",
-                 "community", "demo", "resident", "help", "points", "api_key"])  # fmt: skip
+                 "community", "demo", "resident", "help", "points", "api_key",
+                 "street"])  # fmt: skip
 ACTION = re.compile(rf"(?:{AREA})\.[a-z_]+")
 
 
@@ -197,7 +198,15 @@ def test_every_audited_action_has_a_name():
 
 
 def test_every_field_an_audit_row_keeps_has_a_name():
-    from app.services import campaigns, communities, helpboard, issuing, merchants, residents
+    from app.services import (
+        campaigns,
+        communities,
+        helpboard,
+        issuing,
+        merchants,
+        residents,
+        streets,
+    )
 
     kept = {
         *campaigns.CAMPAIGN_FIELDS,
@@ -208,6 +217,7 @@ def test_every_field_an_audit_row_keeps_has_a_name():
         *merchants.DETAIL_FIELDS,
         *merchants.MERCHANT_FIELDS,
         *residents.RESIDENT_FIELDS,
+        *streets.STREET_FIELDS,
     }
     assert not kept - set(audit_words.FIELD_LABELS)
 

@@ -42,6 +42,7 @@ from ..models import (
     Redemption,
     RedemptionStatus,
     Role,
+    Street,
     User,
 )
 from ..services.accounts import mask_phone
@@ -52,6 +53,7 @@ from .labels import action_label, label, who
 # What each kind of thing is called (AuditLog.object_type is the table's name).
 OBJECT_LABELS = {
     "community": _l("Community"),
+    "street": _l("Street"),
     "users": _l("Login"),
     "merchant": _l("Shop"),
     "campaign": _l("Campaign"),
@@ -73,6 +75,9 @@ FIELD_LABELS = {
     "street": _l("Street"),
     "district": _l("District"),
     "archived": _l("Archived"),
+    "households": _l("Households"),
+    "residents": _l("Residents"),
+    "staff_may_act": _l("Street staff may act for the community"),
     "leaderboard_on": _l("Help leaderboard"),
     "category": _l("Category"),
     "address": _l("Address"),
@@ -142,6 +147,7 @@ FIELD_LABELS_OF = {
     ("campaign", "name"): _l("Campaign name"),
     ("community", "name"): _l("Community name"),
     ("api_key", "name"): _l("Key name"),
+    ("street", "name"): _l("Street name"),
 }
 
 # Which enum a field holds, by the kind of thing it belongs to.
@@ -282,6 +288,8 @@ class Words:
         return Thing(kind, name, url if self.links else None)
 
     def _name_and_url(self, obj) -> tuple[str, str | None]:
+        if isinstance(obj, Street):
+            return obj.name, None
         if isinstance(obj, Community):
             url = url_for("admin.community", community_id=obj.id) if self.district else None
             return obj.name, url
@@ -411,6 +419,7 @@ def changes_text(changes: list[Change]) -> str:
 
 OBJECTS = {
     "community": Community,
+    "street": Street,
     "users": User,
     "merchant": Merchant,
     "campaign": Campaign,

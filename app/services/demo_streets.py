@@ -257,4 +257,3 @@ def _uses(session, campaign, cards, shops, place: Place, rng, start: date, today
 def _moment(day: date, hour: int, rng) -> datetime:
     local = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=LOCAL)
     return local.astimezone(UTC)
-
