@@ -743,3 +743,143 @@ class MonthlyReport(db.Model):
     sent_by_label: Mapped[str] = mapped_column(String(80), default="")  # name at the time
 
     community: Mapped[Community] = relationship()
+
+
+# --- the household roster (住户名单), who a campaign's cards go to, hand-out lists ------------
+
+
+class HouseholdGroup(enum.StrEnum):
+    """A group a household belongs to, which a campaign may be limited to."""
+
+    LOW_INCOME = "low_income"  # 低保
+    EXTREME_POVERTY = "extreme_poverty"  # 特困
+    AGED_80 = "aged_80"  # 高龄 (80+)
+    DISABILITY = "disability"  # 残疾
+    ENTITLED = "entitled"  # 优抚 (families of servicemen and martyrs)
+    LIVING_ALONE = "living_alone"  # 独居老人
+
+
+class Household(db.Model):
+    """住户: one household on the community's roster, as staff know it.
+
+    As little as the job needs: the address (楼栋-单元-门牌, stored as ``3-2-501``), the head of
+    household's name, an optional phone (shown masked), how many people, and its groups. No ID
+    numbers. On request staff erase the name, phone and groups (`erased_at`); the address stays,
+    because the household's cards and their uses name it.
+    """
+
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("community_id", "address"),
+        CheckConstraint("people IS NULL OR (people >= 1 AND people <= 30)", name="people_range"),
+        Index("ix_household_community_building", "community_id", "building"),
+        Index("ix_household_community_sort", "community_id", "sort_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    address: Mapped[str] = mapped_column(String(40))  # stored form, 3-2-501
+    building: Mapped[str] = mapped_column(String(10))  # 3: the hand-out lists go per building
+    # The address with its numbers zero-padded, so 2-1-101 sorts before 10-1-101.
+    sort_key: Mapped[str] = mapped_column(String(60), default="")
+    head_name: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    people: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    community: Mapped[Community] = relationship()
+    group_rows: Mapped[list[HouseholdMembership]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def groups(self) -> list[HouseholdGroup]:
+        """The household's groups, in the order `HouseholdGroup` lists them."""
+        return sorted((row.group for row in self.group_rows), key=list(HouseholdGroup).index)
+
+    def __repr__(self) -> str:
+        return f"<Household {self.id} {self.address}>"
+
+
+class HouseholdMembership(db.Model):
+    """That a household belongs to a group (低保, 高龄, ...)."""
+
+    __tablename__ = "household_group"
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
+    group: Mapped[HouseholdGroup] = mapped_column(
+        str_enum(HouseholdGroup, "household_group"), primary_key=True
+    )
+
+
+class CampaignGroup(db.Model):
+    """A group a campaign's cards go to, with how many cards one household of it may hold.
+
+    A campaign with no rows here is open to every household; with rows, only to households of
+    the roster in one of the groups.
+    """
+
+    __tablename__ = "campaign_group"
+    __table_args__ = (
+        CheckConstraint(
+            "cards_per_household IS NULL OR cards_per_household >= 1", name="per_household_min"
+        ),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    group: Mapped[HouseholdGroup] = mapped_column(
+        str_enum(HouseholdGroup, "campaign_group"), primary_key=True
+    )
+    # NULL: the campaign's own cards_per_household.
+    cards_per_household: Mapped[int | None] = mapped_column(Integer)
+
+
+class HandoutStatus(enum.StrEnum):
+    OPEN = "open"  # printed and out with the staff going door to door
+    CLOSED = "closed"  # taken back in: cards not signed for went back to stock
+
+
+class HandoutList(db.Model):
+    """签收单: cards of a campaign assigned to households, to hand out door to door and sign for."""
+
+    __tablename__ = "handout_list"
+    __table_args__ = (Index("ix_handout_list_campaign", "campaign_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    status: Mapped[HandoutStatus] = mapped_column(
+        str_enum(HandoutStatus, "handout_status"), default=HandoutStatus.OPEN
+    )
+    hand_out_on: Mapped[date] = mapped_column(Date)  # the day printed on the list
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    lines: Mapped[list[HandoutLine]] = relationship(
+        back_populates="handout", order_by="HandoutLine.position"
+    )
+
+
+class HandoutLine(db.Model):
+    """One household's line on a hand-out list: the card set aside for it, and when it signed."""
+
+    __tablename__ = "handout_line"
+    __table_args__ = (Index("ix_handout_line_list", "handout_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handout_id: Mapped[int] = mapped_column(ForeignKey("handout_list.id"))
+    position: Mapped[int] = mapped_column(Integer)  # order on the printed list
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id"), index=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # back to stock
+
+    handout: Mapped[HandoutList] = relationship(back_populates="lines")
+    household: Mapped[Household] = relationship()
+    card: Mapped[Card] = relationship()

@@ -17,8 +17,18 @@ from sqlalchemy.orm import Session
 
 from ..clock import local_today, utcnow
 from ..database import begin_write, locked
-from ..models import Campaign, CampaignStatus, Card, CardStatus, Role, User
-from . import accounts, audit
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    Card,
+    CardStatus,
+    HandoutLine,
+    HandoutList,
+    HandoutStatus,
+    Role,
+    User,
+)
+from . import accounts, audit, roster
 from .cards import generate_batch, normalise_serial, normalise_token
 from .errors import N_, DomainError
 from .households import HouseholdError, household_label, parse_household
@@ -47,6 +57,10 @@ class IssueError(DomainError):
         "replacement_campaign": N_("The new card must belong to the same campaign."),
         "replacement_not_new": N_("The new card must be one that was not handed out yet."),
         "already_void": N_("This card is already void."),
+        "card_reserved": N_(
+            "This card is set aside for %(household)s on hand-out list %(list)s. "
+            "Hand out another card, or take it off that list first."
+        ),
     }
 
 
@@ -83,17 +97,17 @@ def clean_phone(text: str) -> str | None:
 def _lock(session: Session, card_id: int) -> tuple[Card, Campaign]:
     """Take the write lock and return the card and its campaign, read afresh and locked."""
     begin_write(session)
-    return _locked(session, card_id)
+    return locked_card(session, card_id)
 
 
-def _locked(session: Session, card_id: int) -> tuple[Card, Campaign]:
+def locked_card(session: Session, card_id: int) -> tuple[Card, Campaign]:
     """Return a card and its campaign read afresh, their rows locked (PostgreSQL)."""
     card = locked(session, Card, Card.id == card_id)
     campaign = locked(session, Campaign, Campaign.id == card.campaign_id)
     return card, campaign
 
 
-def _check_campaign(campaign: Campaign) -> None:
+def check_campaign(campaign: Campaign) -> None:
     if campaign.status == CampaignStatus.ENDED:
         raise IssueError("campaign_ended")
     if local_today() > campaign.valid_until:
@@ -111,6 +125,29 @@ def household_cards(session: Session, campaign_id: int, household: str) -> int:
     )
 
 
+def check_household(session: Session, campaign: Campaign, household: str) -> None:
+    """Refuse a card of `campaign` to a household outside its groups or at its limit."""
+    limit = roster.household_limit(session, campaign, household).limit
+    if limit is not None:
+        held = household_cards(session, campaign.id, household)
+        if held >= limit:
+            raise IssueError("household_limit", count=held)
+
+
+def reserved_line(session: Session, card_id: int) -> HandoutLine | None:
+    """Return the open hand-out line a card is set aside on, if any."""
+    return session.scalar(
+        select(HandoutLine)
+        .join(HandoutList, HandoutList.id == HandoutLine.handout_id)
+        .where(
+            HandoutLine.card_id == card_id,
+            HandoutList.status == HandoutStatus.OPEN,
+            HandoutLine.received_at.is_(None),
+            HandoutLine.returned_at.is_(None),
+        )
+    )
+
+
 def issue_card(
     session: Session, actor: User, ref: str, household_text: str, phone_text: str = ""
 ) -> Card:
@@ -123,20 +160,26 @@ def issue_card(
     if found is None:
         raise IssueError("card_not_found")
     card, campaign = _lock(session, found.id)
-    return _hand_out(session, actor, card, campaign, household, phone)
+    return hand_out(session, actor, card, campaign, household, phone)
 
 
-def _hand_out(session, actor, card, campaign, household, phone, replaces: Card | None = None):
+def hand_out(session, actor, card, campaign, household, phone, replaces: Card | None = None):
     if card.status == CardStatus.VOID:
         raise IssueError("card_void")
     if card.status != CardStatus.NEW:
         raise IssueError("already_issued", household=household_label(card.household) or "—")
-    _check_campaign(campaign)
-    limit = campaign.cards_per_household
-    if replaces is None and limit is not None:
-        held = household_cards(session, campaign.id, household)
-        if held >= limit:
-            raise IssueError("household_limit", count=held)
+    check_campaign(campaign)
+    line = reserved_line(session, card.id)
+    if line is not None and line.household.address != household:
+        raise IssueError(
+            "card_reserved",
+            household=household_label(line.household.address),
+            list=line.handout_id,
+        )
+    if replaces is None:
+        check_household(session, campaign, household)
+    if line is not None:
+        line.received_at = utcnow()  # signed for at the office instead of at the door
     before = audit.snapshot(card, CARD_FIELDS)
     card.status = CardStatus.ISSUED
     card.household = household
@@ -172,15 +215,11 @@ def issue_new_card(
     For a card that is never printed (exchanged for points: its page is the card). The caller
     holds the write lock and has locked the campaign's row.
     """
-    _check_campaign(campaign)
-    limit = campaign.cards_per_household
-    if limit is not None:
-        held = household_cards(session, campaign.id, household)
-        if held >= limit:
-            raise IssueError("household_limit", count=held)
+    check_campaign(campaign)
+    check_household(session, campaign, household)
     batch = generate_batch(session, campaign, 1, actor, note=note)
     card = session.scalar(select(Card).where(Card.batch_id == batch.id).with_for_update())
-    return _hand_out(session, actor, card, campaign, household, phone)
+    return hand_out(session, actor, card, campaign, household, phone)
 
 
 def void_card(session: Session, actor: User, card: Card, reason: str) -> Card:
@@ -230,7 +269,7 @@ def replace_card(
         raise IssueError("already_replaced", serial=successor.serial)
     if campaign.uses_per_card is not None and lost.uses_count >= campaign.uses_per_card:
         raise IssueError("nothing_left")
-    _check_campaign(campaign)
+    check_campaign(campaign)
     if replacement_ref.strip():
         new = find_card(session, replacement_ref, lost.community_id)
         if new is None:
@@ -245,7 +284,7 @@ def replace_card(
         new = session.scalar(select(Card).where(Card.batch_id == batch.id))
     if lost.status != CardStatus.VOID:
         _void(session, actor, lost, reason)
-    return _hand_out(session, actor, new, campaign, lost.household, lost.holder_phone, lost)
+    return hand_out(session, actor, new, campaign, lost.household, lost.holder_phone, lost)
 
 
 # --- handing out from a sheet ---------------------------------------------------------------
@@ -283,10 +322,10 @@ def issue_sheet(session: Session, actor: User, rows: list[SheetRow]) -> IssueRep
             found = find_card(session, serial, scope_of(actor))
             if found is None:
                 raise IssueError("card_not_found")
-            card, campaign = _locked(session, found.id)
+            card, campaign = locked_card(session, found.id)
             with session.begin_nested():
-                _hand_out(session, actor, card, campaign, household, phone)
-        except (IssueError, HouseholdError) as error:
+                hand_out(session, actor, card, campaign, household, phone)
+        except (IssueError, HouseholdError, roster.RosterError) as error:
             report.refused.append((row.line, serial, error))
             continue
         report.issued.append((row.line, card))
