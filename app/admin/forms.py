@@ -15,6 +15,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import MERCHANT_CATEGORIES, CampaignKind, Funding, Role
 from ..rules import MoneyError, format_money, parse_money
@@ -329,3 +330,71 @@ class MoveForm(FlaskForm):
 
 class StaffForm(FlaskForm, LoginFields):
     """A staff login for a community."""
+
+
+# --- the household roster and hand-out lists ------------------------------------------------
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of check boxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class HouseholdRosterForm(FlaskForm, CommunityMixin):
+    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
+    address = StringField(
+        _l("Household"),
+        filters=[stripped],
+        validators=[Length(max=40)],
+        description=_l("Building-unit-room, e.g. 3-2-501 or 3栋2单元501."),
+        render_kw={"autocomplete": "off"},
+    )
+    head_name = StringField(
+        _l("Head of household"), filters=[stripped], validators=[Length(max=40)]
+    )
+    phone = StringField(
+        _l("Phone (optional)"),
+        filters=[stripped],
+        validators=[Length(max=20)],
+        description=_l("Kept to reach the household; shown masked."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    people = StringField(
+        _l("People in the household"),
+        filters=[stripped],
+        validators=[Length(max=3)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    groups = MultiCheckboxField(_l("Groups"), validate_choice=False)
+    note = StringField(
+        _l("Note"),
+        filters=[stripped],
+        validators=[Length(max=200)],
+        description=_l("What helps whoever hands out the card, e.g. ring twice. No ID numbers."),
+    )
+
+
+class ApplyImportForm(FlaskForm):
+    community = HiddenField()
+    rows = HiddenField()
+
+
+class HandoutForm(FlaskForm):
+    buildings = MultiCheckboxField(_l("Buildings"), validate_choice=False)
+    hand_out_on = DateField(
+        _l("Day of the hand-out"),
+        validators=[InputRequired(message=_l("Please give the day the cards go out."))],
+    )
+    note = StringField(_l("Note"), filters=[stripped], validators=[Length(max=200)])
+
+
+class ScanForm(FlaskForm):
+    card = StringField(
+        _l("Card"),
+        filters=[stripped],
+        validators=[Length(max=200)],
+        description=_l("Scan the card's QR code with the scanner, or type its serial."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )

@@ -9,9 +9,11 @@ from ..models import (
     CampaignStatus,
     CardStatus,
     Funding,
+    HandoutStatus,
     HelpCategory,
     HelpKind,
     HelpStatus,
+    HouseholdGroup,
     MerchantStatus,
     OfferStatus,
     PointsKind,
@@ -87,6 +89,18 @@ LABELS = {
         PointsKind.EARNED: (_l("Earned"), "ok"),
         PointsKind.EXCHANGED: (_l("Exchanged"), ""),
         PointsKind.ADJUSTED: (_l("Adjusted"), "warn"),
+    },
+    HouseholdGroup: {
+        HouseholdGroup.LOW_INCOME: (_l("Low income"), ""),
+        HouseholdGroup.EXTREME_POVERTY: (_l("Extreme poverty"), ""),
+        HouseholdGroup.AGED_80: (_l("Aged 80 and over"), ""),
+        HouseholdGroup.DISABILITY: (_l("Disability"), ""),
+        HouseholdGroup.ENTITLED: (_l("Entitled family"), ""),
+        HouseholdGroup.LIVING_ALONE: (_l("Elderly living alone"), ""),
+    },
+    HandoutStatus: {
+        HandoutStatus.OPEN: (_l("Out for signing"), "warn"),
+        HandoutStatus.CLOSED: (_l("Taken back in"), ""),
     },
 }
 
@@ -176,6 +190,14 @@ ACTION_LABELS = {
     "street.create": _l("Created a street"),
     "street.update": _l("Changed a street"),
     "report.send": _l("Sent a monthly report up to the street"),
+    "household.create": _l("Added a household to the roster"),
+    "household.update": _l("Changed a household on the roster"),
+    "household.erase": _l("Removed a household's personal data"),
+    "household.import": _l("Imported households from a sheet"),
+    "campaign.eligibility": _l("Set who a campaign's cards go to"),
+    "handout.create": _l("Made a hand-out list"),
+    "handout.receive": _l("Took in signatures from a hand-out list"),
+    "handout.close": _l("Closed a hand-out list"),
 }
 
 # What staff call each refusal in the attempt log: short words, not the till's sentences.
@@ -222,6 +244,8 @@ AREA_LABELS = {
     "points": _l("Points"),
     "street": _l("Streets"),
     "report": _l("Monthly reports"),
+    "household": _l("Household roster"),
+    "handout": _l("Hand-out lists"),
 }
 
 

@@ -31,7 +31,7 @@ from ..models import (
     User,
 )
 from ..rules import parse_rule
-from . import accounts, audit, cards, demo_streets
+from . import accounts, audit, cards, demo_households, demo_streets
 
 # Printed by `make run`; a demo is only ever seeded into an empty database.
 # A published demo login.
@@ -117,6 +117,7 @@ def seed_demo(session: Session, today: date | None = None) -> list[DemoLogin]:
     _zijinghua(session, admin, rng, today)
     _jiangbo(session, admin, rng, today)
     demo_streets.seed(session, admin, today)
+    demo_households.seed(session, today)
     audit.record(session, admin, "demo.seed", object_type="demo", note="紫荆花社区, 江博社区")
     return DEMO_LOGINS
 
