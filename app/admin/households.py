@@ -10,6 +10,7 @@ from sqlalchemy import exists, func, select
 from ..auth.access import get_or_404, scope
 from ..clock import local_today
 from ..extensions import db
+from ..inputs import InputError, optional_id, parse_count
 from ..models import (
     Campaign,
     CampaignStatus,
@@ -309,11 +310,8 @@ def household_import_apply():
     if rows is None:
         flash(_("The preview was lost or altered. Upload the sheet again."), "error")
         return redirect(url_for("admin.household_import"))
-    try:
-        chosen = int(form.community.data or 0) if len(form.community.data or "") < 10 else 0
-    except ValueError:
-        chosen = 0
-    community_id = own_community_id(chosen if is_district_admin() else None)
+    chosen = optional_id(form.community.data) if is_district_admin() else None
+    community_id = own_community_id(chosen)
     if community_id is None:
         abort(404)
     done = perform(roster.apply_import, community_id, rows)
@@ -352,12 +350,15 @@ def household_import_template():
 
 
 def _per_household(text: str) -> int | None:
-    plain = (text or "").strip()
-    if not plain:
+    if not (text or "").strip():
         return None
-    if len(plain) > 3 or not plain.isascii() or not plain.isdigit():
-        raise roster.RosterError("per_household_range")
-    return int(plain)
+    return parse_count(
+        text,
+        low=1,
+        high=100,
+        code="per_household_range",
+        message=roster.RosterError.messages["per_household_range"],
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/eligibility", methods=["GET", "POST"])
@@ -378,7 +379,7 @@ def campaign_eligibility(campaign_id):
                 for group in HouseholdGroup
                 if request.form.get(f"group-{group.value}")
             }
-        except roster.RosterError as error:
+        except InputError as error:
             flash(message(error), "error")
             status = 422
         else:
@@ -498,11 +499,8 @@ def handout_received(handout_id):
     form = EmptyForm()
     if not form.validate_on_submit():
         return show_handout(handout, 422)
-    line_ids = []
-    for raw in request.form.getlist("line")[: handouts.MAX_LINES]:
-        if raw.isascii() and raw.isdigit() and len(raw) <= 12:
-            line_ids.append(int(raw))
-    done = perform(handouts.record_received, handout, line_ids)
+    line_ids = [optional_id(raw) for raw in request.form.getlist("line")[: handouts.MAX_LINES]]
+    done = perform(handouts.record_received, handout, [i for i in line_ids if i is not None])
     if done:
         result = done.value
         flash(_("%(count)s cards signed for and handed out.", count=len(result.signed)), "success")

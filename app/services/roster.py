@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from .. import inputs
 from ..clock import utcnow
 from ..models import Campaign, CampaignGroup, Household, HouseholdGroup, HouseholdMembership, User
 from . import accounts, audit
@@ -36,8 +37,6 @@ MAX_NOTE = 200
 _PHONE_DIGITS = re.compile(r"\d{7,12}")
 _PEOPLE = re.compile(r"[0-9０-９]{1,2}\s*人?")
 _GROUP_SEPARATORS = re.compile(r"[,，、;；/|\s]+")
-# Control characters (but not the tab and newline a note never has anyway) are dropped.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Every way staff write a group in a sheet, after NFKC and lower-casing.
 GROUP_WORDS = {
@@ -94,7 +93,7 @@ GROUP_SHORT = {
 
 def clean_text(text: str | None, limit: int, code: str) -> str:
     """Return one line of text without control characters, or refuse it when too long."""
-    plain = _CONTROL.sub("", text or "").strip()
+    plain = inputs.clean_text(text).strip()
     if len(plain) > limit:
         raise RosterError(code)
     return plain
@@ -134,7 +133,7 @@ def parse_groups(text: str | None) -> list[HouseholdGroup]:
             continue
         group = _GROUP_OF_WORD.get(word)
         if group is None:
-            raise RosterError("unknown_group", word=_CONTROL.sub("", word)[:20])
+            raise RosterError("unknown_group", word=inputs.clean_text(word)[:20])
         found.add(group)
     return sorted(found, key=list(HouseholdGroup).index)
 
