@@ -354,6 +354,13 @@ class CardBatch(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = created_at_column()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # 分批发放: a batch may be a wave of the campaign, with its own number, the first day its
+    # cards may be handed out, and the days they are valid (within the campaign's). NULL: the
+    # campaign's own dates.
+    wave: Mapped[int | None] = mapped_column(Integer)
+    hand_out_from: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
 
     campaign: Mapped[Campaign] = relationship(back_populates="batches")
     cards: Mapped[list[Card]] = relationship(back_populates="batch")

@@ -16,7 +16,7 @@ from ..models import (
     CardStatus,
     Redemption,
 )
-from ..services import issuing
+from ..services import issuing, waves
 from ..services.accounts import mask_phone
 from ..services.cards import (
     CARDS_PER_SHEET,
@@ -135,6 +135,7 @@ def batch_print(batch_id):
         sheets=sheets,
         where=entries,
         shops=shops,
+        valid=waves.valid_window(campaign, batch),
     )
 
 

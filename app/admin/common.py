@@ -22,8 +22,11 @@ district_admin_required = roles_required(Role.DISTRICT_ADMIN)
 STREET_MAY_ACT = frozenset({"admin.merchant_new", "admin.merchant_import", "admin.campaign_new"})
 # Forms of the street's own (the monthly report of a street has none that writes).
 STREET_FORMS: set[str] = set()
-# Pages street staff do not open although they read: the cards' print sheet carries PINs.
-STREET_REFUSED = frozenset({"admin.batch_print"})
+# Pages street staff do not open although they read: the cards' print sheet carries PINs; the
+# household roster and its hand-out lists carry households' names, which the street does not need.
+STREET_REFUSED = frozenset(
+    {"admin.batch_print", "admin.households", "admin.handout", "admin.handout_print"}
+)
 
 
 def street_staff_read_only():

@@ -398,3 +398,32 @@ class ScanForm(FlaskForm):
         description=_l("Scan the card's QR code with the scanner, or type its serial."),
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
+
+
+class WavesForm(FlaskForm):
+    """分批发放: the numbers are read by `inputs.parse_count`, bounded, in the route."""
+
+    size = StringField(
+        _l("Cards per wave"),
+        filters=[stripped],
+        render_kw={"inputmode": "numeric", "placeholder": "500"},
+    )
+    count = StringField(
+        _l("Number of waves"),
+        filters=[stripped],
+        render_kw={"inputmode": "numeric", "placeholder": "4"},
+    )
+    first_day = DateField(
+        _l("First wave opens on"),
+        validators=[InputRequired(message=_l("Please give the day the first wave opens."))],
+    )
+    every_days = StringField(
+        _l("Days between waves"),
+        filters=[stripped],
+        render_kw={"inputmode": "numeric", "placeholder": "7"},
+    )
+    valid_days = StringField(
+        _l("Days each wave's cards are valid"),
+        filters=[stripped],
+        render_kw={"inputmode": "numeric", "placeholder": "30"},
+    )

@@ -23,7 +23,7 @@ from ..models import (
     HouseholdMembership,
 )
 from ..services import handout as handouts
-from ..services import roster
+from ..services import roster, waves
 from ..services.accounts import mask_phone
 from ..services.households import household_label
 from ..services.sheets import SheetError, SheetRow, read_sheet
@@ -44,6 +44,7 @@ from .forms import (
     ReasonForm,
     ScanForm,
     UploadForm,
+    WavesForm,
 )
 from .labels import choices, label
 from .tables import Column, Listing, export_response
@@ -249,12 +250,13 @@ def _serializer() -> URLSafeSerializer:
 
 def _rows_of(payload: str) -> list[SheetRow] | None:
     """Return the rows a preview carried to its apply button, or None if they were altered."""
-    if len(payload or "") > 2_000_000:
+    if not payload or len(payload) > 2_000_000:
         return None
     try:
         raw = _serializer().loads(payload)
     except BadSignature:
         return None
+    # Signed by this app: the rows are what read_sheet gave, already bounded.
     return [SheetRow(int(line), {str(k): str(v) for k, v in cells.items()}) for line, cells in raw]
 
 
@@ -560,3 +562,73 @@ def handout_print(handout_id):
         buildings=handouts.buildings_of(handout.lines),
         groups_text=groups_text,
     )
+
+
+# --- waves ------------------------------------------------------------------------------------
+
+WAVE_NUMBERS = {
+    "size": (1, 10_000, "wave_size"),
+    "count": (1, waves.MAX_WAVES, "wave_count"),
+    "every_days": (1, waves.MAX_DAYS, "wave_every"),
+    "valid_days": (1, waves.MAX_DAYS, "wave_days"),
+}
+
+
+def _wave_plan(form: WavesForm) -> waves.WavePlan | None:
+    """Read the plan's numbers, bounded before converting; put each refusal beside its field."""
+    numbers = {}
+    for name, (low, high, code) in WAVE_NUMBERS.items():
+        field = form[name]
+        try:
+            numbers[name] = parse_count(
+                field.data or "",
+                low=low,
+                high=high,
+                code=code,
+                message=waves.WaveError.messages[code],
+            )
+        except InputError as error:
+            field.errors = [*field.errors, message(error)]
+    if len(numbers) < len(WAVE_NUMBERS):
+        return None
+    if form.first_day.data is None:
+        return None
+    return waves.WavePlan(first_day=form.first_day.data, **numbers)
+
+
+@bp.route("/campaigns/<int:campaign_id>/waves", methods=["GET", "POST"])
+@staff_required
+def campaign_waves(campaign_id):
+    """分批发放: the campaign's waves with their figures, and planning more."""
+    campaign = get_or_404(Campaign, campaign_id)
+    form = WavesForm(data={"first_day": local_today()} if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        plan = _wave_plan(form)  # every field's error at once, even beside a missing date
+        if valid and plan is not None:
+            done = perform(
+                waves.plan_waves,
+                campaign,
+                plan,
+                form=form,
+                fields={
+                    "wave_before_campaign": "first_day",
+                    "wave_after_campaign": "count",
+                },
+            )
+            if done:
+                flash(
+                    _("%(count)s waves planned and their cards made.", count=len(done.value)),
+                    "success",
+                )
+                return redirect(url_for("admin.campaign_waves", campaign_id=campaign.id))
+        status = 422
+    return render_template(
+        "admin/households/waves.html",
+        campaign=campaign,
+        form=form,
+        figures=waves.wave_figures(db.session, campaign.id),
+        today=local_today(),
+        editable=campaign.status != CampaignStatus.ENDED,
+    ), status

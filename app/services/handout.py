@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
@@ -23,6 +23,7 @@ from ..database import locked
 from ..models import (
     Campaign,
     Card,
+    CardBatch,
     CardStatus,
     HandoutLine,
     HandoutList,
@@ -43,8 +44,8 @@ class HandoutError(DomainError):
             "No household of the roster in these buildings may receive more cards of this campaign."
         ),
         "not_enough_cards": N_(
-            "The list needs %(needed)s cards but only %(stock)s new cards are in stock. "
-            "Make a batch of at least %(short)s more cards first."
+            "The list needs %(needed)s cards but only %(stock)s new cards may be handed out "
+            "that day. Make a batch of at least %(short)s more cards, or plan a wave, first."
         ),
         "too_many_lines": N_(
             "A list may hold at most 3000 cards. Choose fewer buildings and make several lists."
@@ -84,8 +85,12 @@ def _open_lines_by_household(session: Session, campaign_id: int) -> dict[int, in
     return dict(rows.all())
 
 
-def _stock(session: Session, campaign_id: int, needed: int) -> list[Card]:
-    """Return up to `needed` new cards of a campaign that no open list sets aside, locked."""
+def _stock(session: Session, campaign_id: int, needed: int, day: date) -> list[Card]:
+    """Return up to `needed` new cards of a campaign that no open list sets aside, locked.
+
+    Only cards that may be handed out on `day` count: of no wave, or of a wave open that day;
+    the earliest wave's first.
+    """
     set_aside = (
         select(HandoutLine.card_id)
         .join(HandoutList, HandoutList.id == HandoutLine.handout_id)
@@ -97,14 +102,17 @@ def _stock(session: Session, campaign_id: int, needed: int) -> list[Card]:
     )
     stmt = (
         select(Card)
+        .outerjoin(CardBatch, CardBatch.id == Card.batch_id)
         .where(
             Card.campaign_id == campaign_id,
             Card.status == CardStatus.NEW,
             Card.id.not_in(set_aside),
+            or_(CardBatch.hand_out_from.is_(None), CardBatch.hand_out_from <= day),
+            or_(CardBatch.valid_until.is_(None), CardBatch.valid_until >= day),
         )
-        .order_by(Card.id)
+        .order_by(CardBatch.wave.is_(None), CardBatch.wave, Card.id)
         .limit(needed)
-        .with_for_update()
+        .with_for_update(of=Card)
     )
     return list(session.scalars(stmt))
 
@@ -146,7 +154,7 @@ def make_list(
         raise HandoutError("nobody_eligible")
     if len(wanted) > MAX_LINES:
         raise HandoutError("too_many_lines")
-    cards = _stock(session, campaign.id, len(wanted))
+    cards = _stock(session, campaign.id, len(wanted), hand_out_on)
     if len(cards) < len(wanted):
         raise HandoutError(
             "not_enough_cards", needed=len(wanted), stock=len(cards), short=len(wanted) - len(cards)

@@ -57,6 +57,11 @@ class IssueError(DomainError):
         "replacement_campaign": N_("The new card must belong to the same campaign."),
         "replacement_not_new": N_("The new card must be one that was not handed out yet."),
         "already_void": N_("This card is already void."),
+        "wave_not_open": N_(
+            "This card is of wave %(wave)s, which is handed out from %(day)s. "
+            "Hand out a card of a wave that is open."
+        ),
+        "wave_over": N_("This card is of wave %(wave)s, whose cards were valid until %(day)s."),
         "card_reserved": N_(
             "This card is set aside for %(household)s on hand-out list %(list)s. "
             "Hand out another card, or take it off that list first."
@@ -125,6 +130,18 @@ def household_cards(session: Session, campaign_id: int, household: str) -> int:
     )
 
 
+def check_wave(card: Card) -> None:
+    """Refuse a card of a wave that does not open yet, or whose days are over."""
+    batch = card.batch
+    if batch is None or batch.wave is None:
+        return
+    today = local_today()
+    if batch.hand_out_from is not None and today < batch.hand_out_from:
+        raise IssueError("wave_not_open", wave=batch.wave, day=batch.hand_out_from.isoformat())
+    if batch.valid_until is not None and today > batch.valid_until:
+        raise IssueError("wave_over", wave=batch.wave, day=batch.valid_until.isoformat())
+
+
 def check_household(session: Session, campaign: Campaign, household: str) -> None:
     """Refuse a card of `campaign` to a household outside its groups or at its limit."""
     limit = roster.household_limit(session, campaign, household).limit
@@ -169,6 +186,7 @@ def hand_out(session, actor, card, campaign, household, phone, replaces: Card | 
     if card.status != CardStatus.NEW:
         raise IssueError("already_issued", household=household_label(card.household) or "—")
     check_campaign(campaign)
+    check_wave(card)
     line = reserved_line(session, card.id)
     if line is not None and line.household.address != household:
         raise IssueError(
