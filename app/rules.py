@@ -106,6 +106,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, NoReturn
 
 __all__ = [
@@ -144,6 +145,8 @@ RULE_EXAMPLES = [
     "8折，最高减20",
     "满50可用，8折",
     "满50可用，立减5",
+    "周一至周五可用，8折",
+    "满100减10，每天10:00-14:00",
 ]
 
 
@@ -453,6 +456,71 @@ def _check_cap(benefit: Benefit, cap_fen: object) -> None:
         )
 
 
+# --- days and hours of use ------------------------------------------------------------------
+
+_WEEKDAYS = "一二三四五六日"  # 周一 … 周日: 0 = Monday, as datetime.weekday()
+_DAY_OF = {char: i for i, char in enumerate(_WEEKDAYS)} | {"天": 6, "七": 6}
+_MINUTES_A_DAY = 24 * 60
+
+
+def _check_days(days: object) -> None:
+    if not isinstance(days, frozenset) or not days or not days <= frozenset(range(7)):
+        raise RuleError("可用日子要写周一到周日中的几天")
+    if len(days) == 7:
+        raise RuleError("每天都可用就不用写日子")
+
+
+def _check_hours(hours: object) -> None:
+    if (
+        not isinstance(hours, tuple)
+        or len(hours) != 2
+        or not all(isinstance(h, int) and not isinstance(h, bool) for h in hours)
+    ):
+        raise RuleError("可用时间要写成“10:00-14:00”")
+    start, end = hours
+    if not 0 <= start < end <= _MINUTES_A_DAY:
+        raise RuleError("可用时间的开始要早于结束，都在当天0:00到24:00之间")
+    if (start, end) == (0, _MINUTES_A_DAY):
+        raise RuleError("全天可用就不用写时间")
+
+
+def _days_text(days: frozenset[int]) -> str:
+    """周一至周五 for a run of three or more days, else the days listed: 周六日, 周一三五."""
+    ordered = sorted(days)
+    if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"周{_WEEKDAYS[ordered[0]]}至周{_WEEKDAYS[ordered[-1]]}"
+    return "周" + "".join(_WEEKDAYS[d] for d in ordered)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _hours_text(hours: tuple[int, int]) -> str:
+    return f"{_clock(hours[0])}-{_clock(hours[1])}"
+
+
+def _days_from_dict(value: object) -> frozenset[int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) for d in value
+    ):
+        raise RuleError("规则数据的days要是0到6的整数列表")
+    days = frozenset(value)
+    if len(days) != len(value):
+        raise RuleError("规则数据的days有重复")
+    return days
+
+
+def _hours_from_dict(value: object) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise RuleError("规则数据的hours要是[开始分钟, 结束分钟]")
+    return (value[0], value[1])
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     """What a bill comes to under a rule, in fen."""
@@ -469,6 +537,10 @@ class Rule:
     benefit: Benefit
     cap_fen: int | None = None
     min_bill_fen: int | None = None
+    # When the rule may be used (Asia/Shanghai): weekdays (0 = Monday … 6 = Sunday) and a time
+    # of day [from, until) in minutes after midnight. None: any day, any time.
+    days: frozenset[int] | None = None
+    hours: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.benefit, tuple(_BENEFITS.values())):
@@ -477,6 +549,44 @@ class Rule:
             _check_min_bill(self.min_bill_fen)
         if self.cap_fen is not None:
             _check_cap(self.benefit, self.cap_fen)
+        if self.days is not None:
+            _check_days(self.days)
+        if self.hours is not None:
+            _check_hours(self.hours)
+
+    def usable_at(self, moment: datetime) -> bool:
+        """Tell whether the rule may be used at a local (Asia/Shanghai) moment."""
+        if self.days is not None and moment.weekday() not in self.days:
+            return False
+        if self.hours is not None:
+            minute = moment.hour * 60 + moment.minute
+            return self.hours[0] <= minute < self.hours[1]
+        return True
+
+    def next_usable(self, moment: datetime) -> datetime | None:
+        """Return the first local moment at or after `moment` when the rule may be used."""
+        if self.usable_at(moment):
+            return moment
+        start = self.hours[0] if self.hours is not None else 0
+        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        for offset in range(8):
+            candidate = day + timedelta(days=offset, minutes=start)
+            if candidate >= moment and self.usable_at(candidate):
+                return candidate
+        return None
+
+    @property
+    def limited_in_time(self) -> bool:
+        return self.days is not None or self.hours is not None
+
+    def when_text(self) -> str:
+        """Return when the rule may be used, e.g. 周一至周五 10:00-14:00 (empty: any time)."""
+        parts = []
+        if self.days is not None:
+            parts.append(_days_text(self.days))
+        if self.hours is not None:
+            parts.append(_hours_text(self.hours))
+        return " ".join(parts)
 
     @property
     def kind(self) -> str:
@@ -509,6 +619,10 @@ class Rule:
         parts.append(self.benefit.render())
         if self.cap_fen is not None:
             parts.append(f"最高减{_hundredths(self.cap_fen)}")
+        if self.days is not None:
+            parts.append(_days_text(self.days) + "可用")
+        if self.hours is not None:
+            parts.append("每天" + _hours_text(self.hours))
         return "，".join(parts)
 
     def explain(self) -> str:
@@ -518,6 +632,8 @@ class Rule:
             text += f"，最多优惠{_hundredths(self.cap_fen)}元"
         if self.min_bill_fen is not None:
             text = f"满{_hundredths(self.min_bill_fen)}元可用；{text}"
+        if self.limited_in_time:
+            text += f"；{self.when_text()}可用"
         return text
 
     def __str__(self) -> str:
@@ -531,6 +647,8 @@ class Rule:
             **self.benefit.fields(),
             "cap_fen": self.cap_fen,
             "min_bill_fen": self.min_bill_fen,
+            **({"days": sorted(self.days)} if self.days is not None else {}),
+            **({"hours": list(self.hours)} if self.hours is not None else {}),
         }
 
     @classmethod
@@ -545,7 +663,7 @@ class Rule:
         benefit_type = _BENEFITS.get(kind) if isinstance(kind, str) else None
         if benefit_type is None:
             raise RuleError(f"不认识的优惠类型kind={kind!r}，可以是{'、'.join(_BENEFITS)}")
-        allowed = {"v", "kind", "cap_fen", "min_bill_fen", *benefit_type.dict_keys}
+        allowed = {"v", "kind", "cap_fen", "min_bill_fen", "days", "hours", *benefit_type.dict_keys}
         unknown = sorted(str(key) for key in data if key not in allowed)
         if unknown:
             raise RuleError(f"规则数据里有不认识的字段：{'、'.join(unknown)}")
@@ -556,6 +674,8 @@ class Rule:
             benefit_type.from_fields(data),
             cap_fen=data.get("cap_fen"),
             min_bill_fen=data.get("min_bill_fen"),
+            days=_days_from_dict(data.get("days")),
+            hours=_hours_from_dict(data.get("hours")),
         )
 
 
@@ -717,6 +837,22 @@ class _Parser:
 
     def _part(self) -> _Part:
         start = self.i
+        if self._take("工作日"):
+            self._take("可用")
+            return self._made(start, "days", lambda: frozenset(range(5)))
+        if self._take("周末", "双休日"):
+            self._take("可用")
+            return self._made(start, "days", lambda: frozenset({5, 6}))
+        if self._take("周", "星期", "礼拜"):
+            days = self._days(start)
+            self._take("可用")
+            return self._made(start, "days", lambda: _checked_days(days))
+        if self._take("每天", "每日", "全天"):
+            hours = self._hours(start)
+            return self._made(start, "hours", lambda: _checked_hours(hours))
+        if self._at_clock():
+            hours = self._hours(start)
+            return self._made(start, "hours", lambda: _checked_hours(hours))
         if self._take("每满"):
             step = self._money(start)
             self._expect("减", start, "减多少")
@@ -751,6 +887,63 @@ class _Parser:
             rate = self._rate(start)
             return self._made(start, "percent", lambda: Percent(rate))
         raise RuleError(f"看不懂“{self._snippet()}”", self.i + 1)
+
+    def _days(self, start: int) -> frozenset[int]:
+        """Read the days after 周: 一至五, 一至周五, 六日, 一三五 (星期 and 礼拜 as 周)."""
+        days: set[int] = set()
+        previous: int | None = None
+        while self.i < len(self.text):
+            char = self.text[self.i]
+            if char in _DAY_OF:
+                day = _DAY_OF[char]
+                if day in days:
+                    raise RuleError(f"周{char}写了两次", self.i + 1)
+                days.add(day)
+                previous = day
+                self.i += 1
+                continue
+            if previous is not None and char in "至到-~":
+                self.i += 1
+                self._take("周", "星期", "礼拜")
+                if self.i >= len(self.text) or self.text[self.i] not in _DAY_OF:
+                    self._fail(start, "到周几")
+                last = _DAY_OF[self.text[self.i]]
+                if last <= previous:
+                    raise RuleError("日子要从前往后写，比如“周一至周五”", self.i + 1)
+                days.update(range(previous, last + 1))
+                previous = last
+                self.i += 1
+                continue
+            break
+        if not days:
+            self._fail(start, "周几（比如“周一至周五”）")
+        return frozenset(days)
+
+    def _at_clock(self) -> bool:
+        self._skip()
+        return re.match(r"[0-9]{1,2}(?::[0-9]{2}|点)", self.text[self.i :]) is not None
+
+    def _clock(self, start: int) -> int:
+        self._skip()
+        match = re.match(r"([0-9]{1,2})(?::([0-9]{2})|点(半|[0-9]{1,2}分?)?)", self.text[self.i :])
+        if match is None:
+            self._fail(start, "时间（比如“10:00-14:00”）")
+        hour = int(match.group(1))
+        minute_text = match.group(2) or (match.group(3) or "").rstrip("分")
+        minute = 30 if minute_text == "半" else int(minute_text or 0)
+        if hour > 24 or minute > 59 or (hour == 24 and minute):
+            raise RuleError(f"看不懂时间“{match.group(0)}”", self.i + 1)
+        self.i += match.end()
+        return hour * 60 + minute
+
+    def _hours(self, start: int) -> tuple[int, int]:
+        """Read a time of day: 10:00-14:00, 10点至14点, 9点半到11点 (可用 may follow)."""
+        begin = self._clock(start)
+        if not self._take("-", "~", "至", "到"):
+            self._fail(start, "到几点（比如“10:00-14:00”）")
+        end = self._clock(start)
+        self._take("可用")
+        return (begin, end)
 
     def _made(self, start: int, kind: str, build: Callable[[], Any]) -> _Part:
         try:
@@ -858,18 +1051,20 @@ def _assemble(parts: list[_Part]) -> Rule:
     """Put the parts of a rule together, refusing repeats and parts that do not fit."""
     min_part: _Part | None = None
     cap_part: _Part | None = None
+    once: dict[str, _Part] = {}  # min_bill, cap, days, hours: at most one of each
     first: _Part | None = None
     tiers = []
     for part in parts:
-        if part.kind in ("min_bill", "cap"):
-            earlier = min_part if part.kind == "min_bill" else cap_part
+        if part.kind in ("min_bill", "cap", "days", "hours"):
+            earlier = once.get(part.kind)
             if earlier is not None:
                 raise RuleError(
                     f"“{part.label}”重复了：前面已经有“{earlier.label}”", part.index + 1
                 )
+            once[part.kind] = part
             if part.kind == "min_bill":
                 min_part = part
-            else:
+            elif part.kind == "cap":
                 cap_part = part
             continue
         if first is not None and not first.kind == part.kind == "tier":
@@ -892,7 +1087,23 @@ def _assemble(parts: list[_Part]) -> Rule:
             _check_cap(benefit, cap)
         except RuleError as error:
             raise error.at(cap_part.index + 1) from None
-    return Rule(benefit, cap_fen=cap, min_bill_fen=min_part.value if min_part else None)
+    return Rule(
+        benefit,
+        cap_fen=cap,
+        min_bill_fen=min_part.value if min_part else None,
+        days=once["days"].value if "days" in once else None,
+        hours=once["hours"].value if "hours" in once else None,
+    )
+
+
+def _checked_days(days: frozenset[int]) -> frozenset[int]:
+    _check_days(days)
+    return days
+
+
+def _checked_hours(hours: tuple[int, int]) -> tuple[int, int]:
+    _check_hours(hours)
+    return hours
 
 
 def parse_rule(text: str) -> Rule:

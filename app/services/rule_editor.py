@@ -24,7 +24,9 @@ EDITOR_FIELDS = (
     "threshold",
     "cap",
     "min_bill",
+    "when",  # days and hours of use, as text: 周一至周五可用，每天10:00-14:00
 )
+MAX_WHEN = 60
 
 
 def yuan(fen: int) -> str:
@@ -64,6 +66,9 @@ def fields_of(rule: Rule | None) -> dict[str, str]:
         fields["cap"] = yuan(data["cap_fen"])
     if data["min_bill_fen"] is not None:
         fields["min_bill"] = yuan(data["min_bill_fen"])
+    fields["when"] = "，".join(
+        part for part in rule.render().split("，") if part.startswith(("周", "每天"))
+    )
     return fields
 
 
@@ -100,6 +105,11 @@ def rule_from_fields(fields: Mapping[str, str]) -> Rule:
     cap = _amount(fields, "cap", "封顶金额", required=False)
     if cap:
         parts.append(f"最高减{cap}")
+    when = (fields.get("when") or "").strip()
+    if len(when) > MAX_WHEN:
+        raise RuleError("可用时间写得太长了，比如“周一至周五可用，每天10:00-14:00”")
+    if when:
+        parts.append(when)
     try:
         return parse_rule("，".join(parts))
     except RuleError as error:
