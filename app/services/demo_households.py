@@ -1,8 +1,9 @@
 """The demo's household roster for 紫荆花社区, a card for households in need, its hand-out lists.
 
 Built through the real services: the roster is imported from sheet rows (`roster.apply_import`),
-the campaign is limited to groups (`roster.set_campaign_groups`), and the cards go out on
-door-to-door lists (`handout.make_list`, `record_received`, `close_list`).
+the campaign is limited to groups (`roster.set_campaign_groups`), its cards come in weekly
+waves (`waves.plan_waves`) and go out on door-to-door lists (`handout.make_list`,
+`record_received`, `close_list`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..models import (
     User,
 )
 from ..rules import parse_rule
-from . import audit, cards, handout, roster
+from . import audit, handout, roster, waves
 from .sheets import SheetRow
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
@@ -112,7 +113,14 @@ def seed(session: Session, today: date) -> None:
             HouseholdGroup.LIVING_ALONE: None,
         },
     )
-    cards.generate_batch(session, campaign, 200, staff, note="爱心卡第一批")
+    waves.plan_waves(
+        session,
+        staff,
+        campaign,
+        waves.WavePlan(
+            size=60, count=4, first_day=today - timedelta(days=7), every_days=7, valid_days=60
+        ),
+    )
     first = handout.make_list(session, staff, campaign, ["1", "2", "3"], today - timedelta(days=3))
     signed = [line.id for i, line in enumerate(first.lines) if i % 5 != 4]
     handout.record_received(session, staff, first, signed)
