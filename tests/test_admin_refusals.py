@@ -52,6 +52,8 @@ def test_every_refusal_reads_in_chinese(app, error_class, code):
         "most": 1000,
         "years": 3,
         "list": 3,
+        "wave": 2,
+        "day": "2026-05-19",
     }
     error = error_class(code)
     with app.test_request_context(), force_locale("zh_Hans_CN"):
