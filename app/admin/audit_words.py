@@ -29,10 +29,14 @@ from ..models import (
     CardStatus,
     Community,
     Funding,
+    HandoutList,
+    HandoutStatus,
     HelpCategory,
     HelpKind,
     HelpPost,
     HelpStatus,
+    Household,
+    HouseholdGroup,
     Merchant,
     MerchantStatus,
     Offer,
@@ -65,6 +69,8 @@ OBJECT_LABELS = {
     "points_entry": _l("Points"),
     "api_key": _l("Till key"),
     "demo": _l("Demo data"),
+    "household": _l("Household"),
+    "handout_list": _l("Hand-out list"),
 }
 
 # What each field of a before/after is called. A field not listed shows as its code, and the
@@ -139,6 +145,19 @@ FIELD_LABELS = {
     "balance": _l("Balance"),
     "price": _l("Price in points"),
     "prefix": _l("Key"),
+    "head_name": _l("Head of household"),
+    "people": _l("People"),
+    "groups": _l("Groups"),
+    "updated": _l("Changed"),
+    "unchanged": _l("Unchanged"),
+    "campaign": _l("Campaign"),
+    "buildings": _l("Buildings"),
+    "lines": _l("Cards"),
+    "first_serial": _l("First serial"),
+    "last_serial": _l("Last serial"),
+    "signed": _l("Signed"),
+    "returned": _l("Back in stock"),
+    "waves": _l("Waves"),
 }
 
 # Fields whose name depends on what they belong to.
@@ -148,6 +167,8 @@ FIELD_LABELS_OF = {
     ("community", "name"): _l("Community name"),
     ("api_key", "name"): _l("Key name"),
     ("street", "name"): _l("Street name"),
+    ("household", "address"): _l("Household"),
+    ("household", "created"): _l("Households added"),
 }
 
 # Which enum a field holds, by the kind of thing it belongs to.
@@ -164,6 +185,7 @@ ENUM_FIELDS = {
     ("help_post", "category"): HelpCategory,
     ("points_entry", "kind"): PointsKind,
     ("users", "role"): Role,
+    ("handout_list", "status"): HandoutStatus,
 }
 
 MONEY_FIELDS = {"budget_fen", "bill_fen", "discount_fen", "paid_fen"}
@@ -323,6 +345,12 @@ class Words:
         if isinstance(obj, ApiKey):
             shop = self._get(Merchant, obj.merchant_id)
             return f"{obj.name} · {shop.name}", url_for("admin.merchant", merchant_id=shop.id)
+        if isinstance(obj, Household):
+            return household_label(obj.address), url_for("admin.household", household_id=obj.id)
+        if isinstance(obj, HandoutList):
+            campaign = self._get(Campaign, obj.campaign_id)
+            name = f"{_('List %(n)s', n=obj.id)} · {campaign.name}"
+            return name, url_for("admin.handout", handout_id=obj.id)
         return f"#{obj.id}", None
 
     def _user(self, user: User | None) -> tuple[str, str | None]:
@@ -376,8 +404,16 @@ class Words:
                 return value
         if key in PHONE_FIELDS:
             return mask_phone(str(value))
-        if key == "household":
+        if key == "household" or (object_type == "household" and key == "address"):
             return household_label(str(value))
+        if key in ("head_name", "note") and value == "✓":
+            return _("recorded")  # the roster's log keeps no name (see services.roster)
+        if key == "groups":
+            return _groups_text(value)
+        if key == "buildings" and isinstance(value, list):
+            return "、".join(_("Building %(b)s", b=b) for b in value)
+        if key == "waves" and isinstance(value, list):
+            return "；".join(_wave_text(wave) for wave in value if isinstance(wave, dict))
         if key == "channel" and value in CHANNELS:
             return str(CHANNELS[value])
         if key in REFERENCES and isinstance(value, int):
@@ -398,6 +434,35 @@ class Words:
         if thing:
             parts.append(thing)
         return " · ".join(parts)
+
+
+def _groups_text(value) -> str:
+    """低保、高龄 for a household's groups; 低保（每户 2 张）、高龄 for a campaign's."""
+    if isinstance(value, dict):
+        parts = []
+        for code, number in value.items():
+            name = _group(code)
+            parts.append(
+                name if number is None else _("%(group)s (%(n)s a household)", group=name, n=number)
+            )
+        return "、".join(parts) or _("every household")
+    if isinstance(value, list):
+        return "、".join(_group(code) for code in value) or "—"
+    return str(value)
+
+
+def _group(code) -> str:
+    return label(HouseholdGroup(code)) if code in HouseholdGroup._value2member_map_ else str(code)
+
+
+def _wave_text(wave: dict) -> str:
+    return _(
+        "wave %(n)s: %(cards)s cards, %(start)s – %(end)s",
+        n=wave.get("wave"),
+        cards=wave.get("cards"),
+        start=wave.get("from"),
+        end=wave.get("until"),
+    )
 
 
 def field_label(key: str, object_type: str = "") -> str:
@@ -430,4 +495,6 @@ OBJECTS = {
     "help_post": HelpPost,
     "points_entry": PointsEntry,
     "api_key": ApiKey,
+    "household": Household,
+    "handout_list": HandoutList,
 }

@@ -198,6 +198,7 @@ ACTION_LABELS = {
     "handout.create": _l("Made a hand-out list"),
     "handout.receive": _l("Took in signatures from a hand-out list"),
     "handout.close": _l("Closed a hand-out list"),
+    "wave.plan": _l("Planned waves of cards"),
 }
 
 # What staff call each refusal in the attempt log: short words, not the till's sentences.
@@ -246,6 +247,7 @@ AREA_LABELS = {
     "report": _l("Monthly reports"),
     "household": _l("Household roster"),
     "handout": _l("Hand-out lists"),
+    "wave": _l("Waves"),
 }
 
 
