@@ -33,7 +33,13 @@ from ..services.households import household_label
 from . import bp
 from .aid import stale_conditions
 from .audit_words import Words
-from .common import message, sees_many, staff_required, visible_communities
+from .common import (
+    STREET_REFUSED,
+    message,
+    sees_many,
+    staff_required,
+    visible_communities,
+)
 from .dashboard import finding_url
 from .labels import action_label, label, tone, who
 
@@ -122,6 +128,8 @@ def admin_nav() -> list[dict]:
         if endpoint in DISTRICT_ONLY and current_user.role != Role.DISTRICT_ADMIN:
             continue
         if endpoint in NOT_FOR_COMMUNITY_STAFF and current_user.role == Role.STAFF:
+            continue
+        if endpoint in STREET_REFUSED and current_user.role == Role.STREET_STAFF:
             continue
         current = endpoint_here == endpoint or (
             endpoint != "admin.index" and endpoint_here.startswith(prefixes)
