@@ -318,3 +318,16 @@ def test_every_roster_refusal_reads_in_chinese(app):
 def test_household_errors_of_the_address_stay_household_errors():
     with pytest.raises(HouseholdError):
         fields("三栋")
+
+
+def test_a_draft_campaign_limited_to_groups_can_still_be_deleted(db, community, staff_user):
+    from app.models import Campaign, CampaignStatus
+    from app.services import campaigns
+
+    draft = factories.campaign(community, status=CampaignStatus.DRAFT)
+    roster.set_campaign_groups(db.session, staff_user, draft, {HouseholdGroup.LOW_INCOME: 1})
+    db.session.commit()
+    campaigns.delete_draft(db.session, staff_user, draft)
+    db.session.commit()
+    assert db.session.get(Campaign, draft.id) is None
+    assert db.session.scalar(select(func.count()).select_from(CampaignGroup)) == 0

@@ -20,6 +20,7 @@ from ..database import locked
 from ..inputs import EARLIEST_DATE, LATEST_DATE
 from ..models import (
     Campaign,
+    CampaignGroup,
     CampaignKind,
     CampaignStatus,
     Card,
@@ -425,6 +426,10 @@ def delete_draft(session: Session, actor: User, campaign: Campaign) -> str:
         session.delete(offer)
     for batch in session.scalars(select(CardBatch).where(CardBatch.campaign_id == campaign.id)):
         session.delete(batch)
+    for group in session.scalars(
+        select(CampaignGroup).where(CampaignGroup.campaign_id == campaign.id)
+    ):
+        session.delete(group)
     session.flush()
     session.delete(campaign)
     session.flush()
