@@ -341,6 +341,7 @@ def test_voiding_the_last_use_of_a_coupon_makes_it_usable_again(db, community, s
 # --- at the same time --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_redeems_of_a_card_with_one_use_left_succeed_once(app, db, community):
     campaign = factories.campaign(community, uses_per_card=3)
     shops = [factories.merchant(community, f"店{i}") for i in range(5)]
@@ -365,6 +366,7 @@ def test_fifty_concurrent_redeems_of_a_card_with_one_use_left_succeed_once(app, 
     assert db.session.get(Card, card.id).uses_count == 3
 
 
+@pytest.mark.slow
 def test_concurrent_redeems_never_take_more_than_the_budget(app, db, community):
     campaign = factories.campaign(
         community, funding=Funding.COMMUNITY, rule="立减10", budget_fen=10_000
@@ -388,6 +390,7 @@ def test_concurrent_redeems_never_take_more_than_the_budget(app, db, community):
     assert spent == 10_000 == db.session.get(Campaign, campaign.id).spent_fen
 
 
+@pytest.mark.slow
 def test_the_same_key_sent_concurrently_writes_one_redemption(app, db, card, shop):
     token, shop_id = card.token, shop.id
 
