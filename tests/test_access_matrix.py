@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.models import ApiKey, AuditLog, Card, Merchant, Redemption, User
 from app.services import apikeys
-from app.services.redemptions import redeem
 
 from . import factories
+from .calls import redeem
 from .conftest import login
 
 ROLES = (
@@ -257,7 +257,7 @@ def world(
     }
     args = {
         "token": card.token,
-        "redemption_id": made.receipt.id,
+        "redemption_id": made.id,
         "key_id": key.id,
         "code": "en",
         "slug": community.slug,

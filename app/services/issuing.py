@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today, utcnow
-from ..database import begin_write, locked
+from ..database import locked
 from ..models import Campaign, CampaignStatus, Card, CardStatus, Role, User
 from . import accounts, audit
 from .cards import generate_batch, normalise_serial, normalise_token
@@ -80,12 +80,6 @@ def clean_phone(text: str) -> str | None:
     return phone
 
 
-def _lock(session: Session, card_id: int) -> tuple[Card, Campaign]:
-    """Take the write lock and return the card and its campaign, read afresh and locked."""
-    begin_write(session)
-    return _locked(session, card_id)
-
-
 def _locked(session: Session, card_id: int) -> tuple[Card, Campaign]:
     """Return a card and its campaign read afresh, their rows locked (PostgreSQL)."""
     card = locked(session, Card, Card.id == card_id)
@@ -122,7 +116,7 @@ def issue_card(
     found = find_card(session, ref, scope_of(actor))
     if found is None:
         raise IssueError("card_not_found")
-    card, campaign = _lock(session, found.id)
+    card, campaign = _locked(session, found.id)
     return _hand_out(session, actor, card, campaign, household, phone)
 
 
@@ -188,7 +182,7 @@ def void_card(session: Session, actor: User, card: Card, reason: str) -> Card:
     reason = (reason or "").strip()[:200]
     if not reason:
         raise IssueError("reason_required")
-    card, _campaign = _lock(session, card.id)
+    card, _campaign = _locked(session, card.id)
     _void(session, actor, card, reason)
     return card
 
@@ -222,7 +216,7 @@ def replace_card(
     reason = (reason or "").strip()[:200]
     if not reason:
         raise IssueError("reason_required")
-    lost, campaign = _lock(session, lost.id)
+    lost, campaign = _locked(session, lost.id)
     if lost.household is None or lost.status == CardStatus.NEW:
         raise IssueError("not_issued")
     successor = session.scalar(select(Card).where(Card.replaces_id == lost.id))
@@ -272,7 +266,6 @@ class IssueReport:
 def issue_sheet(session: Session, actor: User, rows: list[SheetRow]) -> IssueReport:
     """Hand out a card for each good row of a sheet; refuse the others, saying why, row by row."""
     report = IssueReport()
-    begin_write(session)
     for row in rows:
         serial = row.get("serial")
         try:
