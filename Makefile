@@ -9,6 +9,10 @@ WORKERS ?= 2
 BENCH_SECONDS ?= 10
 # Where `make test` looks for PostgreSQL; the tests create and drop their own database there.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in one process); the browser tests
+# stay together on one worker (--dist loadgroup), so one demo server is seeded per pass.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 export FLASK_APP := app
 
 # The browser tests (tests/e2e, marked e2e) drive Debian's Chromium; CJK fonts draw the pages.
@@ -62,7 +66,7 @@ test: install browsers
 
 test-sqlite:
 	@echo "== tests on SQLite =="
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 	@echo sqlite >> .test-backends
 
 # In this pass the browser tests' server runs on a PostgreSQL database of its own.
@@ -70,14 +74,14 @@ test-postgresql:
 	@url="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}"; \
 	if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
 		echo "== tests on PostgreSQL ($$url) =="; \
-		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS) && echo postgresql >> .test-backends; \
+		TEST_DATABASE_URL="$$url" $(PYTEST) $(PYTEST_ARGS) && echo postgresql >> .test-backends; \
 	else \
 		echo "== PostgreSQL at $$url does not answer: PostgreSQL tests skipped =="; \
 	fi
 
-## test-fast: the suite on SQLite without the browser tests
+## test-fast: the suite on SQLite without the browser tests and the slow race, fault and fuzz tests
 test-fast: install
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PYTEST) -m "not e2e and not slow" $(PYTEST_ARGS)
 
 ## bench: every benchmark in bench/, as ratios against references of the same run -> docs/benchmarks.md
 bench: install

@@ -25,7 +25,11 @@ from .resident import bp as resident_bp
 from .security import RowIdConverter, add_security_headers, refuse_nul_bytes
 from .services import audit
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# In a checkout templates/, static/ and migrations/ sit beside app/; an installed wheel carries
+# them inside the package (setup.py's build hook), and has no instance folder of its own.
+INSTALLED = (PACKAGE / "templates").is_dir()
+ROOT = PACKAGE if INSTALLED else PACKAGE.parent
 
 
 def create_app(test_config=None):
@@ -34,7 +38,7 @@ def create_app(test_config=None):
         __name__,
         instance_path=(test_config or {}).get("INSTANCE_PATH")
         or os.environ.get("LINLI_INSTANCE_PATH")
-        or str(ROOT / "instance"),
+        or (None if INSTALLED else str(ROOT / "instance")),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

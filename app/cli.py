@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import gettext
 from flask_migrate import upgrade
 
+from .database import write_transaction
 from .extensions import db
 from .models import Role
 from .rules import RuleError, format_money, parse_money, parse_rule
@@ -46,19 +47,18 @@ def _safe_url() -> str:
 def create_admin(username, name, phone, password):
     """Create a district admin, who creates communities and their staff."""
     try:
-        accounts.create_user(
-            db.session,
-            None,
-            role=Role.DISTRICT_ADMIN,
-            name=name,
-            username=username,
-            phone=phone or None,
-            password=password,
-        )
+        with write_transaction(db.session):
+            accounts.create_user(
+                db.session,
+                None,
+                role=Role.DISTRICT_ADMIN,
+                name=name,
+                username=username,
+                phone=phone or None,
+                password=password,
+            )
     except AccountError as error:
-        db.session.rollback()
         raise click.ClickException(gettext(error.message)) from error
-    db.session.commit()
     click.echo(f"已创建区管理员 {username}")
 
 
@@ -73,8 +73,8 @@ def seed_demo(if_empty):
     if if_empty and demo.demo_counts(db.session)["communities"]:
         click.echo("数据库已有数据，跳过演示数据 (database not empty, demo skipped).")
         return
-    logins = demo.seed_demo(db.session)
-    db.session.commit()
+    with write_transaction(db.session):
+        logins = demo.seed_demo(db.session)
     counts = demo.demo_counts(db.session)
     click.echo(
         "已写入演示数据: {communities} 个社区, {merchants} 家商户, {cards} 张卡券, "

@@ -1,11 +1,13 @@
 """Database plumbing shared by models and services: time columns and write transactions."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 
 from sqlalchemy import DateTime, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 
@@ -63,22 +65,46 @@ def _sqlite_begin(conn):
     conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def begin_write(session: Session) -> None:
-    """Start a fresh transaction that holds the write lock from its first statement.
+_WRITING = "linli_write_transaction"
 
-    On SQLite this is BEGIN IMMEDIATE: a deferred transaction that read first and writes later
-    can fail when another writer committed in between, so a read-check-write operation (a
-    redemption) must take the lock up front. PostgreSQL needs nothing here; those operations
-    lock their rows with SELECT ... FOR UPDATE instead. Any transaction in progress is committed
-    first, so call this before reading what the operation decides on.
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run the block as one write transaction: committed at its end, rolled back on any error.
+
+    Opened once, at the edge (a page's action, an API call, a CLI command); the services called
+    inside read what they decide on with `locked` and flush, and never commit or roll back.
+    A read-only transaction already under way (the request read the signed-in user) is ended
+    first, so that on SQLite the write lock is held from the first statement (BEGIN IMMEDIATE):
+    a deferred transaction that read and then writes fails when another writer committed in
+    between. PostgreSQL needs nothing more; writers lock their rows FOR UPDATE.
+
+    Changes made before the block, or a block inside another, are mistakes and raise.
     """
-    session.commit()
-    session.connection(execution_options={IMMEDIATE: True})
+    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's db.session
+        session = session()
+    if session.info.get(_WRITING):
+        raise RuntimeError("write_transaction opened inside another; open it once, at the edge")
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("changes made before the write transaction would be lost")
+    if session.in_transaction():
+        session.rollback()  # nothing was written in it: ending it only lets go of the snapshot
+    session.info[_WRITING] = True
+    try:
+        session.connection(execution_options={IMMEDIATE: True})
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        del session.info[_WRITING]
 
 
 def locked(session: Session, model, *conditions):
     """Return the row of `model` that `conditions` select, read afresh (not the session's copy)
-    and locked FOR UPDATE on PostgreSQL; None when there is none. Call after `begin_write`."""
+    and locked FOR UPDATE on PostgreSQL; None when there is none. Call inside a
+    `write_transaction`."""
     return session.scalar(
         select(model).where(*conditions).with_for_update().execution_options(populate_existing=True)
     )

@@ -2,18 +2,26 @@
 
 import pytest
 
+from app import till
+from app.database import write_transaction
+from app.services import redemptions
 from app.services.errors import DomainError
+from app.services.redemptions import TillRequest
 
 
-def run(db, service, *args):
-    """Call `service(db.session, *args)`: commit on success, roll back on a refusal."""
-    try:
-        value = service(db.session, *args)
-    except DomainError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return value
+def run(db, service, *args, **kwargs):
+    """Call `service(db.session, *args, **kwargs)` in one write transaction, as an edge does:
+    committed on success, rolled back on a refusal."""
+    with write_transaction(db.session):
+        return service(db.session, *args, **kwargs)
+
+
+def redeem(session, ref, shop, cashier, bill_fen, key, *, pin=None, channel="web", now=None):
+    """Redeem as the till's pages and the API do: one write transaction, a refusal kept in the
+    attempt log. Returns the receipt."""
+    asked = TillRequest(ref, bill_fen, key, pin=pin, channel=channel)
+    with till.transaction(session):
+        return redemptions.redeem(session, shop, cashier, asked, now=now)
 
 
 def refused(db, code, service, *args, error: type[DomainError] = DomainError) -> DomainError:

@@ -2,6 +2,7 @@
 
 import threading
 
+from app.database import write_transaction
 from app.extensions import db
 from app.services.errors import DomainError
 
@@ -9,9 +10,9 @@ from app.services.errors import DomainError
 def run_together(app, count, work) -> list:
     """Run `work(i)` for i in range(count) in threads released together by a barrier.
 
-    Each thread has its own app context, so its own session and connection. A result is what
-    `work` returned, its transaction committed (services that commit themselves are unharmed),
-    or the code of the `DomainError` it raised, its transaction rolled back.
+    Each thread has its own app context, so its own session and connection, and runs `work` in
+    one write transaction, as an edge does. A result is what `work` returned, its transaction
+    committed, or the code of the `DomainError` it raised, its transaction rolled back.
     """
     barrier = threading.Barrier(count)
     results = [None] * count
@@ -20,10 +21,9 @@ def run_together(app, count, work) -> list:
         with app.app_context():
             barrier.wait()
             try:
-                results[i] = work(i)
-                db.session.commit()
+                with write_transaction(db.session):
+                    results[i] = work(i)
             except DomainError as refusal:
-                db.session.rollback()
                 results[i] = refusal.code
             finally:
                 db.session.remove()

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from app.models import ApiKey, AuditLog, Card, Merchant, Redemption, User
 from app.services import apikeys, handout, roster
-from app.services.redemptions import redeem
 from app.services.roster import HouseholdFields
 
 from . import factories
+from .calls import redeem
 from .conftest import login
 
 ROLES = (
@@ -287,7 +287,7 @@ def world(
     }
     args = {
         "token": card.token,
-        "redemption_id": made.receipt.id,
+        "redemption_id": made.id,
         "key_id": key.id,
         "code": "en",
         "slug": community.slug,

@@ -19,9 +19,9 @@ from app.models import (
     RedemptionStatus,
 )
 from app.services import audit
-from app.services.redemptions import redeem
 
 from . import factories
+from .calls import redeem
 
 
 def fresh(db, obj):
@@ -36,7 +36,7 @@ def used(db, community, shop, cashier_user):
     factories.offer(campaign, shop)
     card = factories.cards(campaign, 1)[0]
     outcome = redeem(db.session, card.token, shop, cashier_user, 6800, "key-records-1")
-    return db.session.get(Redemption, outcome.receipt.id)
+    return db.session.get(Redemption, outcome.id)
 
 
 def test_the_list_shows_uses_with_shop_card_and_money(staff, used):

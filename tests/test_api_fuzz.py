@@ -15,6 +15,8 @@ from app.services import apikeys
 
 from . import factories
 
+pytestmark = pytest.mark.slow  # fuzzing: `make test` runs it, `make test-fast` does not
+
 # The document is static; which app answers is set per test (schemathesis's fixture loader
 # does not work with this pytest).
 schema = schemathesis.openapi.from_dict(document())

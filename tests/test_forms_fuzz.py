@@ -19,6 +19,8 @@ from . import test_access_matrix as matrix
 from .conftest import login
 from .test_access_matrix import MATRIX, OK, url_for_rule
 
+pytestmark = pytest.mark.slow  # fuzzing: `make test` runs it, `make test-fast` does not
+
 world = matrix.world  # the access matrix's two communities, shop, card, redemption, key
 
 ROLE_ORDER = ("staff_a", "merchant_owner", "district_admin", "cashier", "resident", "anonymous")

@@ -247,6 +247,7 @@ def test_points_follow_the_kind_of_help_and_the_time(db):
     assert points.points_for(HelpCategory.CARE, 1) == 1  # at least one point
 
 
+@pytest.mark.slow
 def test_neighbours_taking_one_post_at_the_same_time_leave_one_taker(app, db, community, asker):
     from app.extensions import db as _db
 

@@ -252,6 +252,7 @@ def test_the_leaderboard_ranks_by_points_earned_with_masked_names_and_buildings(
 # --- at the same time -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_concurrent_exchanges_never_spend_more_points_than_there_are(app, db, community, resident):
     campaign = factories.exchange_campaign(community, price=100)
     give(db, resident, 350)
@@ -268,6 +269,7 @@ def test_concurrent_exchanges_never_spend_more_points_than_there_are(app, db, co
     assert db.session.scalar(select(func.count(Card.id))) == 3
 
 
+@pytest.mark.slow
 def test_concurrent_exchanges_and_deductions_keep_the_balance_the_ledgers_sum(
     app, db, community, staff_user, resident
 ):

@@ -1,11 +1,13 @@
 """The redemption service: exactly once, every limit, every refusal with its code."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from app import till
 from app.clock import local_today
 from app.extensions import db as _db
 from app.models import (
@@ -22,9 +24,11 @@ from app.models import (
     Redemption,
     RedemptionStatus,
 )
-from app.services.redemptions import RedeemError, inspect, quote, redeem, void_redemption
+from app.services import redemptions
+from app.services.redemptions import RedeemError, TillRequest, card_at_till, price
 
 from . import factories
+from .calls import redeem, run
 from .concurrently import run_together
 
 
@@ -50,7 +54,12 @@ def fresh(db, obj):
 
 def redeemed(db, *args, **kwargs):
     """Redeem and return the redemption row."""
-    return db.session.get(Redemption, redeem(db.session, *args, **kwargs).receipt.id)
+    return db.session.get(Redemption, redeem(db.session, *args, **kwargs).id)
+
+
+def void_redemption(db, *args, **kwargs):
+    """Void as the pages do, in one write transaction."""
+    return run(db, redemptions.void_redemption, *args, **kwargs)
 
 
 def refused(code, db, *args, **kwargs):
@@ -62,7 +71,7 @@ def refused(code, db, *args, **kwargs):
 
 def test_redeeming_a_card_records_bill_discount_and_pay_in_fen(db, card, shop, cashier_user):
     outcome = redeem(db.session, card.token, shop, cashier_user, 18800, "key-00000001")
-    assert outcome.created
+    assert not outcome.replayed
     row = db.session.scalar(select(Redemption))
     assert (row.bill_fen, row.discount_fen, row.paid_fen) == (18800, 2000, 16800)
     assert row.rule_text == "8折，最高减20"
@@ -79,14 +88,14 @@ def test_the_shops_own_rule_wins_over_the_campaign_default(db, community, shop):
     factories.offer(campaign, shop, None)  # no rule of its own: the campaign's 9折
     card = factories.cards(campaign, 1)[0]
     outcome = redeem(db.session, card.token, shop, None, 10000, "key-00000002")
-    assert outcome.receipt.discount_fen == 1000
+    assert outcome.discount_fen == 1000
 
 
 def test_same_idempotency_key_twice_writes_one_row_and_gives_the_same_answer(db, card, shop):
     first = redeem(db.session, card.token, shop, None, 18800, "double-tap-1")
     again = redeem(db.session, card.token, shop, None, 18800, "double-tap-1")
-    assert not again.created
-    assert again.receipt == first.receipt
+    assert again.replayed and not first.replayed
+    assert dataclasses.replace(again, replayed=False) == first
     assert db.session.scalar(select(func.count(Redemption.id))) == 1
     assert fresh(db, card).uses_count == 1
     assert fresh(db, card.campaign).spent_fen == 2000
@@ -131,12 +140,12 @@ def test_a_typed_serial_needs_the_pin_printed_beside_it(db, card, shop):
     refused("not_found", db, card.serial, shop, None, 10000, "typed-000002", pin="0000x")
     typed = card.serial.lower().replace("-", " ")
     outcome = redeem(db.session, typed, shop, None, 10000, "typed-000003", pin=card.pin)
-    assert outcome.receipt.card_id == card.id
+    assert outcome.card_id == card.id
 
 
 def test_a_scanned_url_works_as_well_as_the_bare_token(db, card, shop):
     url = f"HTTPS://LINLI.EXAMPLE.CN/C/{card.token}"
-    assert redeem(db.session, url, shop, None, 10000, "scan-url-001").created
+    assert not redeem(db.session, url, shop, None, 10000, "scan-url-001").replayed
 
 
 def test_every_refusal_is_written_to_the_attempt_log(db, card, shop, cashier_user):
@@ -200,7 +209,7 @@ def test_validity_follows_the_shanghai_calendar_day(db, card, shop):
     db.session.commit()
     # 2026-11-30 23:30 in Shanghai is 15:30 UTC: still the last day
     with time_machine.travel(datetime(2026, 11, 30, 15, 30, tzinfo=UTC), tick=False):
-        assert redeem(db.session, card.token, shop, None, 1000, "last-day-001").created
+        assert not redeem(db.session, card.token, shop, None, 1000, "last-day-001").replayed
     # 2026-12-01 00:30 in Shanghai is 16:30 UTC on the 30th: already over
     with time_machine.travel(datetime(2026, 11, 30, 16, 30, tzinfo=UTC), tick=False):
         refused("expired", db, card.token, shop, None, 1000, "last-day-002")
@@ -229,9 +238,9 @@ def test_the_daily_limit_per_shop_resets_on_the_next_shanghai_day(db, community,
     with time_machine.travel(datetime(2026, 11, 23, 15, 0, tzinfo=UTC), tick=False):  # 23:00
         redeem(db.session, card.token, shop, None, 1000, "daily-00001")
         refused("daily_limit", db, card.token, shop, None, 1000, "daily-00002")
-        assert redeem(db.session, card.token, other_shop, None, 1000, "daily-00003").created
+        assert not redeem(db.session, card.token, other_shop, None, 1000, "daily-00003").replayed
     with time_machine.travel(datetime(2026, 11, 23, 16, 5, tzinfo=UTC), tick=False):  # 00:05
-        assert redeem(db.session, card.token, shop, None, 1000, "daily-00004").created
+        assert not redeem(db.session, card.token, shop, None, 1000, "daily-00004").replayed
 
 
 def test_a_bill_below_the_rule_gives_no_discount_and_is_refused(db, community, shop):
@@ -239,7 +248,7 @@ def test_a_bill_below_the_rule_gives_no_discount_and_is_refused(db, community, s
     factories.offer(campaign, shop)
     card = factories.cards(campaign, 1)[0]
     refused("no_discount", db, card.token, shop, None, 9999, "below-00001")
-    assert redeem(db.session, card.token, shop, None, 10000, "below-00002").created
+    assert not redeem(db.session, card.token, shop, None, 10000, "below-00002").replayed
 
 
 @pytest.mark.parametrize("bill", [0, -5, "100", 1.5, True])
@@ -261,20 +270,21 @@ def test_a_budget_is_never_overspent(db, community, shop):
 
 
 def test_quote_computes_without_writing(db, card, shop):
-    q = quote(db.session, card, shop, 18800)
+    q = price(card_at_till(db.session, shop, card.token), 18800)
     assert (q.bill_fen, q.discount_fen, q.pay_fen) == (18800, 2000, 16800)
     assert db.session.scalar(select(func.count(Redemption.id))) == 0
 
 
-def test_inspect_shows_uses_left_and_logs_a_refused_look(db, community, shop):
+def test_the_till_shows_uses_left_and_logs_a_refused_look(db, community, shop):
     campaign = factories.campaign(community, uses_per_card=5, daily_uses_per_merchant=2)
     factories.offer(campaign, shop)
     card = factories.cards(campaign, 1)[0]
     redeem(db.session, card.token, shop, None, 1000, "inspect-0001")
-    at_till = inspect(db.session, card.token, shop)
+    at_till = card_at_till(db.session, shop, card.token)
     assert (at_till.uses_left, at_till.uses_here_today, at_till.daily_left) == (4, 1, 1)
-    with pytest.raises(RedeemError):
-        inspect(db.session, "NOSUCH", shop)
+    with pytest.raises(RedeemError) as refusal:
+        card_at_till(db.session, shop, "NOSUCH")
+    till.keep_refusal(db.session, refusal.value)
     assert db.session.scalar(select(AttemptLog.code)) == "not_found"
 
 
@@ -283,7 +293,7 @@ def test_inspect_shows_uses_left_and_logs_a_refused_look(db, community, shop):
 
 def test_a_shop_voids_its_own_redemption_within_ten_minutes(db, card, shop, merchant_user):
     made = redeemed(db, card.token, shop, merchant_user, 18800, "void-me-0001")
-    void_redemption(db.session, made, merchant_user, "输错金额")
+    void_redemption(db, made, merchant_user, "输错金额")
     made = fresh(db, made)
     assert made.status == RedemptionStatus.VOID and made.void_reason == "输错金额"
     assert fresh(db, card).uses_count == 0
@@ -297,12 +307,12 @@ def test_a_shop_cannot_void_after_ten_minutes_but_staff_can_with_a_reason(
     made = redeemed(db, card.token, shop, None, 18800, "late-void-01")
     later = made.created_at + timedelta(minutes=11)
     with pytest.raises(RedeemError) as late:
-        void_redemption(db.session, made, merchant_user, now=later)
+        void_redemption(db, made, merchant_user, now=later)
     assert late.value.code == "void_too_late"
     with pytest.raises(RedeemError) as no_reason:
-        void_redemption(db.session, made, staff_user, "  ", now=later)
+        void_redemption(db, made, staff_user, "  ", now=later)
     assert no_reason.value.code == "reason_required"
-    void_redemption(db.session, made, staff_user, "居民投诉重复扣次", now=later)
+    void_redemption(db, made, staff_user, "居民投诉重复扣次", now=later)
     assert fresh(db, made).status == RedemptionStatus.VOID
 
 
@@ -313,16 +323,16 @@ def test_a_cashier_of_another_shop_cannot_void(db, card, shop, community):
 
     their_cashier = factories.user(Role.CASHIER, merchant=neighbour, username="gebi")
     with pytest.raises(RedeemError) as refusal:
-        void_redemption(db.session, made, their_cashier)
+        void_redemption(db, made, their_cashier)
     assert refusal.value.code == "not_found"
     assert fresh(db, made).status == RedemptionStatus.OK
 
 
 def test_voiding_twice_is_refused_and_gives_back_only_once(db, card, shop, staff_user):
     made = redeemed(db, card.token, shop, None, 18800, "twice-void-1")
-    void_redemption(db.session, made, staff_user, "测试")
+    void_redemption(db, made, staff_user, "测试")
     with pytest.raises(RedeemError) as again:
-        void_redemption(db.session, made, staff_user, "测试")
+        void_redemption(db, made, staff_user, "测试")
     assert again.value.code == "already_void"
     assert fresh(db, card).uses_count == 0
     assert fresh(db, card.campaign).spent_fen == 0
@@ -333,14 +343,15 @@ def test_voiding_the_last_use_of_a_coupon_makes_it_usable_again(db, community, s
     factories.offer(campaign, shop)
     coupon = factories.cards(campaign, 1)[0]
     made = redeemed(db, coupon.token, shop, None, 3000, "coupon-void-1")
-    void_redemption(db.session, made, staff_user, "误操作")
+    void_redemption(db, made, staff_user, "误操作")
     assert fresh(db, coupon).status == CardStatus.ISSUED
-    assert redeem(db.session, coupon.token, shop, None, 3000, "coupon-void-2").created
+    assert not redeem(db.session, coupon.token, shop, None, 3000, "coupon-void-2").replayed
 
 
 # --- at the same time --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_redeems_of_a_card_with_one_use_left_succeed_once(app, db, community):
     campaign = factories.campaign(community, uses_per_card=3)
     shops = [factories.merchant(community, f"店{i}") for i in range(5)]
@@ -355,7 +366,8 @@ def test_fifty_concurrent_redeems_of_a_card_with_one_use_left_succeed_once(app, 
         from app.models import Merchant
 
         shop = _db.session.get(Merchant, shop_ids[i % 5])
-        return redeem(_db.session, token, shop, None, 1000, f"race-{i:06d}").created
+        asked = TillRequest(token, 1000, f"race-{i:06d}")
+        return not redemptions.redeem(_db.session, shop, None, asked).replayed
 
     results = run_together(app, 50, attempt)
     assert results.count(True) == 1
@@ -365,6 +377,7 @@ def test_fifty_concurrent_redeems_of_a_card_with_one_use_left_succeed_once(app, 
     assert db.session.get(Card, card.id).uses_count == 3
 
 
+@pytest.mark.slow
 def test_concurrent_redeems_never_take_more_than_the_budget(app, db, community):
     campaign = factories.campaign(
         community, funding=Funding.COMMUNITY, rule="立减10", budget_fen=10_000
@@ -378,7 +391,8 @@ def test_concurrent_redeems_never_take_more_than_the_budget(app, db, community):
         from app.models import Merchant
 
         merchant = _db.session.get(Merchant, shop_id)
-        return redeem(_db.session, tokens[i], merchant, None, 5000, f"budget-{i:06d}").created
+        asked = TillRequest(tokens[i], 5000, f"budget-{i:06d}")
+        return not redemptions.redeem(_db.session, merchant, None, asked).replayed
 
     results = run_together(app, 30, attempt)
     assert results.count(True) == 10
@@ -388,6 +402,7 @@ def test_concurrent_redeems_never_take_more_than_the_budget(app, db, community):
     assert spent == 10_000 == db.session.get(Campaign, campaign.id).spent_fen
 
 
+@pytest.mark.slow
 def test_the_same_key_sent_concurrently_writes_one_redemption(app, db, card, shop):
     token, shop_id = card.token, shop.id
 
@@ -395,7 +410,8 @@ def test_the_same_key_sent_concurrently_writes_one_redemption(app, db, card, sho
         from app.models import Merchant
 
         merchant = _db.session.get(Merchant, shop_id)
-        return redeem(_db.session, token, merchant, None, 18800, "retry-storm-1").receipt.id
+        asked = TillRequest(token, 18800, "retry-storm-1")
+        return redemptions.redeem(_db.session, merchant, None, asked).id
 
     results = run_together(app, 10, attempt)
     assert len(set(results)) == 1 and isinstance(results[0], int)

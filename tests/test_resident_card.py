@@ -21,9 +21,10 @@ from app.models import (
 )
 from app.services import cardview
 from app.services.qr import qr_svg
-from app.services.redemptions import redeem, void_redemption
+from app.services.redemptions import void_redemption
 
 from . import factories
+from .calls import redeem, run
 
 # 2026-06-15 10:00 in Wuhan; the campaign below runs from 2026-05-12 to 2026-12-31.
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
@@ -65,7 +66,7 @@ def at(day: date, hour: int = 12) -> datetime:
 def use(db, card, shop, bill_fen, day=date(2026, 6, 1), key=None):
     """Redeem `card` at `shop` through the real service, on `day`."""
     key = key or f"test-{card.id}-{shop.id}-{day.isoformat()}-{bill_fen}"
-    return redeem(db.session, card.token, shop, None, bill_fen, key, now=at(day)).receipt
+    return redeem(db.session, card.token, shop, None, bill_fen, key, now=at(day))
 
 
 def page_of(client, card, **params):
@@ -192,10 +193,10 @@ def test_the_card_page_says_what_the_till_would_say(db, card, campaign, shop, st
     db.session.commit()
     assert cardview.card_state(card, campaign, date(2026, 6, 15)).code == state
     if state == "usable":
-        redemptions.inspect(db.session, card.token, shop)
+        redemptions.card_at_till(db.session, shop, card.token)
     else:
         with pytest.raises(redemptions.RedeemError) as till:
-            redemptions.inspect(db.session, card.token, shop)
+            redemptions.card_at_till(db.session, shop, card.token)
         assert till.value.code == state
 
 
@@ -405,7 +406,7 @@ def test_a_voided_use_is_shown_struck_out_and_left_out_of_the_total(
 ):
     kept = use(db, card, shop, 5000, day=date(2026, 6, 1))
     voided = db.session.get(Redemption, use(db, card, shop, 10000, day=date(2026, 6, 2)).id)
-    void_redemption(db.session, voided, staff_user, "收银员输错金额", now=at(date(2026, 6, 2), 13))
+    run(db, void_redemption, voided, staff_user, "收银员输错金额", now=at(date(2026, 6, 2), 13))
     page = cardview.card_page(db.session, card.token, "http://x")
     assert page.saved_fen == kept.discount_fen == 1000
     assert page.history_count == 1

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, or_, select
 
 from ..auth.access import get_or_404, scope
 from ..clock import local_day_bounds, local_today
+from ..database import write_transaction
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -22,9 +23,10 @@ from ..services.cards import (
     CARDS_PER_SHEET,
     LAPSING,
     MAX_SHEETS_PER_PRINT,
+    draw_sheets,
     generate_batch,
+    keep_drawings,
     normalise_serial,
-    print_sheets,
     shown_status,
     where_it_works,
 )
@@ -121,9 +123,10 @@ def batch_print(batch_id):
         abort(404)
     campaign = batch.campaign
     entries, shops = where_it_works(db.session, campaign)
-    printed = print_sheets(
-        db.session, current_user._get_current_object(), batch, first, last, public_base_url()
-    )
+    run = draw_sheets(db.session, batch, first, last, public_base_url())
+    with write_transaction(db.session):
+        keep_drawings(db.session, current_user._get_current_object(), run)
+    printed = run.cards
     pages = [printed[i : i + CARDS_PER_SHEET] for i in range(0, len(printed), CARDS_PER_SHEET)]
     return render_template(
         "admin/cards/print.html",

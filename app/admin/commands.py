@@ -5,6 +5,7 @@ from datetime import timedelta
 import click
 
 from ..clock import local_today
+from ..database import write_transaction
 from ..extensions import db
 from ..services import summary
 from . import bp
@@ -19,5 +20,6 @@ def close_days(days):
     first visitor after an upgrade the wait (a few seconds for a district's year of uses).
     """
     last = summary.closed_until(local_today())
-    count = summary.close_days(db.session, last - timedelta(days=days - 1), last)
+    with write_transaction(db.session):
+        count = summary.close_days(db.session, last - timedelta(days=days - 1), last)
     click.echo(f"已汇总 {count} 天的核销数据 (days summarised: {count}).")

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.access import roles_required, street_communities
-from ..database import begin_write
+from ..database import write_transaction
 from ..extensions import db
 from ..i18n import message  # noqa: F401 - the office's pages import it from here
 from ..models import Community, Role
@@ -58,7 +58,7 @@ class Done:
 
 
 def perform(service, *args, form=None, fields=None, success=None, **kwargs) -> Done:
-    """Call `service(db.session, current_user, ...)` and commit; flash `success` if given.
+    """Call `service(db.session, current_user, ...)` in one write transaction; flash `success`.
 
     On a refusal, roll back (nothing half-written stays) and show the message beside the form
     field `fields[code]` names, or at the top of the page.
@@ -73,16 +73,12 @@ def perform_public(service, *args, form=None, fields=None, **kwargs) -> Done:
 
 
 def _run(call, form, fields, success) -> Done:
-    # Take the write lock first (BEGIN IMMEDIATE on SQLite): this request has already read
-    # (the signed-in user), and a read that a till's commit overtook could not become a write.
-    begin_write(db.session)
     try:
-        value = call()
+        with write_transaction(db.session):
+            value = call()
     except DomainError as error:
-        db.session.rollback()
         show_error(error, form, fields)
         return Done(False, error=error)
-    db.session.commit()
     if success:
         flash(success, "success")
     return Done(True, value)

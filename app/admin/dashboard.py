@@ -11,6 +11,7 @@ from sqlalchemy import literal_column, select
 
 from ..auth.access import get_or_404, scope
 from ..clock import local_today
+from ..database import write_transaction
 from ..extensions import db
 from ..models import Campaign, Funding, Merchant
 from ..rules import format_money
@@ -18,6 +19,7 @@ from ..services import dashboard as service
 from ..services import misuse
 from ..services.dashboard import DashboardError, Scope
 from ..services.exports import ExportColumn
+from ..services.summary import close_days
 from . import bp
 from .charts import Bar, bar_chart
 from .common import is_street_staff, message, sees_many, staff_required, visible_communities
@@ -96,6 +98,10 @@ def dashboard():
     chosen, campaign, problems = read_scope()
     for problem in problems:
         flash(problem, "error")
+    missing = service.days_to_close(db.session, chosen)
+    if missing:
+        with write_transaction(db.session):
+            close_days(db.session, missing[0], missing[-1])
     overview = service.overview(db.session, chosen)
     district_wide = chosen.community_id is None and chosen.campaign_id is None
     listing = None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from ..auth.access import get_or_404, scope
 from ..clock import local_day_bounds
+from ..database import write_transaction
 from ..extensions import db
 from ..models import (
     AttemptLog,
@@ -168,11 +169,11 @@ def redemption_void(redemption_id):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            void_redemption(
-                db.session, redemption, current_user._get_current_object(), form.reason.data
-            )
+            with write_transaction(db.session):
+                void_redemption(
+                    db.session, redemption, current_user._get_current_object(), form.reason.data
+                )
         except RedeemError as error:
-            db.session.rollback()
             if error.code == "reason_required":
                 form.reason.errors = [message(error)]
             else:

@@ -13,12 +13,13 @@ from functools import wraps
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
+from .. import till
 from ..clock import local_today
 from ..extensions import configured_limit, csrf, db, limiter
 from ..models import Redemption
 from ..rules import MAX_BILL_FEN, format_money
 from ..services import apikeys, redemptions, takings
-from ..services.redemptions import Receipt, RedeemError
+from ..services.redemptions import Receipt, RedeemError, TillRequest
 from . import bp
 from .openapi import document
 
@@ -37,19 +38,25 @@ def _presented_key() -> str | None:
 
 
 def key_required(view):
-    """Let through requests with a valid, unrevoked key.
+    """Let through requests with a valid, unrevoked key, each call one write transaction.
 
     The key's shop is `g.merchant`; the owner who created the key is `g.actor`, in whose name
-    redemptions and voids are recorded.
+    redemptions and voids are recorded. The key is read in the call's transaction (a till's
+    redemption is then one transaction from the key to the audit row); a refusal is rolled back,
+    kept in the attempt log and answered with its code.
     """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        found = apikeys.authenticate(db.session, _presented_key())
-        if found is None:
-            return error("unauthorized", _("A valid API key is required."), 401)
-        _key, g.merchant, g.actor = found
-        return view(*args, **kwargs)
+        try:
+            with till.transaction(db.session):
+                found = apikeys.authenticate(db.session, _presented_key())
+                if found is None:
+                    return error("unauthorized", _("A valid API key is required."), 401)
+                _key, g.merchant, g.actor = found
+                return view(*args, **kwargs)
+        except RedeemError as refusal:
+            return error(refusal.code, _(refusal.message), till.refusal_status(refusal.code))
 
     return wrapped
 
@@ -59,12 +66,6 @@ def _key_prefix() -> str:
 
 
 limiter.limit(configured_limit("API_RATE_LIMIT"), key_func=_key_prefix)(bp)
-
-
-def _refused(refusal: RedeemError):
-    from ..merchant.routes import refusal_status
-
-    return error(refusal.code, _(refusal.message), refusal_status(refusal.code))
 
 
 def _body() -> dict:
@@ -119,21 +120,13 @@ def redemption_json(r: Receipt) -> dict:
 def quote():
     """Bill, discount and what to collect, without recording anything."""
     body = _body()
-    try:
-        at_till = redemptions.inspect(
-            db.session,
-            _text(body, "card"),
-            g.merchant,
-            pin=_pin(body),
-            user=g.actor,
-            channel="api",
-        )
-        priced = redemptions.quote(db.session, at_till.card, g.merchant, _bill(body))
-    except RedeemError as refusal:
-        return _refused(refusal)
+    at_till = redemptions.card_at_till(
+        db.session, g.merchant, _text(body, "card"), pin=_pin(body), user=g.actor, channel="api"
+    )
+    priced = redemptions.price(at_till, _bill(body))
     return jsonify(
-        card=at_till.card.serial,
-        campaign=at_till.campaign.name,
+        card=at_till.serial,
+        campaign=at_till.campaign_name,
         rule=at_till.rule.render(),
         uses_left=at_till.uses_left,
         bill_fen=priced.bill_fen,
@@ -148,23 +141,17 @@ def quote():
 def create_redemption():
     """Record a redemption once per Idempotency-Key; a repeat returns the first answer."""
     body = _body()
-    key = request.headers.get("Idempotency-Key", "")
-    try:
-        outcome = redemptions.redeem(
-            db.session,
-            _text(body, "card"),
-            g.merchant,
-            g.actor,
-            _bill(body),
-            key,
-            pin=_pin(body),
-            channel="api",
-        )
-    except RedeemError as refusal:
-        return _refused(refusal)
-    response = jsonify(redemption_json(outcome.receipt))
-    response.status_code = 201 if outcome.created else 200
-    if not outcome.created:
+    asked = TillRequest(
+        _text(body, "card"),
+        _bill(body),
+        request.headers.get("Idempotency-Key", ""),
+        pin=_pin(body),
+        channel="api",
+    )
+    receipt = redemptions.redeem(db.session, g.merchant, g.actor, asked)
+    response = jsonify(redemption_json(receipt))
+    response.status_code = 200 if receipt.replayed else 201
+    if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -176,11 +163,7 @@ def void_redemption(redemption_id):
     redemption = db.session.get(Redemption, redemption_id)
     if redemption is None or redemption.merchant_id != g.merchant.id:
         return error("not_found", _("No such redemption."), 404)
-    reason = _text(_body(), "reason")
-    try:
-        receipt = redemptions.void_redemption(db.session, redemption, g.actor, reason)
-    except RedeemError as refusal:
-        return _refused(refusal)
+    receipt = redemptions.void_redemption(db.session, redemption, g.actor, _text(_body(), "reason"))
     return jsonify(redemption_json(receipt))
 
 

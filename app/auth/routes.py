@@ -2,6 +2,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..database import write_transaction
 from ..extensions import configured_limit, db, limiter
 from ..main.routes import home_for, is_local_path
 from ..services import accounts
@@ -28,7 +29,8 @@ def login():
         except AccountError as error:
             flash(_(error.message), "error")
         else:
-            db.session.commit()
+            with write_transaction(db.session):
+                accounts.record_login(db.session, user)
             login_user(user, remember=form.remember.data)
             if user.must_change_password:
                 flash(_("Please choose a new password of your own now."), "info")
@@ -51,11 +53,11 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(db.session, current_user, form.current.data, form.new.data)
+            with write_transaction(db.session):
+                accounts.change_password(db.session, current_user, form.current.data, form.new.data)
         except AccountError as error:
             form.current.errors.append(_(error.message))
         else:
-            db.session.commit()
             login_user(current_user._get_current_object())  # the session id changed with it
             flash(_("Your password has been changed."), "success")
             return redirect(home_for(current_user))

@@ -7,8 +7,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import till
 from ..auth.access import get_or_404, roles_required
 from ..clock import local_today, utcnow
+from ..database import write_transaction
 from ..extensions import db
 from ..i18n import message
 from ..models import Campaign, Redemption, RedemptionStatus, Role
@@ -17,22 +19,17 @@ from ..services import apikeys, redemptions, takings
 from ..services import campaigns as campaign_service
 from ..services.apikeys import ApiKeyError
 from ..services.campaigns import CampaignError
-from ..services.redemptions import VOID_WINDOW, RedeemError
+from ..services.redemptions import VOID_WINDOW, RedeemError, TillRequest
 from . import bp
 from .forms import ApiKeyForm, BillForm, ConfirmForm, TypedCardForm, VoidForm
 
 SHOP_ROLES = (Role.MERCHANT_OWNER, Role.CASHIER)
 
 
-def refusal_status(code: str) -> int:
-    """Return the HTTP status of a refusal: 404 for an unknown card, 400 for bad input, else 409."""
-    return {"not_found": 404, "bad_bill": 400, "bad_key": 400}.get(code, 409)
-
-
 def _refused(error: RedeemError, card=None):
     return render_template(
         "merchant/refused.html", error=error, card=card, typed=TypedCardForm()
-    ), refusal_status(error.code)
+    ), till.refusal_status(error.code)
 
 
 @bp.get("/")
@@ -76,10 +73,11 @@ def card():
     if not ref.strip():
         return redirect(url_for(".scan"))
     try:
-        at_till = redemptions.inspect(
-            db.session, ref, current_user.merchant, pin=pin, user=current_user
+        at_till = redemptions.card_at_till(
+            db.session, current_user.merchant, ref, pin=pin, user=current_user
         )
     except RedeemError as error:
+        till.keep_refusal(db.session, error)
         return _refused(error)
     form = BillForm(ref=ref, pin=pin or "")
     return render_template("merchant/card.html", at_till=at_till, form=form, typed=typed)
@@ -94,21 +92,23 @@ def quote():
     if not ref.strip():
         abort(400)  # the form always carries the card; without one it was not our form
     try:
-        at_till = redemptions.inspect(
-            db.session, ref, current_user.merchant, pin=pin, user=current_user
+        at_till = redemptions.card_at_till(
+            db.session, current_user.merchant, ref, pin=pin, user=current_user
         )
     except RedeemError as error:
+        till.keep_refusal(db.session, error)
         return _refused(error)
     try:
         if not form.validate():
             raise RedeemError("bad_bill")
-        bill_fen = redemptions.parse_bill(form.bill.data)
-        priced = redemptions.quote(db.session, at_till.card, current_user.merchant, bill_fen)
+        priced = redemptions.price(at_till, redemptions.parse_bill(form.bill.data))
     except RedeemError as error:
         form.bill.errors = [_(error.message)]
-        status = refusal_status(error.code)
+        status = till.refusal_status(error.code)
         return render_template("merchant/card.html", at_till=at_till, form=form), status
-    confirm = ConfirmForm(ref=ref, pin=pin or "", bill_fen=bill_fen, key=secrets.token_urlsafe(16))
+    confirm = ConfirmForm(
+        ref=ref, pin=pin or "", bill_fen=priced.bill_fen, key=secrets.token_urlsafe(16)
+    )
     return render_template("merchant/quote.html", quote=priced, form=confirm)
 
 
@@ -119,19 +119,15 @@ def redeem():
     form = ConfirmForm()
     if not form.validate() or not (form.bill_fen.data or "").isdigit():
         abort(400)
+    asked = TillRequest(
+        form.ref.data, int(form.bill_fen.data), form.key.data, pin=form.pin.data or None
+    )
     try:
-        outcome = redemptions.redeem(
-            db.session,
-            form.ref.data,
-            current_user.merchant,
-            current_user,
-            int(form.bill_fen.data),
-            form.key.data,
-            pin=form.pin.data or None,
-        )
+        with till.transaction(db.session):
+            receipt = redemptions.redeem(db.session, current_user.merchant, current_user, asked)
     except RedeemError as error:
         return _refused(error)
-    return redirect(url_for(".done", redemption_id=outcome.receipt.id))
+    return redirect(url_for(".done", redemption_id=receipt.id))
 
 
 @bp.get("/r/<int:redemption_id>")
@@ -156,7 +152,8 @@ def void(redemption_id):
     if not form.validate():
         abort(400)
     try:
-        redemptions.void_redemption(db.session, redemption, current_user, form.reason.data)
+        with write_transaction(db.session):
+            redemptions.void_redemption(db.session, redemption, current_user, form.reason.data)
     except RedeemError as error:
         flash(_(error.message), "error")
         return redirect(url_for(".done", redemption_id=redemption_id))
@@ -212,12 +209,11 @@ def apply(campaign_id):
     """Ask the community office to let the shop take part in a campaign."""
     campaign = get_or_404(Campaign, campaign_id)
     try:
-        campaign_service.apply_to_join(db.session, current_user, campaign)
+        with write_transaction(db.session):
+            campaign_service.apply_to_join(db.session, current_user, campaign)
     except CampaignError as error:
-        db.session.rollback()
         flash(message(error), "error")
     else:
-        db.session.commit()
         flash(_("Your application was sent; the community office will decide."), "success")
     return redirect(url_for(".campaigns"))
 
@@ -230,11 +226,11 @@ def keys():
     shown = None
     if form.validate_on_submit():
         try:
-            _key, shown = apikeys.create_key(db.session, current_user, form.name.data)
+            with write_transaction(db.session):
+                _key, shown = apikeys.create_key(db.session, current_user, form.name.data)
         except ApiKeyError as error:
             form.name.errors.append(_(error.message))
         else:
-            db.session.commit()
             form = ApiKeyForm(formdata=None)
     return render_template(
         "merchant/keys.html",
@@ -248,9 +244,9 @@ def keys():
 @roles_required(Role.MERCHANT_OWNER)
 def revoke_key(key_id):
     try:
-        apikeys.revoke_key(db.session, current_user, key_id)
+        with write_transaction(db.session):
+            apikeys.revoke_key(db.session, current_user, key_id)
     except ApiKeyError:
         abort(404)
-    db.session.commit()
     flash(_("The key was revoked; tills using it are refused from now on."), "success")
     return redirect(url_for(".keys"))

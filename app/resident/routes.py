@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..database import write_transaction
 from ..errorpages import EXPLANATIONS, TITLES
 from ..extensions import compress, configured_limit, db, limiter
 from ..i18n import select_locale
@@ -206,13 +207,15 @@ def lookup():
     """Open a card by the serial and PIN printed on it, for someone who lost the QR."""
     form = LookupForm()
     if form.validate_on_submit():
-        try:
-            found = cardview.lookup(db.session, form.serial.data, form.pin.data)
-        except cardview.CardLookupError as error:
-            db.session.commit()  # keep the failed attempt in the log
-            form.pin.errors.append(_(error.message))
-        else:
+        failed = None
+        with write_transaction(db.session):
+            try:
+                found = cardview.lookup(db.session, form.serial.data, form.pin.data)
+            except cardview.CardLookupError as error:
+                failed = error  # the failed attempt it logged is kept
+        if failed is None:
             return redirect(url_for(".card", token=found.token))
+        form.pin.errors.append(_(failed.message))
     return render_template("resident/lookup.html", form=form)
 
 

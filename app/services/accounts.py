@@ -39,7 +39,10 @@ def mask_phone(phone: str | None) -> str:
 
 
 def authenticate(session: Session, login: str, password: str) -> User:
-    """Return the active user whose user name or phone is `login` and whose password matches."""
+    """Return the active user whose user name or phone is `login` and whose password matches.
+
+    Writes nothing: checking a password takes a while, and no write lock is held meanwhile.
+    """
     login = (login or "").strip()
     candidates = {login, normalise_phone(login)} - {""}
     user = session.scalars(
@@ -51,8 +54,12 @@ def authenticate(session: Session, login: str, password: str) -> User:
         raise AccountError("inactive")
     if user.role == Role.RESIDENT and user.confirmed_at is None:
         raise AccountError("not_confirmed")
-    user.last_login_at = utcnow()
     return user
+
+
+def record_login(session: Session, user: User) -> None:
+    """Note when `user` last signed in (the caller commits)."""
+    user.last_login_at = utcnow()
 
 
 def check_new_password(password: str) -> None:

@@ -109,8 +109,7 @@ def authenticate(session: Session, presented: str | None) -> tuple[ApiKey, Merch
         return None
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.commit()
+        key.last_used_at = now  # written with the request's transaction
     return key, merchant, owner
 
 

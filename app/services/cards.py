@@ -12,7 +12,6 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, undefer
 
 from ..clock import utcnow
-from ..database import begin_write
 from ..models import Campaign, Card, CardBatch, CardStatus, Merchant, Offer, OfferStatus, User
 from . import audit
 from .errors import N_, DomainError
@@ -178,14 +177,24 @@ class PrintedCard:
     qr_svg: str
 
 
-def print_sheets(
-    session: Session, actor: User | None, batch: CardBatch, first: int, last: int, base_url: str
-) -> list[PrintedCard]:
-    """Return the cards of sheets first..last with their QR drawings, keeping new drawings.
+@dataclass(frozen=True)
+class PrintRun:
+    """Sheets first..last of a batch, drawn: the cards to print and the drawings to keep."""
 
-    Drawing happens without holding the write lock (2000 fresh codes take seconds, and tills
-    must not wait for them); the new drawings and the audit row are then written in one short
-    write transaction. Commits.
+    batch_id: int
+    first: int
+    last: int
+    cards: list[PrintedCard]
+    fresh: list[dict]  # {"id": card id, "qr_svg": the drawing to keep} for cards that had none
+
+
+def draw_sheets(
+    session: Session, batch: CardBatch, first: int, last: int, base_url: str
+) -> PrintRun:
+    """Return the cards of sheets first..last with their QR drawings, writing nothing.
+
+    Drawing takes seconds for 2000 fresh codes, so it happens before the write transaction
+    (tills must not wait for it); `keep_drawings` then writes what was drawn in a short one.
     """
     printed, fresh = [], []
     for card in sheet_cards(session, batch, first, last):
@@ -194,19 +203,20 @@ def print_sheets(
         if not (cached and cached.startswith(card_qr_text(base_url, card.token) + "\n")):
             fresh.append({"id": card.id, "qr_svg": f"{card_qr_text(base_url, card.token)}\n{svg}"})
         printed.append(PrintedCard(card.serial, card.pin, svg))
-    batch_id = batch.id
-    begin_write(session)
-    if fresh:
-        session.execute(update(Card), fresh)
+    return PrintRun(batch.id, first, last, printed, fresh)
+
+
+def keep_drawings(session: Session, actor: User | None, run: PrintRun) -> None:
+    """Keep the new drawings of a print run on their cards, and record the print."""
+    if run.fresh:
+        session.execute(update(Card), run.fresh)
     audit.record(
         session,
         actor,
         "batch.print",
-        session.get(CardBatch, batch_id),
-        after={"first_sheet": first, "last_sheet": last, "cards": len(printed)},
+        session.get(CardBatch, run.batch_id),
+        after={"first_sheet": run.first, "last_sheet": run.last, "cards": len(run.cards)},
     )
-    session.commit()
-    return printed
 
 
 LAPSING = (CardStatus.NEW, CardStatus.ISSUED)

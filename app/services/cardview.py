@@ -172,8 +172,9 @@ STATES = {
 def card_state(card: Card, campaign: Campaign, today: date) -> HolderState:
     """Return the state of `card` on `today`: what the till of any taking-part shop would say.
 
-    The till's own refusals (`redemptions.check`) in the till's order, less those about one
-    particular shop (its status, its offer, its daily limit); a test holds the two together.
+    The till's own refusals (`redemptions.refuse_unless_usable`) in the till's order, less
+    those about one particular shop (its status, its offer, its daily limit); a test holds the
+    two together.
     """
     return STATES[_refusal(card, campaign, today) or "usable"]
 

@@ -36,7 +36,7 @@ from ..models import (
     RedemptionStatus,
 )
 from .errors import N_, DomainError
-from .summary import close_days, closed_until, sums
+from .summary import close_days, closed_until, sums, unclosed_days
 
 ONE_DAY = timedelta(days=1)
 MAX_DAYS = 3 * 366  # a period longer than this is refused: the chart would be unreadable
@@ -121,11 +121,21 @@ class Overview:
     by_community: list[tuple[int, str, Figures]] = field(default_factory=list)
 
 
+def days_to_close(session: Session, scope: Scope, today: date | None = None) -> list[date]:
+    """Return the days of `scope` the overview reads from the summary that it does not hold yet.
+
+    The page closes them (`close_days`) in a short write transaction of its own before reading,
+    so that reading the figures holds no lock.
+    """
+    split = min(scope.end, closed_until(today or local_today()))
+    return unclosed_days(session, scope.start, split) if split >= scope.start else []
+
+
 def overview(session: Session, scope: Scope, today: date | None = None) -> Overview:
     """Return totals, the per-day series (and per community, district-wide) and card counts.
 
     Days at least two days old are read from the daily summary, summarising them first if they
-    are not yet (that commits); the newer days from the redemptions.
+    are not yet (the caller commits); the newer days from the redemptions.
     """
     today = today or local_today()
     district = scope.community_id is None and scope.campaign_id is None

@@ -24,7 +24,7 @@ from ..rules import parse_rule
 from . import campaigns, communities, issuing, merchants, streets, summary
 from .cards import generate_batch
 from .logins import Login
-from .redemptions import RedeemError, redeem
+from .redemptions import RedeemError, TillRequest, redeem
 
 DISTRICT = "汉阳区"
 PASSWORD = "linli-demo"  # noqa: S105 - the demo's published password
@@ -212,7 +212,6 @@ def _community(session, admin, place: Place, rng, start: date, today: date) -> N
         when = start + timedelta(days=min(days - 1, n * 45 // max(place.cards, 1)))
         issued.issued_at = _moment(when, 10, rng)
         handed.append(issued)
-    session.commit()  # the history below redeems one use a transaction, as at a till
     _uses(session, campaign, handed, shops, place, rng, start, today)
 
 
@@ -239,18 +238,12 @@ def _uses(session, campaign, cards, shops, place: Place, rng, start: date, today
             if not rule.discount(bill):
                 continue  # a bill the rule gives nothing for is not brought to the till
             n += 1
+            asked = TillRequest(token, bill, f"demo-street-{campaign.id}-{n:06d}")
             try:
-                redeem(
-                    session,
-                    token,
-                    shop,
-                    owner,
-                    bill,
-                    f"demo-street-{campaign.id}-{n:06d}",
-                    now=moment,
-                )
+                with session.begin_nested():  # one use, as at a till: a refusal undoes only it
+                    redeem(session, shop, owner, asked, now=moment)
             except RedeemError:
-                session.rollback()  # used up, or at the shop's daily limit: a till says so
+                pass  # used up, or at the shop's daily limit: a till says so
         day += timedelta(days=1)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..database import begin_write, locked
+from ..database import locked
 from ..models import (
     HelpCategory,
     HelpKind,
@@ -121,8 +121,7 @@ def sees_contact(post: HelpPost, viewer: User | None) -> bool:
 
 
 def _locked(session: Session, post_id: int, community_id: int | None) -> HelpPost:
-    """Take the write lock and return the post read afresh, its row locked (PostgreSQL)."""
-    begin_write(session)
+    """Return the post read afresh, its row locked (PostgreSQL)."""
     conditions = [HelpPost.id == post_id]
     if community_id is not None:
         conditions.append(HelpPost.community_id == community_id)
@@ -148,7 +147,6 @@ def create_post(session: Session, author: User, details: PostDetails) -> HelpPos
     """Put a request for help, or an offer of it, on the author's community's board."""
     _require_resident(author)
     details = details.cleaned()
-    begin_write(session)
     post = HelpPost(
         community_id=author.community_id,
         author_id=author.id,

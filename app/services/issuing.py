@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today, utcnow
-from ..database import begin_write, locked
+from ..database import locked
 from ..models import (
     Campaign,
     CampaignStatus,
@@ -99,12 +99,6 @@ def clean_phone(text: str) -> str | None:
     return phone
 
 
-def _lock(session: Session, card_id: int) -> tuple[Card, Campaign]:
-    """Take the write lock and return the card and its campaign, read afresh and locked."""
-    begin_write(session)
-    return locked_card(session, card_id)
-
-
 def locked_card(session: Session, card_id: int) -> tuple[Card, Campaign]:
     """Return a card and its campaign read afresh, their rows locked (PostgreSQL)."""
     card = locked(session, Card, Card.id == card_id)
@@ -176,11 +170,12 @@ def issue_card(
     found = find_card(session, ref, scope_of(actor))
     if found is None:
         raise IssueError("card_not_found")
-    card, campaign = _lock(session, found.id)
+    card, campaign = locked_card(session, found.id)
     return hand_out(session, actor, card, campaign, household, phone)
 
 
 def hand_out(session, actor, card, campaign, household, phone, replaces: Card | None = None):
+    """Hand a locked new card to a household by the office's rules (or as a lost one's successor)."""
     if card.status == CardStatus.VOID:
         raise IssueError("card_void")
     if card.status != CardStatus.NEW:
@@ -245,7 +240,7 @@ def void_card(session: Session, actor: User, card: Card, reason: str) -> Card:
     reason = (reason or "").strip()[:200]
     if not reason:
         raise IssueError("reason_required")
-    card, _campaign = _lock(session, card.id)
+    card, _campaign = locked_card(session, card.id)
     _void(session, actor, card, reason)
     return card
 
@@ -279,7 +274,7 @@ def replace_card(
     reason = (reason or "").strip()[:200]
     if not reason:
         raise IssueError("reason_required")
-    lost, campaign = _lock(session, lost.id)
+    lost, campaign = locked_card(session, lost.id)
     if lost.household is None or lost.status == CardStatus.NEW:
         raise IssueError("not_issued")
     successor = session.scalar(select(Card).where(Card.replaces_id == lost.id))
@@ -329,7 +324,6 @@ class IssueReport:
 def issue_sheet(session: Session, actor: User, rows: list[SheetRow]) -> IssueReport:
     """Hand out a card for each good row of a sheet; refuse the others, saying why, row by row."""
     report = IssueReport()
-    begin_write(session)
     for row in rows:
         serial = row.get("serial")
         try:

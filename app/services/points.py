@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today
-from ..database import begin_write, locked
+from ..database import locked
 from ..models import (
     Campaign,
     CampaignKind,
@@ -126,7 +126,6 @@ def adjust(session: Session, actor: User, resident: User, amount: int | None, re
         raise PointsError("amount_too_big")
     if not reason:
         raise PointsError("reason_required")
-    begin_write(session)
     user = lock_user(session, resident.id)
     if user.role != Role.RESIDENT:
         raise PointsError("not_exchangeable")
@@ -169,7 +168,6 @@ def exchange(session: Session, resident: User, campaign_id: int) -> Card:
     running today, cards for points are left, the budget is not used up, the household's
     cards-per-household limit (the office's issuing rules), and the balance.
     """
-    begin_write(session)
     user = lock_user(session, resident.id)
     if user.role != Role.RESIDENT or user.confirmed_at is None:
         raise PointsError("not_confirmed")
@@ -229,7 +227,6 @@ def set_exchange(
     stock: int | None,
 ) -> Campaign:
     """Mark a community-funded card campaign exchangeable for `price` points (None: not)."""
-    begin_write(session)
     campaign = locked(session, Campaign, Campaign.id == campaign.id)
     if price is not None:
         if campaign.funding != Funding.COMMUNITY or campaign.kind != CampaignKind.CARD:

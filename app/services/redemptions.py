@@ -1,12 +1,17 @@
 """核销: look at a card at the till, quote a bill, redeem exactly once, void.
 
-`redeem` is the one place money moves. It takes the write lock (BEGIN IMMEDIATE on SQLite; the
-card row FOR UPDATE on PostgreSQL), reads card, campaign, offer and shop in one query, checks
-the campaign, the card, the shop and every limit, adds the discount to the campaign's spent sum
-with a guarded UPDATE (so a budget is never overspent, whatever runs at the same time), writes
-the redemption and its audit row, and commits. An idempotency key makes a double tap or a
-retried request return the first answer and write nothing more. Every refusal is written to
-the attempt log.
+`redeem` is the one place money moves. It runs inside the write transaction its caller opened
+(`database.write_transaction`: BEGIN IMMEDIATE on SQLite), reads card, campaign, offer and shop
+in one statement that locks the card row (FOR UPDATE on PostgreSQL), checks the campaign, the
+card, the shop and every limit, writes the redemption once per idempotency key (INSERT ... ON
+CONFLICT DO NOTHING: a double tap or a retried request gets the first answer and writes
+nothing more), adds the discount to the campaign's spent sum with a guarded UPDATE (so a budget
+is never overspent, whatever runs at the same time), counts the card's use and writes the audit
+row. It never commits: the edge does, once.
+
+A refusal raises `RedeemError` with the attempt it refused; the edge rolls back and writes the
+attempt to the attempt log in a transaction of its own (`log_refusal`), so every refusal is
+kept and nothing of the refused redemption is.
 
 The locked part is kept short and in SQL expressions rather than ORM units of work: on SQLite
 every shop's redemptions queue for that lock, so its length bounds the whole site's throughput.
@@ -17,16 +22,17 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..clock import local_today, utcnow
-from ..database import begin_write
+from ..database import locked
 from ..models import (
     AttemptLog,
     Campaign,
@@ -74,13 +80,27 @@ class RedeemError(DomainError):
         "reason_required": N_("Please give a reason for voiding."),
     }
 
+    attempt: Attempt | None = None  # what was refused, for the attempt log (`log_refusal`)
 
-# --- what the checks read ----------------------------------------------------------------------
+
+# --- what a till sends, reads and gets back ---------------------------------------------------
 
 
 @dataclass(frozen=True)
-class CardState:
-    """A card with its campaign, this shop's offer and the shop's status, read in one query."""
+class TillRequest:
+    """What a till asks for: redeem this card for this bill, once under this key."""
+
+    card_ref: str  # what was scanned or typed: the card's URL, its token, or its serial
+    bill_fen: int
+    key: str  # the idempotency key: a repeat with the same key gets the first answer
+    pin: str | None = None  # printed beside the serial; needed when the serial was typed
+    channel: str = "web"  # web | api
+
+
+@dataclass(frozen=True)
+class CardAtTill:
+    """A card as one shop's till sees it: with its campaign, the shop's offer and the shop's
+    status, read in one statement."""
 
     card_id: int
     serial: str
@@ -90,6 +110,7 @@ class CardState:
     uses_count: int
     community_id: int
     campaign_id: int
+    campaign_name: str
     campaign_status: CampaignStatus
     valid_from: date
     valid_until: date
@@ -101,19 +122,79 @@ class CardState:
     offer_rule: dict[str, Any] | None
     offer_status: OfferStatus | None
     merchant_status: MerchantStatus
+    uses_here_today: int = 0  # counted only when the campaign limits uses per shop and day
 
     @property
     def uses_left(self) -> int | None:
+        """How many more times the card can be used; None: no limit."""
         if self.uses_per_card is None:
             return None
         return max(self.uses_per_card - self.uses_count, 0)
 
+    @property
+    def daily_left(self) -> int | None:
+        """How many more times the card can be used at this shop today; None: no daily limit."""
+        if self.daily_uses_per_merchant is None:
+            return None
+        return max(self.daily_uses_per_merchant - self.uses_here_today, 0)
+
+    @cached_property
     def rule(self) -> Rule:
-        """Return the rule this shop applies: its own, or the campaign's default."""
+        """The rule this shop applies: its own, or the campaign's default."""
         return Rule.from_dict(self.offer_rule if self.offer_rule is not None else self.default_rule)
 
 
-_STATE_COLUMNS = (
+@dataclass(frozen=True)
+class PricedBill:
+    """A bill with its discount and what to collect, before anything is written."""
+
+    card: CardAtTill
+    bill_fen: int
+    discount_fen: int
+    pay_fen: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A redemption as recorded, for the till's answer; `replayed` when an earlier call with
+    the same key wrote it and this one wrote nothing."""
+
+    id: int
+    card_id: int
+    card_serial: str
+    merchant_id: int
+    bill_fen: int
+    discount_fen: int
+    paid_fen: int
+    rule_text: str
+    status: str
+    created_at: datetime
+    local_day: date
+    void_reason: str = ""
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, r: Redemption, card_serial: str, *, replayed: bool = False) -> Receipt:
+        return cls(
+            r.id,
+            r.card_id,
+            card_serial,
+            r.merchant_id,
+            r.bill_fen,
+            r.discount_fen,
+            r.paid_fen,
+            r.rule_text,
+            r.status.value,
+            r.created_at,
+            r.local_day,
+            r.void_reason,
+            replayed,
+        )
+
+
+# --- reading the card ---------------------------------------------------------------------------
+
+_CARD_COLUMNS = (
     Card.id.label("card_id"),
     Card.serial,
     Card.token,
@@ -122,6 +203,7 @@ _STATE_COLUMNS = (
     Card.uses_count,
     Card.community_id,
     Card.campaign_id,
+    Campaign.name.label("campaign_name"),
     Campaign.status.label("campaign_status"),
     Campaign.valid_from,
     Campaign.valid_until,
@@ -135,28 +217,27 @@ _STATE_COLUMNS = (
     Merchant.status.label("merchant_status"),
 )
 
-
-def _state_select(condition):
-    return (
-        select(*_STATE_COLUMNS)
-        .join(Campaign, Campaign.id == Card.campaign_id)
-        .join(Merchant, Merchant.id == bindparam("merchant_id"))
-        .outerjoin(
-            Offer,
-            and_(
-                Offer.campaign_id == Card.campaign_id, Offer.merchant_id == bindparam("merchant_id")
-            ),
-        )
-        .where(Card.community_id == bindparam("community_id"), condition)
+# Built once: the hot path only binds values (building a statement costs more than running it).
+_CARD_AT_TILL = (
+    select(*_CARD_COLUMNS)
+    .join(Campaign, Campaign.id == Card.campaign_id)
+    .join(Merchant, Merchant.id == bindparam("merchant_id"))
+    .outerjoin(
+        Offer,
+        and_(Offer.campaign_id == Card.campaign_id, Offer.merchant_id == bindparam("merchant_id")),
     )
-
-
-# Built once: the hot path only binds values (statement building costs more than the query).
-_STATE_BY_REF = _state_select(
-    or_(Card.token == bindparam("token"), Card.serial == bindparam("serial"))
+    .where(
+        Card.community_id == bindparam("community_id"),
+        or_(Card.token == bindparam("token"), Card.serial == bindparam("serial")),
+    )
 )
-_STATE_BY_REF_LOCKED = _STATE_BY_REF.with_for_update(of=Card)
-_STATE_BY_ID = _state_select(Card.id == bindparam("card_id"))
+_CARD_AT_TILL_LOCKED = _CARD_AT_TILL.with_for_update(of=Card)
+_USES_HERE_ON = select(func.count(Redemption.id)).where(
+    Redemption.card_id == bindparam("card_id"),
+    Redemption.merchant_id == bindparam("merchant_id"),
+    Redemption.local_day == bindparam("day"),
+    Redemption.status == RedemptionStatus.OK,
+)
 
 
 def _token_and_serial(ref: str | None) -> tuple[str, str | None]:
@@ -168,117 +249,97 @@ def _token_and_serial(ref: str | None) -> tuple[str, str | None]:
     return normalise_token(ref), serial if len(serial) > SERIAL_RANDOM_LENGTH + 1 else None
 
 
-def load_state(
+def read_card(
     session: Session,
     merchant: Merchant,
+    ref: str | None,
     *,
-    ref: str | None = None,
-    card_id: int | None = None,
     pin: str | None = None,
+    today: date | None = None,
     lock: bool = False,
-) -> CardState | None:
-    """Read the card that `ref` (or `card_id`) names, as `merchant` sees it; None if not found.
+) -> CardAtTill | None:
+    """Read the card that `ref` names, as `merchant`'s till sees it on `today`; None if not found.
 
     A typed serial also needs the card's PIN, printed beside it: the serial alone is not a
     secret, and a shop must not be able to redeem cards it has never seen. A card of another
     community is not found, so its existence does not leak. `lock` takes the card row FOR
-    UPDATE (PostgreSQL; on SQLite the caller holds the write lock already).
+    UPDATE (PostgreSQL; on SQLite the write transaction holds the lock already).
     """
-    params = {"merchant_id": merchant.id, "community_id": merchant.community_id}
-    if card_id is not None:
-        stmt, token = _STATE_BY_ID, None
-        params["card_id"] = card_id
-    else:
-        stmt = _STATE_BY_REF_LOCKED if lock else _STATE_BY_REF
-        token, serial = _token_and_serial(ref)
-        params.update(token=token, serial=serial)
-    row = session.connection().execute(stmt, params).first()
+    token, serial = _token_and_serial(ref)
+    connection = session.connection()
+    row = connection.execute(
+        _CARD_AT_TILL_LOCKED if lock else _CARD_AT_TILL,
+        {
+            "merchant_id": merchant.id,
+            "community_id": merchant.community_id,
+            "token": token,
+            "serial": serial,
+        },
+    ).first()
     if row is None:
         return None
-    state = CardState(**row._mapping)
-    if card_id is None and state.token != token:  # named by its serial: the PIN must match
-        if not secrets.compare_digest((pin or "").strip().encode(), state.pin.encode()):
-            return None
-    return state
-
-
-def find_card(
-    session: Session, ref: str, community_id: int, *, pin: str | None = None
-) -> Card | None:
-    """Return the card of `community_id` that `ref` names (a serial needs its PIN), or None."""
-    token, serial = _token_and_serial(ref)
-    card = session.scalar(
-        select(Card).where(
-            Card.community_id == community_id, or_(Card.token == token, Card.serial == serial)
-        )
-    )
-    if card is not None and card.token != token:
+    card = CardAtTill(**row._mapping)
+    if card.token != token:  # named by its serial: the PIN must match
         if not secrets.compare_digest((pin or "").strip().encode(), card.pin.encode()):
             return None
+    if card.daily_uses_per_merchant is not None:
+        # A statement of its own, after the lock: it must see a use committed while it waited.
+        uses = connection.execute(
+            _USES_HERE_ON,
+            {"card_id": card.card_id, "merchant_id": merchant.id, "day": today or local_today()},
+        ).scalar_one()
+        card = dataclasses.replace(card, uses_here_today=uses)
     return card
 
 
-def check(state: CardState | None, merchant_status: MerchantStatus, today: date) -> None:
-    """Raise the refusal that applies to a card in `state` at a shop today, if any.
+# --- the rules of the till ------------------------------------------------------------------------
+
+
+def refuse_unless_usable(card: CardAtTill | None, merchant_status: MerchantStatus, today: date):
+    """Raise the refusal that applies to `card` at a shop of `merchant_status` today, if any.
 
     The order is what a cashier needs to hear first: the shop itself, then the card, then the
-    campaign, then the card's uses. The daily limit and the budget depend on more than the
-    state and are checked where they are known.
+    campaign, then the card's uses. The budget is checked again where the discount is known.
     """
     if merchant_status != MerchantStatus.ACTIVE:
         raise RedeemError("merchant_suspended")
-    if state is None:
+    if card is None:
         raise RedeemError("not_found")
-    if state.status == CardStatus.VOID:
+    if card.status == CardStatus.VOID:
         raise RedeemError("void")
-    if state.status == CardStatus.NEW:
+    if card.status == CardStatus.NEW:
         raise RedeemError("not_issued")
-    if state.offer_status != OfferStatus.ACTIVE:
+    if card.offer_status != OfferStatus.ACTIVE:
         raise RedeemError("merchant_not_in_campaign")
-    if state.campaign_status == CampaignStatus.PAUSED:
+    if card.campaign_status == CampaignStatus.PAUSED:
         raise RedeemError("campaign_paused")
-    if state.campaign_status == CampaignStatus.DRAFT or today < state.valid_from:
+    if card.campaign_status == CampaignStatus.DRAFT or today < card.valid_from:
         raise RedeemError("not_started")
     if (
-        state.campaign_status == CampaignStatus.ENDED
-        or today > state.valid_until
-        or state.status == CardStatus.EXPIRED
+        card.campaign_status == CampaignStatus.ENDED
+        or today > card.valid_until
+        or card.status == CardStatus.EXPIRED
     ):
         raise RedeemError("expired")
-    if state.status == CardStatus.USED_UP or state.uses_left == 0:
+    if card.status == CardStatus.USED_UP or card.uses_left == 0:
         raise RedeemError("used_up")
-    if state.budget_fen is not None and state.spent_fen >= state.budget_fen:
+    if card.budget_fen is not None and card.spent_fen >= card.budget_fen:
         raise RedeemError("budget_exhausted")
-
-
-def _uses_here_on(session: Session, card_id: int, merchant_id: int, day: date) -> int:
-    return session.scalar(
-        select(func.count(Redemption.id)).where(
-            Redemption.card_id == card_id,
-            Redemption.merchant_id == merchant_id,
-            Redemption.local_day == day,
-            Redemption.status == RedemptionStatus.OK,
-        )
-    )
-
-
-def _check_daily(state: CardState, uses_here: int) -> None:
-    limit = state.daily_uses_per_merchant
-    if limit is not None and uses_here >= limit:
+    if card.daily_left == 0:
         raise RedeemError("daily_limit")
 
 
-def price(state: CardState, bill_fen: int) -> tuple[int, int]:
-    """Return (discount, to pay) in fen for a bill, or raise `bad_bill`, `no_discount` or
+def price(card: CardAtTill, bill_fen: int) -> PricedBill:
+    """Return the discount and what to pay for a bill, or raise `bad_bill`, `no_discount` or
     `budget_exhausted`."""
     if type(bill_fen) is not int or not 0 < bill_fen <= MAX_BILL_FEN:
         raise RedeemError("bad_bill")
-    discount = state.rule().discount(bill_fen)
+    discount = card.rule.discount(bill_fen)
     if discount <= 0:
         raise RedeemError("no_discount")
-    if state.budget_fen is not None and state.spent_fen + discount > state.budget_fen:
+    if card.budget_fen is not None and card.spent_fen + discount > card.budget_fen:
         raise RedeemError("budget_exhausted")
-    return discount, bill_fen - discount
+    return PricedBill(card, bill_fen, discount, bill_fen - discount)
 
 
 def parse_bill(text: str) -> int:
@@ -295,76 +356,10 @@ def parse_bill(text: str) -> int:
 # --- the till's three steps ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CardAtTill:
-    """What the till shows about a card before the bill is typed."""
-
-    card: Card
-    campaign: Campaign
-    state: CardState
-    rule: Rule
-    uses_left: int | None  # None: no limit
-    uses_here_today: int
-    daily_left: int | None  # at this shop today; None: no daily limit
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A bill with its discount, before anything is written."""
-
-    at_till: CardAtTill
-    bill_fen: int
-    discount_fen: int
-    pay_fen: int
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A redemption as recorded, for the till's answer."""
-
-    id: int
-    card_id: int
-    card_serial: str
-    merchant_id: int
-    bill_fen: int
-    discount_fen: int
-    paid_fen: int
-    rule_text: str
-    status: str
-    created_at: datetime
-    local_day: date
-    void_reason: str = ""
-
-    @classmethod
-    def of(cls, r: Redemption, card_serial: str) -> Receipt:
-        return cls(
-            r.id,
-            r.card_id,
-            card_serial,
-            r.merchant_id,
-            r.bill_fen,
-            r.discount_fen,
-            r.paid_fen,
-            r.rule_text,
-            r.status.value,
-            r.created_at,
-            r.local_day,
-            r.void_reason,
-        )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What `redeem` did: the receipt, and whether this call wrote it (False: a replay)."""
-
-    receipt: Receipt
-    created: bool
-
-
-def inspect(
+def card_at_till(
     session: Session,
-    ref: str,
     merchant: Merchant,
+    ref: str,
     *,
     pin: str | None = None,
     user: User | None = None,
@@ -373,170 +368,147 @@ def inspect(
 ) -> CardAtTill:
     """Look up the card a shop scanned or typed and check it can be used there now.
 
-    A refusal is written to the attempt log (and committed) before it is raised.
+    Writes nothing. A refusal carries the attempt for the edge to write to the attempt log
+    (`log_refusal`).
     """
     today = today or local_today()
-    state = load_state(session, merchant, ref=ref, pin=pin)
+    card = read_card(session, merchant, ref, pin=pin, today=today)
     try:
-        check(state, state.merchant_status if state else merchant.status, today)
-        uses_here = _uses_here_on(session, state.card_id, merchant.id, today)
-        _check_daily(state, uses_here)
+        refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
     except RedeemError as refusal:
-        _log_refusal(session, refusal, _Attempt.of(ref, merchant, user, state), None, channel)
+        refusal.attempt = Attempt.of(merchant, user, ref, card, None, channel)
         raise
-    daily_left = None
-    if state.daily_uses_per_merchant is not None:
-        daily_left = state.daily_uses_per_merchant - uses_here
-    return CardAtTill(
-        card=session.get(Card, state.card_id),
-        campaign=session.get(Campaign, state.campaign_id),
-        state=state,
-        rule=state.rule(),
-        uses_left=state.uses_left,
-        uses_here_today=uses_here,
-        daily_left=daily_left,
-    )
-
-
-def quote(
-    session: Session, card: Card, merchant: Merchant, bill_fen: int, *, today: date | None = None
-) -> Quote:
-    """Return bill, discount and what to pay for `card` at `merchant`, writing nothing."""
-    today = today or local_today()
-    state = load_state(session, merchant, card_id=card.id)
-    check(state, state.merchant_status if state else merchant.status, today)
-    uses_here = _uses_here_on(session, state.card_id, merchant.id, today)
-    _check_daily(state, uses_here)
-    discount, pay = price(state, bill_fen)
-    daily_left = None
-    if state.daily_uses_per_merchant is not None:
-        daily_left = state.daily_uses_per_merchant - uses_here
-    at_till = CardAtTill(
-        card,
-        session.get(Campaign, state.campaign_id),
-        state,
-        state.rule(),
-        state.uses_left,
-        uses_here,
-        daily_left,
-    )
-    return Quote(at_till, bill_fen, discount, pay)
+    return card
 
 
 def redeem(
     session: Session,
-    ref: str,
     merchant: Merchant,
     cashier: User | None,
-    bill_fen: int,
-    idempotency_key: str,
+    request: TillRequest,
     *,
-    pin: str | None = None,
-    channel: str = "web",
     now: datetime | None = None,
-) -> Outcome:
-    """Redeem the card `ref` (token, or serial with `pin`) at `merchant` for a bill, exactly once.
+) -> Receipt:
+    """Redeem the card a till names at `merchant` for a bill, exactly once per key.
 
-    Commits. Returns the receipt; calling again with the same key returns the same one and
-    writes nothing. Raises `RedeemError` (after logging the attempt) when it must refuse.
+    Runs inside the caller's write transaction: locks the card, checks it, writes the
+    redemption, the card's use, the campaign's spent sum and the audit row, and flushes. A
+    repeat of an earlier request with the same key writes nothing and returns the first
+    receipt (`replayed`). A refusal raises `RedeemError` carrying the attempt for the attempt
+    log; the caller rolls back and writes it (`log_refusal`).
     """
-    if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+    if not isinstance(request.key, str) or not IDEMPOTENCY_KEY.fullmatch(request.key):
         raise RedeemError("bad_key")
     now = now or utcnow()
     today = local_today(now)
-    # A repeat of an earlier call is not looked for up front (one query less on every
-    # redemption): it either fails the unique (merchant, key) index at the insert, or is
-    # refused because the first call used the card up; both paths look for it then.
-    # Read what is needed of the ORM objects now: the commit in begin_write expires them.
-    attempt = _Attempt.of(ref, merchant, cashier, None)
-    shop = _Shop(merchant.id, merchant.community_id, merchant.status)
-    cashier_id, cashier_label = (cashier.id, audit.label(cashier)) if cashier else (None, None)
-    state = None
-    begin_write(session)
+    card = read_card(session, merchant, request.card_ref, pin=request.pin, today=today, lock=True)
     try:
-        state = load_state(session, shop, ref=ref, pin=pin, lock=True)
-        check(state, state.merchant_status if state else shop.status, today)
-        if state.daily_uses_per_merchant is not None:
-            _check_daily(state, _uses_here_on(session, state.card_id, shop.id, today))
-        discount, pay = price(state, bill_fen)
-        _spend(session, state.campaign_id, discount)
-        receipt = _write(
-            session,
-            state,
-            shop.id,
-            cashier_id,
-            cashier_label,
-            bill_fen,
-            discount,
-            pay,
-            now,
-            today,
-            idempotency_key,
-            channel,
-        )
-        session.commit()
+        try:
+            refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
+            priced = price(card, request.bill_fen)
+        except RedeemError:
+            # A repeat is not looked for up front (one statement less on every redemption):
+            # it is refused here, because its first call used the card up, or it meets the
+            # first call's row at the insert.
+            earlier = _earlier(session, merchant.id, request.key)
+            if earlier is None:
+                raise
+            return _replayed(earlier, card, request)
+        return _record(session, merchant, cashier, request, priced, now, today)
     except RedeemError as refusal:
-        session.rollback()
-        replay = _earlier(session, shop.id, idempotency_key)
-        if replay is not None:
-            return _replayed(session, shop, replay, ref, pin, bill_fen)
-        if state is not None:
-            attempt = dataclasses.replace(attempt, card_id=state.card_id, card_ref=state.serial)
-        _log_refusal(session, refusal, attempt, bill_fen, channel)
+        refusal.attempt = Attempt.of(merchant, cashier, request.card_ref, card, request, None)
         raise
-    except IntegrityError:
-        # Another request with the same key committed first; answer as it did.
-        session.rollback()
-        replay = _earlier(session, shop.id, idempotency_key)
-        if replay is None:
-            raise
-        return _replayed(session, shop, replay, ref, pin, bill_fen)
-    return Outcome(receipt, True)
 
 
-@dataclass(frozen=True)
-class _Shop:
-    """The few facts of a merchant the locked part needs, read before the lock."""
-
-    id: int
-    community_id: int
-    status: MerchantStatus
-
-
-_EARLIER = select(Redemption.id).where(
-    Redemption.merchant_id == bindparam("merchant_id"),
-    Redemption.idempotency_key == bindparam("key"),
-)
-
-
-def _earlier(session: Session, merchant_id: int, key: str) -> Redemption | None:
-    """Return the redemption this shop already recorded under `key`, if any."""
-    found = session.connection().execute(_EARLIER, {"merchant_id": merchant_id, "key": key})
-    redemption_id = found.scalar()
-    return session.get(Redemption, redemption_id) if redemption_id is not None else None
-
-
-def _replayed(session, merchant, earlier: Redemption, ref, pin, bill_fen) -> Outcome:
-    state = load_state(session, merchant, ref=ref, pin=pin)
-    if state is None or earlier.card_id != state.card_id or earlier.bill_fen != bill_fen:
-        raise RedeemError("key_reused")
-    return Outcome(Receipt.of(earlier, state.serial), False)
-
-
-def _spend(session: Session, campaign_id: int, discount_fen: int) -> None:
-    """Add the discount to what the campaign has spent, refusing to pass its budget.
-
-    One guarded UPDATE: PostgreSQL re-checks the condition on the newest row version after
-    waiting for a concurrent redemption, and SQLite holds the write lock, so two redemptions
-    can never both take the last of a budget.
-    """
-    result = session.connection().execute(
-        _SPEND, {"campaign_id": campaign_id, "discount": discount_fen}
+def _record(session, merchant, cashier, request, priced: PricedBill, now, today) -> Receipt:
+    """Write the redemption, the card's use, the campaign's spend and the audit row."""
+    card = priced.card
+    connection = session.connection()
+    rule_text = card.rule.render()
+    redemption_id = connection.execute(
+        _INSERT_ONCE[connection.dialect.name],
+        {
+            "community_id": card.community_id,
+            "campaign_id": card.campaign_id,
+            "card_id": card.card_id,
+            "merchant_id": merchant.id,
+            "cashier_id": cashier.id if cashier else None,
+            "bill_fen": priced.bill_fen,
+            "discount_fen": priced.discount_fen,
+            "paid_fen": priced.pay_fen,
+            "rule_text": rule_text,
+            "created_at": now,
+            "local_day": today,
+            "idempotency_key": request.key,
+            "channel": request.channel,
+        },
+    ).scalar()
+    if redemption_id is None:  # a request with the same key wrote first
+        return _replayed(_earlier(session, merchant.id, request.key), card, request)
+    spent = connection.execute(
+        _SPEND, {"campaign_id": card.campaign_id, "discount": priced.discount_fen}
     )
-    if result.rowcount != 1:
+    if spent.rowcount != 1:
         raise RedeemError("budget_exhausted")
+    used_up = card.uses_left is not None and card.uses_left <= 1
+    connection.execute(
+        _USE_CARD,
+        {
+            "card_id": card.card_id,
+            "new_status": (CardStatus.USED_UP if used_up else card.status).value,
+        },
+    )
+    audit.insert_row(
+        connection,
+        actor_id=cashier.id if cashier else None,
+        actor_label=audit.label(cashier) if cashier else "system",
+        community_id=card.community_id,
+        action="redemption.create",
+        object_type="redemption",
+        object_id=redemption_id,
+        after={
+            "card": card.serial,
+            "merchant_id": merchant.id,
+            "bill_fen": priced.bill_fen,
+            "discount_fen": priced.discount_fen,
+            "paid_fen": priced.pay_fen,
+            "rule": rule_text,
+            "channel": request.channel,
+        },
+        at=now,
+    )
+    return Receipt(
+        redemption_id,
+        card.card_id,
+        card.serial,
+        merchant.id,
+        priced.bill_fen,
+        priced.discount_fen,
+        priced.pay_fen,
+        rule_text,
+        RedemptionStatus.OK.value,
+        now,
+        today,
+    )
 
 
+def _insert_once(dialect_insert):
+    """INSERT a redemption unless the shop already has one under its key; RETURNING its id."""
+    return (
+        dialect_insert(Redemption.__table__)
+        .on_conflict_do_nothing(index_elements=["merchant_id", "idempotency_key"])
+        .returning(Redemption.id)
+    )
+
+
+_INSERT_ONCE = {
+    "postgresql": _insert_once(postgresql.insert),
+    "sqlite": _insert_once(sqlite.insert),
+}
+# Add the discount to what the campaign has spent, refusing to pass its budget. One guarded
+# UPDATE: PostgreSQL re-checks the condition on the newest row version after waiting for a
+# concurrent redemption, and SQLite holds the write lock, so two redemptions can never both take
+# the last of a budget.
 _SPEND = (
     update(Campaign.__table__)
     .where(
@@ -551,128 +523,64 @@ _USE_CARD = (
     .where(Card.id == bindparam("card_id"))
     .values(uses_count=Card.uses_count + 1, status=bindparam("new_status"))
 )
-_INSERT_REDEMPTION = insert(Redemption.__table__).returning(Redemption.id)
+_EARLIER = select(Redemption).where(
+    Redemption.merchant_id == bindparam("merchant_id"),
+    Redemption.idempotency_key == bindparam("key"),
+)
 
 
-def _write(
-    session,
-    state: CardState,
-    merchant_id,
-    cashier_id,
-    cashier_label,
-    bill_fen,
-    discount,
-    pay,
-    now,
-    today,
-    key,
-    channel,
-) -> Receipt:
-    used_up = state.uses_left is not None and state.uses_left <= 1
-    connection = session.connection()
-    connection.execute(
-        _USE_CARD,
-        {
-            "card_id": state.card_id,
-            "new_status": (CardStatus.USED_UP if used_up else state.status).value,
-        },
-    )
-    rule_text = state.rule().render()
-    redemption_id = connection.execute(
-        _INSERT_REDEMPTION,
-        {
-            "community_id": state.community_id,
-            "campaign_id": state.campaign_id,
-            "card_id": state.card_id,
-            "merchant_id": merchant_id,
-            "cashier_id": cashier_id,
-            "bill_fen": bill_fen,
-            "discount_fen": discount,
-            "paid_fen": pay,
-            "rule_text": rule_text,
-            "created_at": now,
-            "local_day": today,
-            "idempotency_key": key,
-            "channel": channel,
-            "status": RedemptionStatus.OK.value,
-            "void_reason": "",
-            "voided_at": None,
-            "voided_by_id": None,
-        },
-    ).scalar_one()
-    audit.insert_row(
-        connection,
-        actor_id=cashier_id,
-        actor_label=cashier_label or "system",
-        community_id=state.community_id,
-        action="redemption.create",
-        object_type="redemption",
-        object_id=redemption_id,
-        after={
-            "card": state.serial,
-            "merchant_id": merchant_id,
-            "bill_fen": bill_fen,
-            "discount_fen": discount,
-            "paid_fen": pay,
-            "rule": rule_text,
-            "channel": channel,
-        },
-        at=now,
-    )
-    return Receipt(
-        redemption_id,
-        state.card_id,
-        state.serial,
-        merchant_id,
-        bill_fen,
-        discount,
-        pay,
-        rule_text,
-        RedemptionStatus.OK.value,
-        now,
-        today,
-    )
+def _earlier(session: Session, merchant_id: int, key: str) -> Redemption | None:
+    """Return the redemption this shop already recorded under `key`, if any."""
+    return session.scalar(_EARLIER, {"merchant_id": merchant_id, "key": key})
+
+
+def _replayed(earlier: Redemption, card: CardAtTill | None, request: TillRequest) -> Receipt:
+    """Answer a repeat as the first call was answered, or refuse a key used for another sale."""
+    if card is None or earlier.card_id != card.card_id or earlier.bill_fen != request.bill_fen:
+        raise RedeemError("key_reused")
+    return Receipt.of(earlier, card.serial, replayed=True)
+
+
+# --- the attempt log --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Attempt:
-    """Who tried what, captured before a rollback expires the objects it came from."""
+class Attempt:
+    """Who tried what at a till and was refused: a row of the attempt log, not yet written.
+
+    Captured when the refusal is raised, before the rollback expires the objects it came from.
+    """
 
     community_id: int
     merchant_id: int
     user_id: int | None
     card_id: int | None
     card_ref: str
+    bill_fen: int | None
+    channel: str
 
     @classmethod
-    def of(cls, ref, merchant: Merchant, user: User | None, state: CardState | None) -> _Attempt:
+    def of(cls, merchant, user, ref, card: CardAtTill | None, request: TillRequest | None, channel):
+        bill = request.bill_fen if request is not None else None
         return cls(
             merchant.community_id,
             merchant.id,
             user.id if user is not None else None,
-            state.card_id if state is not None else None,
-            state.serial if state is not None else (ref or "")[:16],
+            card.card_id if card is not None else None,
+            card.serial if card is not None else (ref or "")[:16],
+            bill if type(bill) is int and 0 <= bill <= MAX_BILL_FEN else None,
+            request.channel if request is not None else channel,
         )
 
 
-def _log_refusal(session: Session, refusal, attempt: _Attempt, bill_fen, channel) -> None:
-    """Write a refused attempt to the attempt log in a write transaction of its own."""
-    begin_write(session)
-    session.execute(
-        insert(AttemptLog).values(
-            code=refusal.code,
-            community_id=attempt.community_id,
-            merchant_id=attempt.merchant_id,
-            user_id=attempt.user_id,
-            card_id=attempt.card_id,
-            card_ref=attempt.card_ref,
-            bill_fen=bill_fen if type(bill_fen) is int and 0 <= bill_fen <= MAX_BILL_FEN else None,
-            channel=channel,
-            ip=audit.client_ip.get(),
-            created_at=utcnow(),
-        )
-    )
-    session.commit()
+def log_refusal(session: Session, refusal: RedeemError) -> None:
+    """Add the refused attempt `refusal` carries to the attempt log (the caller commits).
+
+    Call it after rolling back the refused operation: the log keeps what was refused.
+    """
+    if refusal.attempt is None:  # refused before it was an attempt at a card (a malformed request)
+        return
+    session.add(AttemptLog(code=refusal.code, ip=audit.client_ip.get(), **asdict(refusal.attempt)))
 
 
 # --- taking a redemption back --------------------------------------------------------------------
@@ -686,32 +594,24 @@ def void_redemption(
     *,
     now: datetime | None = None,
 ) -> Receipt:
-    """Take a redemption back: the card gets its use back and the campaign its budget. Commits.
+    """Take a redemption back: the card gets its use back and the campaign its budget.
 
     A shop may void its own redemption within ten minutes; staff may void any redemption of
     their community, with a reason. The caller has checked the actor may see the redemption.
     """
     now = now or utcnow()
     reason = (reason or "").strip()
-    redemption_id = redemption.id
-    begin_write(session)
-    redemption = session.scalar(
-        select(Redemption).where(Redemption.id == redemption_id).with_for_update()
-    )
-    try:
-        if redemption.status == RedemptionStatus.VOID:
-            raise RedeemError("already_void")
-        if actor.is_merchant:
-            if actor.merchant_id != redemption.merchant_id:
-                raise RedeemError("not_found")
-            if now - redemption.created_at > VOID_WINDOW:
-                raise RedeemError("void_too_late")
-        elif not reason:
-            raise RedeemError("reason_required")
-    except RedeemError:
-        session.rollback()
-        raise
-    card = session.scalar(select(Card).where(Card.id == redemption.card_id).with_for_update())
+    redemption = locked(session, Redemption, Redemption.id == redemption.id)
+    if redemption.status == RedemptionStatus.VOID:
+        raise RedeemError("already_void")
+    if actor.is_merchant:
+        if actor.merchant_id != redemption.merchant_id:
+            raise RedeemError("not_found")
+        if now - redemption.created_at > VOID_WINDOW:
+            raise RedeemError("void_too_late")
+    elif not reason:
+        raise RedeemError("reason_required")
+    card = locked(session, Card, Card.id == redemption.card_id)
     before = audit.snapshot(redemption, ["status", "bill_fen", "discount_fen", "paid_fen"])
     redemption.status = RedemptionStatus.VOID
     redemption.voided_at = now
@@ -736,6 +636,4 @@ def void_redemption(
         after={"status": "void", "card": card.serial, "uses_count": card.uses_count},
         note=reason,
     )
-    receipt = Receipt.of(redemption, card.serial)
-    session.commit()
-    return receipt
+    return Receipt.of(redemption, card.serial)

@@ -10,7 +10,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..database import begin_write, locked
+from ..database import locked
 from ..models import Community, Role, User
 from . import accounts, audit
 from .errors import N_, DomainError
@@ -70,7 +70,6 @@ def join(
 
 
 def _locked_resident(session: Session, resident: User) -> User:
-    begin_write(session)
     user = locked(session, User, User.id == resident.id)
     if user.role != Role.RESIDENT:
         raise ResidentError("not_resident")
@@ -147,7 +146,6 @@ def reset_password(session: Session, actor: User, resident: User) -> str:
 
 def set_leaderboard(session: Session, actor: User, community: Community, on: bool) -> None:
     """Switch the community's help leaderboard on or off."""
-    begin_write(session)
     community = locked(session, Community, Community.id == community.id)
     before = {"leaderboard_on": community.leaderboard_on}
     community.leaderboard_on = on

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..database import begin_write
 from ..models import Campaign, ClosedDay, Redemption, RedemptionDay, RedemptionStatus
 
 SUMMARY_AGE = 2  # days: a use is written on its own Shanghai day, so older days are settled
@@ -60,12 +59,8 @@ def _upsert(session: Session, model, rows: list[dict], update: list[str] | None 
     session.execute(stmt, rows)
 
 
-def close_days(session: Session, start: date, end: date) -> int:
-    """Summarise the days start..end that are not yet; return how many were. Commits if any.
-
-    Each day is read from the redemptions once, for every campaign at the same time. Two
-    requests closing the same day at once insert the same rows; the second changes nothing.
-    """
+def unclosed_days(session: Session, start: date, end: date) -> list[date]:
+    """Return the days start..end that are not summarised yet, oldest first."""
     wanted = {start + timedelta(days=n) for n in range((end - start).days + 1)}
     done = set(
         session.scalars(
@@ -74,10 +69,18 @@ def close_days(session: Session, start: date, end: date) -> int:
             )
         )
     )
-    missing = sorted(wanted - done)
+    return sorted(wanted - done)
+
+
+def close_days(session: Session, start: date, end: date) -> int:
+    """Summarise the days start..end that are not yet; return how many were (the caller commits).
+
+    Each day is read from the redemptions once, for every campaign at the same time. Two
+    requests closing the same day at once insert the same rows; the second changes nothing.
+    """
+    missing = unclosed_days(session, start, end)
     if not missing:
         return 0
-    begin_write(session)
     lock(session)
     rows = session.execute(
         select(Redemption.local_day, Redemption.campaign_id, Redemption.community_id, *sums())
@@ -101,7 +104,6 @@ def close_days(session: Session, start: date, end: date) -> int:
     )  # fmt: skip
     now = utcnow()
     _upsert(session, ClosedDay, [{"local_day": day, "closed_at": now} for day in missing])
-    session.commit()
     return len(missing)
 
 

@@ -58,6 +58,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            # Under xdist (`--dist loadgroup`) one worker runs them all, so one server is seeded.
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @dataclass
