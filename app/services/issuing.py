@@ -175,7 +175,7 @@ def issue_card(
 
 
 def hand_out(session, actor, card, campaign, household, phone, replaces: Card | None = None):
-    """Hand a locked new card to a household by the office's rules (or as a lost one's successor)."""
+    """Hand a locked new card to a household by the office's rules (or replace a lost one)."""
     if card.status == CardStatus.VOID:
         raise IssueError("card_void")
     if card.status != CardStatus.NEW:
