@@ -100,8 +100,8 @@ lint: install
 
 ## messages: extract translatable strings and update the Chinese catalogue
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o /tmp/linli-messages.pot .
-	$(BIN)/pybabel update -i /tmp/linli-messages.pot -d app/translations -l zh_Hans_CN --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d app/translations -l zh_Hans_CN --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .test-backends

@@ -463,6 +463,11 @@ _DAY_OF = {char: i for i, char in enumerate(_WEEKDAYS)} | {"天": 6, "七": 6}
 _MINUTES_A_DAY = 24 * 60
 
 
+def weekday_name(weekday: int) -> str:
+    """Return a weekday as people say it: 0 gives 周一, 6 gives 周日."""
+    return "周" + _WEEKDAYS[weekday]
+
+
 def _check_days(days: object) -> None:
     if not isinstance(days, frozenset) or not days or not days <= frozenset(range(7)):
         raise RuleError("可用日子要写周一到周日中的几天")

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from app.models import AuditLog, Card, CardBatch
 from app.services import handout, issuing, roster, waves
 from app.services.issuing import IssueError
-from app.services.redemptions import redeem
 from app.services.roster import HouseholdFields
 from app.services.waves import WaveError, WavePlan
 
 from . import factories
+from .calls import redeem
 
 
 def plan(first_day, size=5, count=4, every_days=7, valid_days=30):

@@ -214,6 +214,7 @@ REFUSAL_LABELS = {
     "merchant_suspended": _l("Shop suspended"),
     "void": _l("Card voided"),
     "campaign_paused": _l("Campaign paused"),
+    "outside_hours": _l("Outside the card's days and hours at this shop"),
     "no_discount": _l("Bill below the rule"),
     "bad_bill": _l("Bill not an amount"),
     "bad_key": _l("Malformed request"),

@@ -12,6 +12,7 @@ REFUSAL_CODES = [
     "merchant_suspended",
     "void",
     "campaign_paused",
+    "outside_hours",
     "no_discount",
     "bad_bill",
     "bad_key",

@@ -32,6 +32,7 @@ from ..models import (
     CampaignKind,
     CampaignStatus,
     Card,
+    CardBatch,
     CardStatus,
     Community,
     Merchant,
@@ -46,6 +47,7 @@ from . import audit
 from .cards import normalise_serial, normalise_token
 from .errors import N_, DomainError, NotFound
 from .qr import card_qr_svg
+from .waves import valid_window
 
 HISTORY_LIMIT = 50  # the newest uses shown; the total counts them all
 REPLACEMENT_DEPTH = 5  # a replacement of a replacement of ... is followed this far
@@ -169,30 +171,30 @@ STATES = {
 }
 
 
-def card_state(card: Card, campaign: Campaign, today: date) -> HolderState:
+def card_state(
+    card: Card, campaign: Campaign, today: date, window: tuple[date, date] | None = None
+) -> HolderState:
     """Return the state of `card` on `today`: what the till of any taking-part shop would say.
 
     The till's own refusals (`redemptions.refuse_unless_usable`) in the till's order, less
-    those about one particular shop (its status, its offer, its daily limit); a test holds the
-    two together.
+    those about one particular shop (its status, its offer, its daily limit, its hours); a
+    test holds the two together. `window` is the card's first and last day when its wave has
+    days of its own (`waves.valid_window`); else the campaign's.
     """
-    return STATES[_refusal(card, campaign, today) or "usable"]
+    return STATES[_refusal(card, campaign, today, window) or "usable"]
 
 
-def _refusal(card: Card, campaign: Campaign, today: date) -> str | None:
+def _refusal(card: Card, campaign: Campaign, today: date, window=None) -> str | None:
+    first, last = window or (campaign.valid_from, campaign.valid_until)
     if card.status == CardStatus.VOID:
         return "void"
     if card.status == CardStatus.NEW:
         return "not_issued"
     if campaign.status == CampaignStatus.PAUSED:
         return "campaign_paused"
-    if campaign.status == CampaignStatus.DRAFT or today < campaign.valid_from:
+    if campaign.status == CampaignStatus.DRAFT or today < first:
         return "not_started"
-    if (
-        campaign.status == CampaignStatus.ENDED
-        or today > campaign.valid_until
-        or card.status == CardStatus.EXPIRED
-    ):
+    if campaign.status == CampaignStatus.ENDED or today > last or card.status == CardStatus.EXPIRED:
         return "expired"
     if card.status == CardStatus.USED_UP or uses_left(card, campaign) == 0:
         return "used_up"
@@ -404,6 +406,7 @@ class CardRows:
     totals: UseTotals | None  # None when `uses` are all the card's uses
     offers: tuple[Row, ...]
     today: date
+    window: tuple[date, date]  # the days the card may be used: its wave's within the campaign's
 
     def digest(self) -> str:
         """Return a digest of every row and value read: equal digests make equal pages."""
@@ -418,6 +421,7 @@ class CardRows:
             _columns(campaign, leave_out={"spent_fen"}),
             budget_used_up,
             _columns(self.community),
+            self.window,
             self.family,
             tuple(tuple(use) for use in self.uses),
             self.totals,
@@ -445,14 +449,15 @@ def read_card(session: Session, token: str, *, today: date | None = None) -> Car
     card with more uses than are shown.
     """
     found = session.execute(
-        select(Card, Campaign, Community)
+        select(Card, Campaign, Community, CardBatch)
         .join(Campaign, Campaign.id == Card.campaign_id)
         .join(Community, Community.id == Campaign.community_id)
+        .outerjoin(CardBatch, CardBatch.id == Card.batch_id)
         .where(Card.token == normalise_token(token))
     ).one_or_none()
     if found is None:
         raise NotFound()
-    card, campaign, community = found
+    card, campaign, community, batch = found
     today = today or local_today()
     family = _card_family(session, card)
     uses = session.execute(
@@ -472,7 +477,10 @@ def read_card(session: Session, token: str, *, today: date | None = None) -> Car
     ).all()
     totals = _totals(session, family, today) if len(uses) > HISTORY_LIMIT else None
     offers = _participating(session, [campaign.id])
-    return CardRows(card, campaign, community, family, tuple(uses), totals, tuple(offers), today)
+    window = valid_window(campaign, batch)
+    return CardRows(
+        card, campaign, community, family, tuple(uses), totals, tuple(offers), today, window
+    )
 
 
 def _card_family(session: Session, card: Card) -> tuple[int, ...]:
@@ -522,7 +530,8 @@ def build_page(rows: CardRows, base_url: str, *, category: str | None = None) ->
         )
     else:
         totals = rows.totals
-    state = card_state(card, campaign, today)
+    state = card_state(card, campaign, today, rows.window)
+    first_day, last_day = rows.window
     daily = campaign.daily_uses_per_merchant
     full_today = {shop for shop, n in totals.today_by_shop if daily is not None and n >= daily}
     shops = [
@@ -538,13 +547,13 @@ def build_page(rows: CardRows, base_url: str, *, category: str | None = None) ->
         campaign=campaign.name,
         community=rows.community.name,
         community_slug=rows.community.slug,
-        valid_from=campaign.valid_from,
-        valid_until=campaign.valid_until,
+        valid_from=first_day,
+        valid_until=last_day,
         uses_total=campaign.uses_per_card,
         uses_left=uses_left(card, campaign),
         used_today=sum(n for _shop_id, n in totals.today_by_shop),
         daily_per_shop=daily,
-        days_left=(campaign.valid_until - today).days + 1 if state.usable else None,
+        days_left=(last_day - today).days + 1 if state.usable else None,
         rule=common_rule(campaign, shops),
         shops=_group(shops, category),
         history=history[:HISTORY_LIMIT],

@@ -31,13 +31,14 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..clock import local_today, utcnow
+from ..clock import local_today, to_local, utcnow
 from ..database import locked
 from ..models import (
     AttemptLog,
     Campaign,
     CampaignStatus,
     Card,
+    CardBatch,
     CardStatus,
     Merchant,
     MerchantStatus,
@@ -47,7 +48,7 @@ from ..models import (
     RedemptionStatus,
     User,
 )
-from ..rules import MAX_BILL_FEN, Rule, parse_money
+from ..rules import MAX_BILL_FEN, Rule, parse_money, weekday_name
 from . import audit, summary
 from .cards import SERIAL_RANDOM_LENGTH, normalise_serial, normalise_token
 from .errors import N_, DomainError
@@ -71,6 +72,9 @@ class RedeemError(DomainError):
         "merchant_suspended": N_("Your shop is suspended and cannot redeem cards at the moment."),
         "void": N_("This card has been voided and cannot be used."),
         "campaign_paused": N_("This card's campaign is paused for now."),
+        "outside_hours": N_(
+            "At this shop the card is taken %(when)s. It can be used here next on %(next)s."
+        ),
         "no_discount": N_("This bill does not reach the shop's rule, so there is nothing off."),
         "bad_bill": N_("Please enter the bill as an amount in yuan, e.g. 188.00."),
         "bad_key": N_("The request's idempotency key is missing or malformed."),
@@ -114,6 +118,8 @@ class CardAtTill:
     campaign_status: CampaignStatus
     valid_from: date
     valid_until: date
+    wave_from: date | None  # a wave's own days (分批发放), inside the campaign's
+    wave_until: date | None
     uses_per_card: int | None
     daily_uses_per_merchant: int | None
     budget_fen: int | None
@@ -123,6 +129,16 @@ class CardAtTill:
     offer_status: OfferStatus | None
     merchant_status: MerchantStatus
     uses_here_today: int = 0  # counted only when the campaign limits uses per shop and day
+
+    @property
+    def first_day(self) -> date:
+        """The first day the card may be used: its campaign's, or its wave's if later."""
+        return max(self.valid_from, self.wave_from or self.valid_from)
+
+    @property
+    def last_day(self) -> date:
+        """The last day the card may be used: its campaign's, or its wave's if sooner."""
+        return min(self.valid_until, self.wave_until or self.valid_until)
 
     @property
     def uses_left(self) -> int | None:
@@ -207,6 +223,8 @@ _CARD_COLUMNS = (
     Campaign.status.label("campaign_status"),
     Campaign.valid_from,
     Campaign.valid_until,
+    CardBatch.valid_from.label("wave_from"),
+    CardBatch.valid_until.label("wave_until"),
     Campaign.uses_per_card,
     Campaign.daily_uses_per_merchant,
     Campaign.budget_fen,
@@ -221,6 +239,7 @@ _CARD_COLUMNS = (
 _CARD_AT_TILL = (
     select(*_CARD_COLUMNS)
     .join(Campaign, Campaign.id == Card.campaign_id)
+    .outerjoin(CardBatch, CardBatch.id == Card.batch_id)
     .join(Merchant, Merchant.id == bindparam("merchant_id"))
     .outerjoin(
         Offer,
@@ -313,11 +332,11 @@ def refuse_unless_usable(card: CardAtTill | None, merchant_status: MerchantStatu
         raise RedeemError("merchant_not_in_campaign")
     if card.campaign_status == CampaignStatus.PAUSED:
         raise RedeemError("campaign_paused")
-    if card.campaign_status == CampaignStatus.DRAFT or today < card.valid_from:
+    if card.campaign_status == CampaignStatus.DRAFT or today < card.first_day:
         raise RedeemError("not_started")
     if (
         card.campaign_status == CampaignStatus.ENDED
-        or today > card.valid_until
+        or today > card.last_day
         or card.status == CardStatus.EXPIRED
     ):
         raise RedeemError("expired")
@@ -327,6 +346,22 @@ def refuse_unless_usable(card: CardAtTill | None, merchant_status: MerchantStatu
         raise RedeemError("budget_exhausted")
     if card.daily_left == 0:
         raise RedeemError("daily_limit")
+
+
+def refuse_outside_hours(card: CardAtTill, now: datetime) -> None:
+    """Refuse a card whose rule at this shop is limited to days and hours, outside them."""
+    rule = card.rule
+    if not rule.limited_in_time:
+        return
+    here = to_local(now)
+    if rule.usable_at(here):
+        return
+    after = rule.next_usable(here)
+    raise RedeemError(
+        "outside_hours",
+        when=rule.when_text(),
+        next=f"{after:%m-%d} {weekday_name(after.weekday())} {after:%H:%M}" if after else "—",
+    )
 
 
 def price(card: CardAtTill, bill_fen: int) -> PricedBill:
@@ -365,16 +400,19 @@ def card_at_till(
     user: User | None = None,
     channel: str = "web",
     today: date | None = None,
+    now: datetime | None = None,
 ) -> CardAtTill:
     """Look up the card a shop scanned or typed and check it can be used there now.
 
     Writes nothing. A refusal carries the attempt for the edge to write to the attempt log
     (`log_refusal`).
     """
-    today = today or local_today()
+    now = now or utcnow()
+    today = today or local_today(now)
     card = read_card(session, merchant, ref, pin=pin, today=today)
     try:
         refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
+        refuse_outside_hours(card, now)
     except RedeemError as refusal:
         refusal.attempt = Attempt.of(merchant, user, ref, card, None, channel)
         raise
@@ -405,6 +443,7 @@ def redeem(
     try:
         try:
             refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
+            refuse_outside_hours(card, now)
             priced = price(card, request.bill_fen)
         except RedeemError:
             # A repeat is not looked for up front (one statement less on every redemption):
