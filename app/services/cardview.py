@@ -641,7 +641,11 @@ def community_page(
     Raises `NotFound` for an unknown slug.
     """
     today = today or local_today()
-    community = session.scalar(select(Community).where(Community.slug == (slug or "")[:40]))
+    community = session.scalar(
+        select(Community).where(
+            Community.slug == (slug or "")[:40], Community.archived_at.is_(None)
+        )
+    )
     if community is None:
         raise NotFound()
     campaigns = list(
