@@ -256,6 +256,9 @@ def measure(seconds: int) -> dict:
             if shutil.which("wrk"):
                 result["times"] = server_times(server, typical, etag, seconds)
             result["phone"] = phone(server.url + typical)
+            # The same HTML from a bare view (its own ETag, 304 on a repeat): what the browser
+            # itself takes for these bytes on this machine, without our server's work.
+            result["phone_bare"] = phone(server.url + "/bench/bare-304")
         finally:
             server.stop()
         result["lines"] = {"now": path_lines(None), "before": path_lines(BEFORE)}
@@ -432,7 +435,8 @@ def figures(seconds: int) -> list[Figure]:
                     "≤ 1.3×",
                     visit.ratio <= 1.3,
                     f"Chromium, DevTools throttling, CPU 4× slower; {len(visits[key])} visits:"
-                    f" {summary(visits[key])}",
+                    f" {summary(visits[key])}; the same HTML from a bare view:"
+                    f" {summary(result['phone_bare'][key])} of its floor",
                 )
             )
     lines = result["lines"]
@@ -469,6 +473,8 @@ def report(result: dict) -> None:
         print("\nNo Chromium or Playwright here: no phone times.")
     else:
         report_phone(visits)
+        print("\n  The same HTML from a bare view (/bench/bare-304), for comparison:")
+        report_phone(result["phone_bare"])
     lines = result["lines"]
     print(f"\nLines on the card page's path: {lines['now']:,} now, {lines['before']} before.")
 
