@@ -135,6 +135,9 @@ class Community(db.Model):
     residents: Mapped[int | None] = mapped_column(Integer)
     # Whether residents see the help board's leaderboard (staff switch it off).
     leaderboard_on: Mapped[bool] = mapped_column(default=True)
+    # 归档: a community made by mistake or no longer run is hidden from everything public (the
+    # home page, sign-up lists, /s/<slug>) with its data kept; staff can bring it back.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_at_column()
 
     street: Mapped[Street | None] = relationship(back_populates="communities")

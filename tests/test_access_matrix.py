@@ -82,6 +82,7 @@ MATRIX = {
     ("resident.card", "GET"): PUBLIC,
     ("resident.manifest", "GET"): PUBLIC,
     ("resident.service_worker", "GET"): PUBLIC,
+    ("resident.offline", "GET"): PUBLIC,
     ("resident.lookup", "GET"): PUBLIC,
     ("resident.lookup", "POST"): PUBLIC,
     ("resident.community", "GET"): PUBLIC,

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from app.models import AuditLog, Community, Role, User
+from app.models import AuditLog, Community, Merchant, Role, User
 
 from . import factories
 
@@ -108,3 +108,64 @@ def test_the_communities_list_counts_shops_and_staff(district_admin, community, 
     factories.merchant(community, "丝艺美发", category="美发")
     text = district_admin.get("/admin/communities?export=csv").data.decode()
     assert "紫荆花社区,琴断口街,汉阳区,2,0,1" in text
+
+
+# --- archiving ------------------------------------------------------------------------------
+
+JOIN_SHOP = {
+    "name": "紫荆花鲜花坊",
+    "category": "其他",
+    "address": "紫荆花路40号",
+    "applicant": "陈女士",
+    "phone": "13900001234",
+    "hours": "",
+    "note": "",
+}
+JOIN_RESIDENT = {
+    "name": "王秀英",
+    "phone": "13900000005",
+    "household": "3-2-502",
+    "password": "secret-123",
+    "confirm": "secret-123",
+}
+
+
+def test_an_archived_community_is_hidden_everywhere_public_and_its_data_kept(
+    district_admin, client, db, community, shop
+):
+    assert "紫荆花社区" in client.get("/").text
+    response = district_admin.post(f"/admin/communities/{community.id}/archive")
+    assert response.status_code == 302
+    assert rows(db, Community)[0].archived_at is not None
+    assert "紫荆花社区" not in client.get("/").text
+    assert "紫荆花社区" not in client.get("/join").text
+    assert "紫荆花社区" not in client.get("/aid/join").text
+    assert client.get("/s/zijinghua").status_code == 404
+    # A form posted with its id anyway is refused, and writes nothing.
+    assert client.post("/join", data=JOIN_SHOP | {"community": community.id}).status_code == 422
+    response = client.post("/aid/join", data=JOIN_RESIDENT | {"community": community.id})
+    assert response.status_code == 422
+    assert [m.name for m in rows(db, Merchant)] == ["张记热干面"]  # its shop is kept
+    page = district_admin.get(f"/admin/communities/{community.id}").text
+    assert "已归档" in page and "恢复" in page
+    (row,) = rows(db, AuditLog, AuditLog.action == "community.archive")
+    assert (row.before, row.after) == ({"archived": False}, {"archived": True})
+
+
+def test_an_archived_community_can_be_brought_back(district_admin, client, db, community):
+    district_admin.post(f"/admin/communities/{community.id}/archive")
+    response = district_admin.post(
+        f"/admin/communities/{community.id}/restore", follow_redirects=True
+    )
+    assert "紫荆花社区 已恢复" in response.text
+    assert rows(db, Community)[0].archived_at is None
+    assert "紫荆花社区" in client.get("/").text
+    assert client.get("/s/zijinghua").status_code == 200
+    actions = [a.action for a in rows(db, AuditLog)]
+    assert actions[-2:] == ["community.archive", "community.restore"]
+    text = district_admin.get("/admin/audit?export=csv").data.decode()
+    assert "归档社区,社区 紫荆花社区,已归档：否 → 是" in text
+
+
+def test_only_the_district_admin_archives(staff, community):
+    assert staff.post(f"/admin/communities/{community.id}/archive").status_code == 403

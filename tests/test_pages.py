@@ -76,6 +76,12 @@ def test_start_page_lists_communities(client, community):
     assert "邻里" in response.text
 
 
+def test_start_page_links_each_community_and_finding_a_card(client, community):
+    html = client.get("/").text
+    assert f'<a href="/s/{community.slug}">紫荆花社区</a>' in html
+    assert '<a class="button secondary" href="/card">查找我的卡</a>' in html
+
+
 def test_signed_in_staff_are_sent_from_the_start_page_to_the_office(staff):
     assert staff.get("/").headers["Location"] == "/admin/"
 

@@ -675,7 +675,7 @@ def _void_last_use(db, card, campaign, shop):
 
     staff = db.session.scalar(select(User).where(User.community_id == card.community_id))
     last = db.session.scalar(select(Redemption).where(Redemption.card_id == card.id))
-    void_redemption(db.session, last, staff, "输错了金额")
+    run(db, void_redemption, last, staff, "输错了金额")
 
 
 def _edit_rule(db, card, campaign, shop):

@@ -255,3 +255,16 @@ def test_pages_with_a_form_are_not_compressed(client):
     assert (
         "Content-Encoding" not in client.get("/login", headers={"Accept-Encoding": "gzip"}).headers
     )
+
+
+def test_the_offline_page_says_what_to_do_and_the_worker_keeps_it(client, app):
+    from pathlib import Path
+
+    response = client.get("/offline")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert "<h1>没有网络</h1>" in response.text
+    assert "卡上印的卡号和密码" in response.text
+    script = (Path(app.static_folder) / "js" / "sw.js").read_text()
+    assert 'var OFFLINE_PAGE = "/offline";' in script
+    assert "return copy || offlinePage();" in script  # not the browser's own error page

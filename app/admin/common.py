@@ -146,10 +146,15 @@ def visible_communities() -> list[Community]:
 
 
 def community_choices() -> list[tuple[int, str]]:
-    """Return the communities one may pick from: the district's, or a street's for its staff."""
+    """Return the communities one may pick from: the district's, or a street's for its staff;
+    never an archived one (the sign-up forms and new shops and campaigns use this list)."""
     if current_user.is_authenticated and is_street_staff():
-        return [(c.id, c.name) for c in visible_communities()]
-    rows = db.session.execute(select(Community.id, Community.name).order_by(Community.id))
+        return [(c.id, c.name) for c in visible_communities() if c.archived_at is None]
+    rows = db.session.execute(
+        select(Community.id, Community.name)
+        .where(Community.archived_at.is_(None))
+        .order_by(Community.id)
+    )
     return [(row.id, row.name) for row in rows]
 
 

@@ -82,6 +82,12 @@ def communities():
             Column("merchants", _l("Shops"), merchants, lambda r: r.merchants, "int"),
             Column("campaigns", _l("Campaigns"), campaigns, lambda r: r.campaigns, "int"),
             Column("staff", _l("Staff"), staff, lambda r: r.staff, "int"),
+            Column(
+                "archived",
+                _l("Archived"),
+                Community.archived_at,
+                lambda r: _("Yes") if r.Community.archived_at else _("No"),
+            ),
         ],
         search=(Community.name, Street.name, Community.slug),
         default_sort="name",
@@ -160,6 +166,25 @@ def community(community_id):
         form=form,
         empty_form=EmptyForm(formdata=None),
     ), status
+
+
+@bp.post("/communities/<int:community_id>/<any(archive, restore):action>")
+@district_admin_required
+def community_archive(community_id, action):
+    """Archive a community (hidden from the public, data kept) or bring it back."""
+    community = db.get_or_404(Community, community_id)
+    if EmptyForm().validate_on_submit():
+        if action == "archive":
+            done_text = _(
+                "%(name)s is archived: hidden from the home page, sign-up lists and its public "
+                "page. Its data stays; you can bring it back.",
+                name=community.name,
+            )
+            perform(service.archive, community, success=done_text)
+        else:
+            done_text = _("%(name)s is back where the public sees it.", name=community.name)
+            perform(service.restore, community, success=done_text)
+    return redirect(url_for("admin.community", community_id=community.id))
 
 
 @bp.post("/communities/<int:community_id>/staff/<int:user_id>/<any(enable, disable):action>")

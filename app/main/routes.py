@@ -1,10 +1,11 @@
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE
-from ..models import Community, Role
+from ..models import Role
+from ..services.communities import public_communities
 from . import bp
 
 
@@ -13,7 +14,7 @@ def index():
     """The start page: send people who are signed in to their own room."""
     if current_user.is_authenticated and (current_user.is_staff or current_user.is_merchant):
         return redirect(home_for(current_user))
-    communities = db.session.scalars(select(Community).order_by(Community.id)).all()
+    communities = db.session.scalars(public_communities()).all()
     return render_template("main/index.html", communities=communities)
 
 

@@ -195,6 +195,16 @@ def service_worker():
     return response.make_conditional(request)
 
 
+@bp.get("/offline")
+@compress.compressed()
+def offline():
+    """What the service worker shows for a card never opened on this phone, with no network."""
+    response = make_response(render_template("resident/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @bp.route("/card", methods=["GET", "POST"])
 @limiter.limit(configured_limit("LOOKUP_RATE_LIMIT"), methods=["POST"], deduct_when=_failed_lookup)
 @limiter.limit(

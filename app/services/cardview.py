@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import Row, and_, bindparam, func, select
 from sqlalchemy import inspect as inspect_entity
 from sqlalchemy.orm import Session
 
@@ -269,31 +269,34 @@ def _group(shops: list[Shop], category: str | None) -> ShopList:
     return ShopList(categories, groups, selected, len(shops))
 
 
+_OFFERS = (
+    select(
+        Offer.campaign_id,
+        Offer.rule,
+        Merchant.id,
+        Merchant.name,
+        Merchant.category,
+        Merchant.address,
+        Merchant.hours,
+        Merchant.phone,
+    )
+    .join(Merchant, Merchant.id == Offer.merchant_id)
+    .where(
+        Offer.campaign_id.in_(bindparam("campaigns", expanding=True)),
+        Offer.status == OfferStatus.ACTIVE,
+        Merchant.status == MerchantStatus.ACTIVE,
+        Merchant.community_id == Offer.community_id,
+    )
+    .order_by(Merchant.id, Offer.campaign_id)
+)
+
+
 def _participating(session: Session, campaign_ids: list[int]) -> list[Row]:
     """Return the live offers of the campaigns with their active shops, in shop order: rows of
     the campaign's id, the offer's rule and the shop's columns."""
     if not campaign_ids:
         return []
-    return session.execute(
-        select(
-            Offer.campaign_id,
-            Offer.rule,
-            Merchant.id,
-            Merchant.name,
-            Merchant.category,
-            Merchant.address,
-            Merchant.hours,
-            Merchant.phone,
-        )
-        .join(Merchant, Merchant.id == Offer.merchant_id)
-        .where(
-            Offer.campaign_id.in_(campaign_ids),
-            Offer.status == OfferStatus.ACTIVE,
-            Merchant.status == MerchantStatus.ACTIVE,
-            Merchant.community_id == Offer.community_id,
-        )
-        .order_by(Merchant.id, Offer.campaign_id)
-    ).all()
+    return session.execute(_OFFERS, {"campaigns": campaign_ids}).all()
 
 
 def _shop(merchant, rules: list[ShopRule], full_today: bool = False) -> Shop:
@@ -432,49 +435,56 @@ class CardRows:
 
 
 def _columns(entity, leave_out: frozenset[str] | set[str] = frozenset()) -> tuple:
-    """The column values of an ORM object as loaded (a deferred column not loaded is None)."""
-    state = inspect_entity(entity)
+    """The values of an ORM object's columns, but deferred ones (the stored QR drawing: a
+    function of the token and the site's address, which the digest holds anyway)."""
+    mapper = inspect_entity(entity).mapper
     return tuple(
-        state.dict.get(column.key)
-        for column in state.mapper.column_attrs
-        if column.key not in leave_out
+        getattr(entity, column.key)
+        for column in mapper.column_attrs
+        if not column.deferred and column.key not in leave_out
     )
+
+
+# The page's statements, built once like the till's (building a select() costs more than the
+# query); values are bound when they run.
+_CARD = (
+    select(Card, Campaign, Community, CardBatch)
+    .join(Campaign, Campaign.id == Card.campaign_id)
+    .join(Community, Community.id == Campaign.community_id)
+    .outerjoin(CardBatch, CardBatch.id == Card.batch_id)  # a wave's own days
+    .where(Card.token == bindparam("token"))
+)
+_USES = (
+    select(
+        Redemption.local_day,
+        Redemption.created_at,
+        Merchant.name.label("shop"),
+        Redemption.bill_fen,
+        Redemption.discount_fen,
+        Redemption.status,
+        Redemption.merchant_id,
+    )
+    .join(Merchant, Merchant.id == Redemption.merchant_id)
+    .where(Redemption.card_id.in_(bindparam("family", expanding=True)))
+    .order_by(Redemption.created_at.desc(), Redemption.id.desc())
+    .limit(HISTORY_LIMIT + 1)
+)
 
 
 def read_card(session: Session, token: str, *, today: date | None = None) -> CardRows:
     """Read what the page of the card with QR token `token` is made of; `NotFound` if none.
 
-    Four statements for nearly every card: the card with its campaign and community, the lost
-    cards it replaces (none), its newest uses, and the shops; two more count the totals of a
-    card with more uses than are shown.
+    Three statements for nearly every card: the card with its campaign, community and wave, its
+    newest uses, and the shops; one more for each lost card it replaces, and two more count
+    the totals of a card with more uses than are shown.
     """
-    found = session.execute(
-        select(Card, Campaign, Community, CardBatch)
-        .join(Campaign, Campaign.id == Card.campaign_id)
-        .join(Community, Community.id == Campaign.community_id)
-        .outerjoin(CardBatch, CardBatch.id == Card.batch_id)
-        .where(Card.token == normalise_token(token))
-    ).one_or_none()
+    found = session.execute(_CARD, {"token": normalise_token(token)}).one_or_none()
     if found is None:
         raise NotFound()
     card, campaign, community, batch = found
     today = today or local_today()
     family = _card_family(session, card)
-    uses = session.execute(
-        select(
-            Redemption.local_day,
-            Redemption.created_at,
-            Merchant.name.label("shop"),
-            Redemption.bill_fen,
-            Redemption.discount_fen,
-            Redemption.status,
-            Redemption.merchant_id,
-        )
-        .join(Merchant, Merchant.id == Redemption.merchant_id)
-        .where(Redemption.card_id.in_(family))
-        .order_by(Redemption.created_at.desc(), Redemption.id.desc())
-        .limit(HISTORY_LIMIT + 1)
-    ).all()
+    uses = session.execute(_USES, {"family": list(family)}).all()
     totals = _totals(session, family, today) if len(uses) > HISTORY_LIMIT else None
     offers = _participating(session, [campaign.id])
     window = valid_window(campaign, batch)
@@ -650,7 +660,11 @@ def community_page(
     Raises `NotFound` for an unknown slug.
     """
     today = today or local_today()
-    community = session.scalar(select(Community).where(Community.slug == (slug or "")[:40]))
+    community = session.scalar(
+        select(Community).where(
+            Community.slug == (slug or "")[:40], Community.archived_at.is_(None)
+        )
+    )
     if community is None:
         raise NotFound()
     campaigns = list(

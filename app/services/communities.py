@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..clock import utcnow
+from ..database import locked
 from ..models import Community, Role, User
 from . import audit, logins, streets
 from .accounts import create_user
@@ -29,6 +31,8 @@ class CommunityError(DomainError):
         "size_range": N_("Households and residents are whole numbers up to 1,000,000."),
         "district_required": N_("Please enter the district (区)."),
         "not_staff": N_("That login is not staff of this community."),
+        "already_archived": N_("This community is archived already."),
+        "not_archived": N_("This community is not archived."),
     }
 
 
@@ -113,6 +117,45 @@ def update(session: Session, actor: User, community: Community, details: Communi
             after={k: after[k] for k in changed},
         )
     streets.move_community(session, actor, community, street)
+
+
+def archive(session: Session, actor: User, community: Community) -> Community:
+    """Archive a community: hidden from the home page, sign-up lists and /s/<slug>, data kept."""
+    community = locked(session, Community, Community.id == community.id)
+    if community.archived_at is not None:
+        raise CommunityError("already_archived")
+    community.archived_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "community.archive",
+        community,
+        before={"archived": False},
+        after={"archived": True},
+    )
+    return community
+
+
+def restore(session: Session, actor: User, community: Community) -> Community:
+    """Bring an archived community back where the public sees it."""
+    community = locked(session, Community, Community.id == community.id)
+    if community.archived_at is None:
+        raise CommunityError("not_archived")
+    community.archived_at = None
+    audit.record(
+        session,
+        actor,
+        "community.restore",
+        community,
+        before={"archived": True},
+        after={"archived": False},
+    )
+    return community
+
+
+def public_communities():
+    """Return a query of the communities the public sees (not archived), in order of id."""
+    return select(Community).where(Community.archived_at.is_(None)).order_by(Community.id)
 
 
 def add_staff(session: Session, actor: User, community: Community, login: Login) -> User:

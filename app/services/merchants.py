@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Merchant, MerchantStatus, Role, User
+from ..models import Community, Merchant, MerchantStatus, Role, User
 from . import accounts, audit, logins, streets
 from .errors import N_, AccountError, DomainError
 from .logins import Login
@@ -128,7 +128,8 @@ def apply_to_join(
 
     A shop refused before may apply again under the same name: its application is reopened.
     """
-    if not community_id:
+    community = session.get(Community, community_id) if community_id else None
+    if community is None or community.archived_at is not None:
         raise MerchantError("community_required")
     details = details.cleaned()
     applicant = " ".join((applicant or "").split())[:40]

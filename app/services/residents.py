@@ -47,7 +47,7 @@ def join(
 ) -> User:
     """Sign a resident up to their community; they sign in once staff confirm the household."""
     community = session.get(Community, community_id) if community_id else None
-    if community is None:
+    if community is None or community.archived_at is not None:
         raise ResidentError("community_required")
     name = _check_name(name)
     phone = accounts.normalise_phone(phone or "")

@@ -4,23 +4,43 @@
    It keeps a page only when the server marked it with `X-Offline-Copy: allow`, which the
    resident's card page does and a signed-in shop's view of a card does not. A kept page is
    shown only when the network fails or hangs, with its "offline copy, saved at" notice
-   revealed. Static files (their URLs carry a content hash) are kept as they are fetched. */
+   revealed. A card this phone never opened gets the site's own offline page instead (kept
+   when the worker is installed), which says what to do. Static files (their URLs carry a
+   content hash) are kept as they are fetched. */
 "use strict";
 
 var PAGES = "linli-cards-v1";
 var ASSETS = "linli-assets-v1";
+var OFFLINE = "linli-offline-v1";
+var OFFLINE_PAGE = "/offline";
 var KEEP = 5; // card pages kept: a household may hold several cards
 var PATIENCE_MS = 4000; // on a weak signal, show the kept copy after this long
 
-self.addEventListener("install", function () {
-  self.skipWaiting();
+self.addEventListener("install", function (event) {
+  event.waitUntil(keepOfflinePage().catch(function () {}).then(function () {
+    return self.skipWaiting();
+  }));
 });
+
+function keepOfflinePage() {
+  return fetch(OFFLINE_PAGE).then(function (response) {
+    if (!response.ok) return;
+    return response.clone().text().then(keepAssets).then(function () {
+      return caches.open(OFFLINE);
+    }).then(function (cache) { return cache.put(OFFLINE_PAGE, response); });
+  });
+}
+
+function offlinePage() {
+  return caches.open(OFFLINE).then(function (cache) { return cache.match(OFFLINE_PAGE); })
+    .then(function (page) { return page || Response.error(); });
+}
 
 self.addEventListener("activate", function (event) {
   event.waitUntil(
     caches.keys().then(function (names) {
       return Promise.all(names.filter(function (name) {
-        return name.indexOf("linli-") === 0 && name !== PAGES && name !== ASSETS;
+        return name.indexOf("linli-") === 0 && [PAGES, ASSETS, OFFLINE].indexOf(name) < 0;
       }).map(function (name) { return caches.delete(name); }));
     }).then(function () { return self.clients.claim(); })
   );
@@ -60,7 +80,7 @@ function cardPage(event, request, key) {
   var kept = patience.then(function () { return keptCopy(key); });
   return Promise.race([network, kept.then(function (copy) { return copy || network; })])
     .catch(function () {
-      return keptCopy(key).then(function (copy) { return copy || Response.error(); });
+      return keptCopy(key).then(function (copy) { return copy || offlinePage(); });
     });
 }
 

@@ -1,6 +1,6 @@
 """The card page in a real browser: it works without JavaScript, and keeps an offline copy."""
 
-from .conftest import PHONE
+from .conftest import PHONE, issued_card
 
 
 def test_the_card_page_works_with_javascript_off(server, new_context, card):
@@ -44,3 +44,26 @@ def test_the_last_seen_card_shows_offline_marked_as_an_offline_copy(server, new_
     assert page.locator("svg.qr").is_visible()
     # The stylesheet came from the worker's copy too.
     assert page.locator(".state .badge").evaluate("e => getComputedStyle(e).borderRadius") != "0px"
+
+
+def test_a_card_never_opened_here_shows_the_sites_offline_page(server, new_context, card):
+    context = new_context()
+    page = context.new_page()
+    page.goto(f"{server.url}/C/{card.token}", wait_until="networkidle")
+    kept = page.evaluate(
+        """async () => {
+            for (let i = 0; i < 100; i++) {
+                if (await (await caches.open('linli-offline-v1')).match('/offline')) return true;
+                await new Promise(r => setTimeout(r, 50));
+            }
+            return false;
+        }"""
+    )
+    assert kept
+    other = issued_card(server)
+    context.set_offline(True)
+    page.goto(f"{server.url}/C/{other.token}")
+    assert page.locator("h1").inner_text() == "没有网络"
+    assert "卡号和密码" in page.locator("main").inner_text()
+    # It looks like the site's pages: the stylesheet was kept with it.
+    assert page.locator("header.bar").evaluate("e => getComputedStyle(e).display") == "flex"

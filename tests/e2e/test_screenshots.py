@@ -131,3 +131,40 @@ def test_screenshots_of_the_office_front_page_and_audit_log(server, new_context,
     first = desk.locator("table.audit > tbody > tr").first
     assert "作废核销" in first.inner_text() and "已作废" in first.inner_text()
     shoot(desk, folder, "staff-audit-log")
+
+
+def test_screenshots_of_a_voided_card_and_a_used_coupon(server, new_context, folder):
+    """What a holder sees of a card that can no longer be used: no QR, no uses left to count."""
+    from app.models import Campaign, CampaignKind
+
+    with server.db() as session:
+        card = session.scalars(
+            select(Card)
+            .join(Community, Card.community_id == Community.id)
+            .where(
+                Community.slug == "zijinghua",
+                Card.status == CardStatus.ISSUED,
+                Card.uses_count == 1,
+            )
+            .order_by(Card.serial.desc())
+            .limit(1)
+        ).one()
+        card.status = CardStatus.VOID
+        void_token = card.token
+        coupon = session.scalars(
+            select(Card)
+            .join(Campaign, Card.campaign_id == Campaign.id)
+            .where(Campaign.kind == CampaignKind.COUPON, Card.status == CardStatus.USED_UP)
+            .limit(1)
+        ).first()
+        coupon_token = coupon.token if coupon else None
+        session.commit()
+    page = new_context().new_page()
+    page.goto(f"{server.url}/c/{void_token}")
+    assert page.locator(".state .badge").inner_text() == "已作废"
+    assert page.locator("svg.qr").count() == 0
+    shoot(page, folder, "resident-card-void")
+    if coupon_token:
+        page.goto(f"{server.url}/c/{coupon_token}")
+        assert page.locator(".state .badge").inner_text() == "已使用"
+        shoot(page, folder, "resident-coupon-used")
