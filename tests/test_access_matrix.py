@@ -165,6 +165,7 @@ MATRIX = {
     ("admin.community", "POST"): DISTRICT,
     ("admin.community_edit", "GET"): DISTRICT,
     ("admin.community_edit", "POST"): DISTRICT,
+    ("admin.community_archive", "POST"): DISTRICT,
     ("admin.staff_active", "POST"): DISTRICT,
     ("admin.streets", "GET"): DISTRICT,
     ("admin.street_new", "GET"): DISTRICT,
@@ -231,6 +232,7 @@ MATRIX = {
 }
 # Routes whose URL names an action: the action the matrix tries.
 ACTIONS = {
+    "admin.community_archive": "restore",  # archiving A would hide its public pages from the run
     "admin.merchant_status": "suspend",
     "admin.merchant_login_active": "disable",
     "admin.campaign_status": "pause",
