@@ -175,6 +175,9 @@ MATRIX = {
     ("admin.street_staff_active", "POST"): DISTRICT,
     ("admin.compare", "GET"): STREET,
     ("admin.compare_district", "GET"): DISTRICT,
+    ("admin.report", "GET"): STAFF,  # without ?community=: the user's own, or the first seen
+    ("admin.report_send", "POST"): {**WRITE_OF_A, "district_admin": 403},
+    ("admin.street_report", "GET"): {**STREET, "street_b": 404},
     # the help board: residents at /aid, the office at /admin/aid
     ("aid.join", "GET"): PUBLIC,
     ("aid.join", "POST"): PUBLIC,
@@ -270,6 +273,8 @@ def world(
         "card_id": card.id,
         "community_id": community.id,
         "street_id": community.street_id,
+        "year": 2026,
+        "month": 11,
         "user_id": cashier_user.id,
         "post_id": post.id,
         "resident_id": resident.id,

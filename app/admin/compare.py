@@ -88,6 +88,8 @@ def write_change(cell: service.Cell) -> str:
     percent = cell.change_percent
     if percent is None:
         return _("new")
+    if percent == 0:  # less than half a percent either way
+        return "+<1%" if cell.change > 0 else "−<1%"
     return f"+{percent}%" if percent > 0 else f"−{-percent}%"
 
 
