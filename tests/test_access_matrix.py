@@ -131,6 +131,7 @@ MATRIX = {
     ("admin.campaign_edit", "GET"): WRITE_OF_A,
     ("admin.campaign_edit", "POST"): WRITE_OF_A,
     ("admin.campaign_status", "POST"): WRITE_OF_A,
+    ("admin.campaign_delete", "POST"): WRITE_OF_A,
     ("admin.offer_new", "GET"): WRITE_OF_A,
     ("admin.offer_new", "POST"): WRITE_OF_A,
     ("admin.offer_edit", "GET"): WRITE_OF_A,

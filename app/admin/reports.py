@@ -17,7 +17,7 @@ from ..services import reports as service
 from ..services.exports import ExportColumn
 from . import bp
 from .common import perform, staff_required, visible_communities_stmt
-from .compare import change_tone, write_change, write_relative, write_value
+from .compare import change_tone, close_summary, write_change, write_relative, write_value
 from .forms import EmptyForm
 from .tables import export_response
 
@@ -74,6 +74,7 @@ def report():
     """A community's monthly report: the A4 page (print it from the browser) or Excel."""
     community = _community(request.args.get("community"))
     month = read_month(request.args.get("month"))
+    close_summary(service.previous_month(service.previous_month(month)), compare.next_month(month))
     found = service.report(db.session, community, month)
     cells = _cells(found.measures, found.previous, found.figures.get("households"))
     if request.args.get("export") == "xlsx":
@@ -115,6 +116,7 @@ def street_report(street_id):
         abort(404)
     street = db.get_or_404(Street, street_id)
     month = read_month(request.args.get("month"))
+    close_summary(service.previous_month(service.previous_month(month)), compare.next_month(month))
     found = service.street_month(db.session, street, month)
     households = [r.figures.get("households") for r in found.reports]
     total = sum(households) if households and all(households) else None
@@ -159,5 +161,3 @@ def _export(name: str, rows: list):
         for place, cells in rows
     ]
     return export_response("xlsx", name, columns, data)
-
-

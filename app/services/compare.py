@@ -496,7 +496,7 @@ def compare_streets(session: Session, district: str, period: Period):
     members = {
         s.id: session.execute(
             select(Community.id, Community.households, Community.residents).where(
-                Community.street_id == s.id
+                Community.street_id == s.id, Community.archived_at.is_(None)
             )
         ).all()
         for s in streets

@@ -76,9 +76,7 @@ def work_out(session: Session, community: Community, month: date) -> dict:
     """Return a community's figures for a month from the rows as they are now (JSON-ready)."""
     period = compare.Period.of_month(month, max(local_today(), compare.next_month(month)))
     now = compare.values_of(session, [community.id], period.start, period.end)
-    before = compare.values_of(
-        session, [community.id], period.previous_start, period.previous_end
-    )
+    before = compare.values_of(session, [community.id], period.previous_start, period.previous_end)
     scope = Scope(community.id, None, period.start, period.end)
     bills = func.sum(Redemption.bill_fen)
     shops = session.execute(
@@ -117,9 +115,7 @@ def work_out(session: Session, community: Community, month: date) -> dict:
         "residents": community.residents,
         "top_shops": [[n, int(u), int(b), int(d)] for n, u, b, d in shops],
         "settlement": [[n, int(u), int(b), int(d), int(s)] for n, u, b, d, s in settlement],
-        "findings": [
-            {"message": f.message, "details": f.details} for f in found[:FINDINGS_KEPT]
-        ],
+        "findings": [{"message": f.message, "details": f.details} for f in found[:FINDINGS_KEPT]],
         "findings_count": len(found),
         "worked_out_at": utcnow().isoformat(),
     }
@@ -212,7 +208,9 @@ def street_month(session: Session, street: Street, month: date) -> StreetMonth:
     """Return a street's month from its communities' reports (as sent where they were sent)."""
     month = month_of(month)
     places = session.scalars(
-        select(Community).where(Community.street_id == street.id).order_by(Community.name)
+        select(Community)
+        .where(Community.street_id == street.id, Community.archived_at.is_(None))
+        .order_by(Community.name)
     ).all()
     reports = [report(session, place, month) for place in places]
     keys = [m.key for m in compare.MEASURES]

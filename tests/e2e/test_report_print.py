@@ -17,7 +17,8 @@ def printed(page, url, tmp_path):
     page.emulate_media(media="print")
     overflow = page.evaluate(
         "() => [...document.querySelectorAll('.report *')]"
-        ".filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible')"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1"
+        " && getComputedStyle(e).overflow !== 'visible')"
         ".map(e => e.tagName + '.' + e.className)"
     )
     assert overflow == []
