@@ -165,6 +165,7 @@ MATRIX = {
     ("admin.community_edit", "GET"): DISTRICT,
     ("admin.community_edit", "POST"): DISTRICT,
     ("admin.staff_active", "POST"): DISTRICT,
+    ("admin.community_archive", "POST"): DISTRICT,
     ("admin.streets", "GET"): DISTRICT,
     ("admin.street_new", "GET"): DISTRICT,
     ("admin.street_new", "POST"): DISTRICT,
@@ -215,6 +216,7 @@ ACTIONS = {
     "admin.campaign_status": "pause",
     "admin.offer_status": "withdraw",
     "admin.staff_active": "disable",
+    "admin.community_archive": "restore",  # archiving A would hide its pages from later routes
     "admin.street_staff_active": "disable",
     "admin.aid_resident_active": "disable",
 }
