@@ -165,8 +165,8 @@ MATRIX = {
     ("admin.community", "POST"): DISTRICT,
     ("admin.community_edit", "GET"): DISTRICT,
     ("admin.community_edit", "POST"): DISTRICT,
-    ("admin.community_archive", "POST"): DISTRICT,
     ("admin.staff_active", "POST"): DISTRICT,
+    ("admin.community_archive", "POST"): DISTRICT,
     ("admin.streets", "GET"): DISTRICT,
     ("admin.street_new", "GET"): DISTRICT,
     ("admin.street_new", "POST"): DISTRICT,
@@ -178,6 +178,9 @@ MATRIX = {
     ("admin.street_staff_active", "POST"): DISTRICT,
     ("admin.compare", "GET"): STREET,
     ("admin.compare_district", "GET"): DISTRICT,
+    ("admin.report", "GET"): STAFF,  # without ?community=: the user's own, or the first seen
+    ("admin.report_send", "POST"): {**WRITE_OF_A, "district_admin": 403},
+    ("admin.street_report", "GET"): {**STREET, "street_b": 404},
     # the help board: residents at /aid, the office at /admin/aid
     ("aid.join", "GET"): PUBLIC,
     ("aid.join", "POST"): PUBLIC,
@@ -232,12 +235,12 @@ MATRIX = {
 }
 # Routes whose URL names an action: the action the matrix tries.
 ACTIONS = {
-    "admin.community_archive": "restore",  # archiving A would hide its public pages from the run
     "admin.merchant_status": "suspend",
     "admin.merchant_login_active": "disable",
     "admin.campaign_status": "pause",
     "admin.offer_status": "withdraw",
     "admin.staff_active": "disable",
+    "admin.community_archive": "restore",  # archiving A would hide its pages from later routes
     "admin.street_staff_active": "disable",
     "admin.aid_resident_active": "disable",
 }
@@ -302,6 +305,8 @@ def world(
         "card_id": card.id,
         "community_id": community.id,
         "street_id": community.street_id,
+        "year": 2026,
+        "month": 11,
         "user_id": cashier_user.id,
         "post_id": post.id,
         "resident_id": resident.id,

@@ -16,12 +16,14 @@ from sqlalchemy import select
 
 from ..auth.access import roles_required
 from ..clock import local_today
+from ..database import write_transaction
 from ..extensions import db
 from ..models import Community, Role, Street
 from ..rules import format_money
 from ..services import compare as service
 from ..services.dashboard import DashboardError
 from ..services.exports import ExportColumn
+from ..services.summary import close_days, closed_until, unclosed_days
 from . import bp
 from .charts import ranking_chart
 from .common import district_admin_required, message
@@ -30,6 +32,14 @@ from .tables import export_response
 street_required = roles_required(Role.STREET_STAFF, Role.DISTRICT_ADMIN)
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 DISTRICT = "汉阳区"  # the one district of an installation; streets carry it too
+
+
+def close_summary(start: date, end: date) -> None:
+    """Summarise the closed days a page will read, in a short write of its own first."""
+    missing = unclosed_days(db.session, start, min(end, closed_until(local_today())))
+    if missing:
+        with write_transaction(db.session):
+            close_days(db.session, missing[0], missing[-1])
 
 
 def read_period() -> service.Period:
@@ -88,6 +98,8 @@ def write_change(cell: service.Cell) -> str:
     percent = cell.change_percent
     if percent is None:
         return _("new")
+    if percent == 0:  # less than half a percent either way
+        return "+<1%" if cell.change > 0 else "−<1%"
     return f"+{percent}%" if percent > 0 else f"−{-percent}%"
 
 
@@ -199,8 +211,11 @@ def compare():
             return redirect(url_for("admin.compare_district", **request.args))
     period = read_period()
     communities = db.session.scalars(
-        select(Community).where(Community.street_id == street.id).order_by(Community.name)
+        select(Community)
+        .where(Community.street_id == street.id, Community.archived_at.is_(None))
+        .order_by(Community.name)
     ).all()
+    close_summary(period.previous_start, period.end)
     comparison = service.compare_communities(db.session, communities, period)
     return _page(
         comparison,
@@ -216,5 +231,6 @@ def compare_district():
     """The district's streets side by side, each the sum of its communities."""
     period = read_period()
     district = db.session.scalar(select(Street.district).order_by(Street.id).limit(1)) or DISTRICT
+    close_summary(period.previous_start, period.end)
     comparison = service.compare_streets(db.session, district, period)
     return _page(comparison, _("%(district)s 街道互看互比", district=district), _("Street"), {})

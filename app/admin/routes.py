@@ -99,6 +99,7 @@ SECTIONS = [
     ("admin.aid_posts", _l("Help board"), ("admin.aid",)),
     ("admin.dashboard", _l("Figures"), ("admin.dashboard", "admin.settlement")),
     ("admin.compare", _l("Compare (互看互比)"), ("admin.compare",)),
+    ("admin.report", _l("Monthly reports"), ("admin.report", "admin.street_report")),
     ("admin.audit", _l("Audit log"), ("admin.audit",)),
     ("admin.communities", _l("Communities"), ("admin.communit",)),
     ("admin.streets", _l("Streets"), ("admin.street",)),
@@ -217,6 +218,7 @@ from . import (  # noqa: E402, F401
     join,
     merchants,
     records,
+    reports,
     rule_box,
     streets,
 )

@@ -61,13 +61,16 @@ class Period:
 
     @classmethod
     def of_month(cls, first: date, today: date | None = None) -> Period:
-        """A calendar month (up to today, if it is this month) against the same days of the
-        month before."""
+        """A calendar month against the month before; this month so far against as many
+        days of the month before."""
         today = today or local_today()
         first = first.replace(day=1)
-        end = min(next_month(first) - ONE_DAY, max(today, first))
+        last = next_month(first) - ONE_DAY
+        end = min(last, max(today, first))
         before = (first - ONE_DAY).replace(day=1)
-        previous_end = min(before + (end - first), first - ONE_DAY)
+        previous_end = first - ONE_DAY  # a whole month against the whole month before
+        if end < last:  # a month so far against as many days of the month before
+            previous_end = min(before + (end - first), previous_end)
         return cls(first, end, before, previous_end, first)
 
     @classmethod
@@ -493,7 +496,7 @@ def compare_streets(session: Session, district: str, period: Period):
     members = {
         s.id: session.execute(
             select(Community.id, Community.households, Community.residents).where(
-                Community.street_id == s.id
+                Community.street_id == s.id, Community.archived_at.is_(None)
             )
         ).all()
         for s in streets

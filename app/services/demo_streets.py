@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import LOCAL
-from ..models import Card, Community, Merchant, Street, User
+from ..models import Card, Community, Merchant, Redemption, Role, Street, User
 from ..rules import parse_rule
-from . import campaigns, communities, issuing, merchants, streets, summary
+from . import campaigns, communities, issuing, merchants, reports, streets, summary
 from .cards import generate_batch
 from .logins import Login
-from .redemptions import RedeemError, TillRequest, redeem
+from .redemptions import RedeemError, TillRequest, redeem, void_redemption
 
 DISTRICT = "汉阳区"
 PASSWORD = "linli-demo"  # noqa: S105 - the demo's published password
@@ -137,6 +137,7 @@ def seed(session: Session, admin: User, today: date) -> None:
     for place in PLACES:
         _community(session, admin, place, rng, start, today)
     summary.forget_days(session, start, today)
+    _reports(session, today)
 
 
 def _set_size(session, admin, community: Community, households: int, residents: int) -> None:
@@ -245,6 +246,33 @@ def _uses(session, campaign, cards, shops, place: Place, rng, start: date, today
             except RedeemError:
                 pass  # used up, or at the shop's daily limit: a till says so
         day += timedelta(days=1)
+
+
+def _reports(session: Session, today: date) -> None:
+    """The street's communities sent the month before last (已报送), about half sent last
+    month; a use of a sent month voided afterwards shows as a correction."""
+    last = reports.previous_month(today.replace(day=1))
+    before = reports.previous_month(last)
+    places = session.scalars(
+        select(Community).join(Street).where(Street.name.in_(["琴断口街", "江堤街"]))
+    ).all()
+    for n, place in enumerate(sorted(places, key=lambda c: c.id)):
+        staff = session.scalar(
+            select(User).where(User.community_id == place.id, User.role == Role.STAFF)
+        )
+        for month in (before, last) if n % 2 == 0 else (before,):
+            reports.send(session, staff, place, month)
+    shilipu = session.scalar(select(Community).where(Community.slug == "shilipu"))
+    staff = session.scalar(select(User).where(User.community_id == shilipu.id))
+    wrong = session.scalar(
+        select(Redemption)
+        .where(Redemption.community_id == shilipu.id, Redemption.local_day >= before)
+        .where(Redemption.local_day < last)
+        .order_by(Redemption.id)
+        .limit(1)
+    )
+    if wrong is not None:
+        void_redemption(session, wrong, staff, "收银员按错了金额，已当面退回")
 
 
 def _moment(day: date, hour: int, rng) -> datetime:
