@@ -5,9 +5,9 @@
 in one statement that locks the card row (FOR UPDATE on PostgreSQL), checks the campaign, the
 card, the shop and every limit, writes the redemption once per idempotency key (INSERT ... ON
 CONFLICT DO NOTHING: a double tap or a retried request gets the first answer and writes
-nothing more), adds the discount to the campaign's spent sum with a guarded UPDATE (so a budget
-is never overspent, whatever runs at the same time), counts the card's use and writes the audit
-row. It never commits: the edge does, once.
+nothing more), counts the card's use, writes the audit row and, last, adds the discount to the
+campaign's spent sum with a guarded UPDATE (so a budget is never overspent, whatever runs at
+the same time). It never commits: the edge does, once.
 
 A refusal raises `RedeemError` with the attempt it refused; the edge rolls back and writes the
 attempt to the attempt log in a transaction of its own (`log_refusal`), so every refusal is
@@ -421,7 +421,7 @@ def redeem(
 
 
 def _record(session, merchant, cashier, request, priced: PricedBill, now, today) -> Receipt:
-    """Write the redemption, the card's use, the campaign's spend and the audit row."""
+    """Write the redemption, the card's use, the audit row and the campaign's spend."""
     card = priced.card
     connection = session.connection()
     rule_text = card.rule.render()
@@ -445,11 +445,6 @@ def _record(session, merchant, cashier, request, priced: PricedBill, now, today)
     ).scalar()
     if redemption_id is None:  # a request with the same key wrote first
         return _replayed(_earlier(session, merchant.id, request.key), card, request)
-    spent = connection.execute(
-        _SPEND, {"campaign_id": card.campaign_id, "discount": priced.discount_fen}
-    )
-    if spent.rowcount != 1:
-        raise RedeemError("budget_exhausted")
     used_up = card.uses_left is not None and card.uses_left <= 1
     connection.execute(
         _USE_CARD,
@@ -477,6 +472,13 @@ def _record(session, merchant, cashier, request, priced: PricedBill, now, today)
         },
         at=now,
     )
+    # Last: every redemption of the campaign updates this one row, and its lock is held until
+    # the commit, so the shorter the time after it, the less the others wait.
+    spent = connection.execute(
+        _SPEND, {"campaign_id": card.campaign_id, "discount": priced.discount_fen}
+    )
+    if spent.rowcount != 1:
+        raise RedeemError("budget_exhausted")
     return Receipt(
         redemption_id,
         card.card_id,
