@@ -158,6 +158,28 @@ class Gunicorn:
         self.process.wait(timeout=10)
 
 
+def child_pids(parent: int) -> list[int]:
+    """Return the processes whose parent is `parent` (a gunicorn master's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) process `pid` has used, from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(
     url: str, script: Path, seconds: int, env: dict | None = None, connections: int = 16
 ) -> dict:
