@@ -39,9 +39,10 @@ from app.models import (
     User,
 )
 from app.services.errors import DomainError
-from app.services.redemptions import RedeemError, redeem, void_redemption
+from app.services.redemptions import RedeemError, void_redemption
 
 from . import factories
+from .calls import redeem, run
 from .conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,7 +257,7 @@ def everything(app, db):
     db.session.commit()
     live = cards[-1]
     done = redeem(db.session, live.token, shop, cashier_user, 5000, "vocabulary-1")
-    void_redemption(db.session, db.session.get(Redemption, done.receipt.id), staff_user, "输错")
+    run(db, void_redemption, db.session.get(Redemption, done.id), staff_user, "输错")
     redeem(db.session, live.token, shop, cashier_user, 6000, "vocabulary-2")
     for code in REFUSAL_LABELS:
         db.session.add(
