@@ -4,7 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..database import write_transaction
 from ..extensions import configured_limit, db, limiter
-from ..main.routes import home_for, is_local_path
+from ..main.routes import home_for, redirect_back
 from ..services import accounts
 from ..services.errors import AccountError
 from . import bp
@@ -35,8 +35,7 @@ def login():
             if user.must_change_password:
                 flash(_("Please choose a new password of your own now."), "info")
                 return redirect(url_for("auth.change_password"))
-            target = request.args.get("next", "")
-            return redirect(target if is_local_path(target) else home_for(user))
+            return redirect_back(home_for(user))
     return render_template("auth/login.html", form=form)
 
 
