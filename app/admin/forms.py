@@ -1,7 +1,6 @@
 """The office's forms. They read and lightly shape input; the services decide what is allowed."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..forms import Form
 from ..models import MERCHANT_CATEGORIES, CampaignKind, Funding, Role
 from ..rules import MoneyError, format_money, parse_money
 from .labels import choices
@@ -65,7 +65,7 @@ class CommunityMixin:
             del self.community
 
 
-class MerchantForm(FlaskForm, CommunityMixin):
+class MerchantForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(_l("Shop name"), filters=[stripped], validators=[Length(max=80)])
     category = SelectField(_l("Category"), validate_choice=False)
@@ -112,11 +112,11 @@ class NewMerchantForm(MerchantForm, LoginFields):
     """Registering a shop, with its owner's login (optional)."""
 
 
-class ApproveForm(FlaskForm, LoginFields):
+class ApproveForm(Form, LoginFields):
     """Approving an application; the owner's login is made at the same time (optional)."""
 
 
-class ShopLoginForm(FlaskForm, LoginFields):
+class ShopLoginForm(Form, LoginFields):
     role = SelectField(_l("Role"))
 
     def __init__(self, *args, **kwargs):
@@ -127,7 +127,7 @@ class ShopLoginForm(FlaskForm, LoginFields):
         ]
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = StringField(
         _l("New password"),
         validators=[InputRequired(message=_l("Please enter a new password."))],
@@ -135,7 +135,7 @@ class PasswordResetForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(
         _l("Reason"),
         filters=[stripped],
@@ -143,11 +143,11 @@ class ReasonForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with nothing but its CSRF token, for one-button actions."""
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(_l("Shop name"), filters=[stripped], validators=[Length(max=80)])
     category = SelectField(_l("Category"), validate_choice=False)
@@ -172,12 +172,12 @@ class JoinForm(FlaskForm):
         self.category.choices = [("", _l("— choose —"))] + [(c, c) for c in MERCHANT_CATEGORIES]
 
 
-class UploadForm(FlaskForm, CommunityMixin):
+class UploadForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     sheet = FileField(_l("Sheet (.xlsx or .csv)"))
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     size = IntegerField(
         _l("Number of cards"),
         validators=[
@@ -189,7 +189,7 @@ class BatchForm(FlaskForm):
     note = StringField(_l("Note"), filters=[stripped], validators=[Length(max=200), Optional()])
 
 
-class CampaignForm(FlaskForm, CommunityMixin):
+class CampaignForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(
         _l("Campaign name"),
@@ -243,7 +243,7 @@ class CampaignForm(FlaskForm, CommunityMixin):
         self.funding.choices = choices(Funding)
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     rule = StringField(
         _l("This shop's rule"),
         filters=[stripped],
@@ -256,7 +256,7 @@ class AddOffersForm(OfferForm):
     merchants = SelectMultipleField(_l("Shops"), coerce=int, validate_choice=False)
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     serial = StringField(
         _l("Card"),
         filters=[stripped],
@@ -290,7 +290,7 @@ class ReplaceForm(ReasonForm):
     )
 
 
-class CommunityForm(FlaskForm):
+class CommunityForm(Form):
     name = StringField(_l("Community name"), filters=[stripped], validators=[Length(max=80)])
     slug = StringField(
         _l("Web name"),
@@ -327,5 +327,5 @@ class MoveForm(FlaskForm):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
 
 
-class StaffForm(FlaskForm, LoginFields):
+class StaffForm(Form, LoginFields):
     """A staff login for a community."""
