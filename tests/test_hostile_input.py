@@ -5,11 +5,14 @@ Each test reproduces one defect as it was reported (a frozen worker, an off-site
 """
 
 import time
+from datetime import timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
-from app.models import Redemption
+from app.clock import utcnow
+from app.models import AttemptLog, AuditLog, Redemption
 from app.services import apikeys
 
 from . import factories
@@ -141,3 +144,104 @@ def test_the_api_refuses_a_date_out_of_range(client, key, day):
         f"/api/v1/redemptions?date={day}", headers={"Authorization": f"Bearer {key}"}
     )
     assert response.status_code == 400 and response.json["error"] == "bad_date"
+
+
+# --- 3. guessing a card's PIN -----------------------------------------------------------------
+
+
+def wrong(card) -> str:
+    return "1111" if card.pin != "1111" else "2222"
+
+
+def try_pin_everywhere(cashier, client, key, card, pin):
+    """Try a card by serial and PIN at the till, through the API and on /card: the codes."""
+    till = cashier.post("/m/card", data={"serial": card.serial, "pin": pin})
+    quote = api(
+        client,
+        key,
+        "/api/v1/quote",
+        f'{{"card": "{card.serial}", "pin": "{pin}", "bill_fen": 100}}',
+    )
+    lookup = client.post("/card", data={"serial": card.serial, "pin": pin})
+    return till, quote, lookup
+
+
+def test_five_wrong_pins_on_any_path_lock_the_card_by_pin_on_every_path(
+    app, client, cashier, key, card, db
+):
+    assert cashier.post(
+        "/m/card", data={"serial": card.serial, "pin": wrong(card)}
+    ).status_code == (403)
+    assert (
+        api(
+            client,
+            key,
+            "/api/v1/quote",
+            f'{{"card": "{card.serial}", "pin": "9x9", "bill_fen": 1}}',
+        ).json["error"]
+        == "wrong_pin"
+    )
+    for _ in range(3):
+        assert client.post(
+            "/card", data={"serial": card.serial, "pin": wrong(card)}
+        ).status_code == (200)
+    till, quote, lookup = try_pin_everywhere(cashier, client, key, card, card.pin)
+    assert till.status_code == 429 and 'data-code="pin_locked"' in till.text
+    assert quote.status_code == 429 and quote.json["error"] == "pin_locked"
+    assert lookup.status_code == 429 and "输错密码次数太多" in lookup.text
+    db.session.rollback()
+    codes = db.session.scalars(
+        select(AttemptLog.code).where(AttemptLog.card_id == card.id).order_by(AttemptLog.id)
+    ).all()
+    assert codes == ["wrong_pin"] * 5 + ["pin_locked"] * 3
+    # the holder with the card in hand: its QR is never refused for this
+    assert cashier.get(f"/m/card?ref={card.token}").status_code == 200
+
+
+def test_the_lock_ends_an_hour_after_the_wrong_pins(client, cashier, key, card, db):
+    for _ in range(5):
+        client.post("/card", data={"serial": card.serial, "pin": wrong(card)})
+    assert client.post("/card", data={"serial": card.serial, "pin": card.pin}).status_code == 429
+    with time_machine.travel(utcnow() + timedelta(minutes=61), tick=False):
+        till = cashier.post("/m/card", data={"serial": card.serial, "pin": card.pin})
+        assert till.status_code == 200
+
+
+def test_staff_see_the_locked_card_and_release_it(app, client, cashier, staff, key, card, db):
+    for _ in range(5):
+        client.post(
+            "/card",
+            data={"serial": card.serial, "pin": wrong(card)},
+            environ_base={"REMOTE_ADDR": "10.5.5.5"},
+        )
+    dashboard = staff.get("/admin/dashboard")
+    assert f"卡 {card.serial} 已锁定" in dashboard.text
+    assert f"/admin/cards/{card.id}" in dashboard.text
+    page = staff.get(f"/admin/cards/{card.id}")
+    assert "已锁定" in page.text and "解除密码锁定" in page.text
+    released = staff.post(f"/admin/cards/{card.id}/release-pin")
+    assert released.status_code == 302
+    db.session.rollback()
+    row = db.session.scalar(select(AuditLog).where(AuditLog.action == "card.pin_release"))
+    assert row.object_id == card.id and row.after == {"wrong_pins": 5}
+    till = cashier.post("/m/card", data={"serial": card.serial, "pin": card.pin})
+    assert till.status_code == 200
+    assert "解除密码锁定" not in staff.get(f"/admin/cards/{card.id}").text
+    again = staff.post(f"/admin/cards/{card.id}/release-pin")  # nothing left to release
+    assert again.status_code == 302
+    assert (
+        db.session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == "card.pin_release")
+        )
+        == 1
+    )
+
+
+def test_the_pin_travels_in_the_body_never_in_an_address(cashier, card):
+    scan = cashier.get("/m/scan")
+    assert 'method="post" action="/m/card"' in scan.text
+    card_page = cashier.post("/m/card", data={"serial": card.serial, "pin": card.pin})
+    quote = cashier.post("/m/quote", data={"ref": card.serial, "pin": card.pin, "bill": "100"})
+    for page in (card_page, quote):
+        assert page.status_code == 200
+        assert f"pin={card.pin}" not in page.text and f"pin%3D{card.pin}" not in page.text

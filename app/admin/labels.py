@@ -199,6 +199,9 @@ REFUSAL_LABELS = {
     "void_too_late": _l("Too late for the shop to void"),
     "reason_required": _l("No reason given"),
     "lookup_failed": _l("Wrong serial or PIN when looking a card up"),
+    "pin_required": _l("Serial typed without its PIN"),
+    "wrong_pin": _l("Wrong PIN"),
+    "pin_locked": _l("Card locked after wrong PINs"),
 }
 
 

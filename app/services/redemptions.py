@@ -48,7 +48,7 @@ from ..models import (
     User,
 )
 from ..rules import MAX_BILL_FEN, Rule, parse_money
-from . import audit, summary
+from . import audit, pins, summary
 from .cards import SERIAL_RANDOM_LENGTH, normalise_serial, normalise_token
 from .errors import N_, DomainError
 
@@ -78,6 +78,9 @@ class RedeemError(DomainError):
         "already_void": N_("This redemption has already been voided."),
         "void_too_late": N_("A shop can void its own redemption only within 10 minutes."),
         "reason_required": N_("Please give a reason for voiding."),
+        "pin_required": N_("A typed card number needs the card's PIN, printed beside it."),
+        "wrong_pin": N_("The card number and the PIN do not match. Check both and try again."),
+        "pin_locked": pins.LOCKED_MESSAGE,
     }
 
     attempt: Attempt | None = None  # what was refused, for the attempt log (`log_refusal`)
@@ -280,8 +283,7 @@ def read_card(
         return None
     card = CardAtTill(**row._mapping)
     if card.token != token:  # named by its serial: the PIN must match
-        if not secrets.compare_digest((pin or "").strip().encode(), card.pin.encode()):
-            return None
+        check_pin(session, card.card_id, card.serial, card.pin, pin)
     if card.daily_uses_per_merchant is not None:
         # A statement of its own, after the lock: it must see a use committed while it waited.
         uses = connection.execute(
@@ -290,6 +292,22 @@ def read_card(
         ).scalar_one()
         card = dataclasses.replace(card, uses_here_today=uses)
     return card
+
+
+def check_pin(session: Session, card_id: int, serial: str, expected: str, typed: str | None):
+    """Refuse a card named by its serial unless the PIN typed is its own and it is not locked.
+
+    Raises `pin_required`, `pin_locked` (five wrong PINs within the hour, counted on every
+    path by `pins`; the right PIN is refused too) or `wrong_pin`; each names the card, so the
+    refusal logged counts against it.
+    """
+    typed = (typed or "").strip()
+    if not typed:
+        raise RedeemError("pin_required", card_id=card_id, serial=serial)
+    if pins.is_locked(session, card_id):
+        raise RedeemError("pin_locked", card_id=card_id, serial=serial)
+    if not secrets.compare_digest(typed.encode()[:16], expected.encode()):
+        raise RedeemError("wrong_pin", card_id=card_id, serial=serial)
 
 
 # --- the rules of the till ------------------------------------------------------------------------
@@ -372,11 +390,12 @@ def card_at_till(
     (`log_refusal`).
     """
     today = today or local_today()
-    card = read_card(session, merchant, ref, pin=pin, today=today)
+    card = None
     try:
+        card = read_card(session, merchant, ref, pin=pin, today=today)
         refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
     except RedeemError as refusal:
-        refusal.attempt = Attempt.of(merchant, user, ref, card, None, channel)
+        refusal.attempt = Attempt.of(merchant, user, ref, card, None, channel, refusal)
         raise
     return card
 
@@ -401,8 +420,11 @@ def redeem(
         raise RedeemError("bad_key")
     now = now or utcnow()
     today = local_today(now)
-    card = read_card(session, merchant, request.card_ref, pin=request.pin, today=today, lock=True)
+    card = None
     try:
+        card = read_card(
+            session, merchant, request.card_ref, pin=request.pin, today=today, lock=True
+        )
         try:
             refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
             priced = price(card, request.bill_fen)
@@ -416,7 +438,9 @@ def redeem(
             return _replayed(earlier, card, request)
         return _record(session, merchant, cashier, request, priced, now, today)
     except RedeemError as refusal:
-        refusal.attempt = Attempt.of(merchant, cashier, request.card_ref, card, request, None)
+        refusal.attempt = Attempt.of(
+            merchant, cashier, request.card_ref, card, request, None, refusal
+        )
         raise
 
 
@@ -562,14 +586,25 @@ class Attempt:
     channel: str
 
     @classmethod
-    def of(cls, merchant, user, ref, card: CardAtTill | None, request: TillRequest | None, channel):
+    def of(
+        cls,
+        merchant,
+        user,
+        ref,
+        card: CardAtTill | None,
+        request: TillRequest | None,
+        channel,
+        refusal: RedeemError | None = None,
+    ):
+        """The attempt; a refused PIN names its card (wrong PINs are counted per card)."""
         bill = request.bill_fen if request is not None else None
+        named = refusal.details if refusal is not None else {}
         return cls(
             merchant.community_id,
             merchant.id,
             user.id if user is not None else None,
-            card.card_id if card is not None else None,
-            card.serial if card is not None else (ref or "")[:16],
+            card.card_id if card is not None else named.get("card_id"),
+            card.serial if card is not None else named.get("serial", (ref or "")[:16]),
             bill if type(bill) is int and 0 <= bill <= MAX_BILL_FEN else None,
             request.channel if request is not None else channel,
         )
