@@ -49,7 +49,11 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True  # a lost Redis must not take the site down
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Wrong passwords only (app/auth/throttle.py): per address; per account from one address or
+    # known browser; per account from every browser it never signed in on.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute;20 per hour"
+    LOGIN_STRANGER_RATE_LIMIT = "30 per hour;100 per day"
     API_RATE_LIMIT = "600 per minute"  # per key: a busy till does a few a minute
 
     # No ping before every checkout (one more round trip on every request): a connection is
@@ -61,7 +65,6 @@ class Defaults:
     CARD_RATE_LIMIT = "300 per minute"  # only against floods: many phones share an address
     CARD_MISS_RATE_LIMIT = "20 per minute;200 per day"  # unknown tokens: someone is guessing
     LOOKUP_RATE_LIMIT = "10 per minute;50 per day"  # failed lookups from one address
-    LOOKUP_SERIAL_RATE_LIMIT = "5 per 10 minutes;20 per day"  # failed lookups of one serial
     # The help board (/aid): sign-ups per address, posts and takes per resident.
     AID_JOIN_RATE_LIMIT = "5 per hour;20 per day"
     AID_POST_RATE_LIMIT = "10 per hour;30 per day"
