@@ -4,7 +4,9 @@ Each test reproduces one defect as it was reported (a frozen worker, an off-site
 500) and asserts the clear 4xx that replaced it, with nothing written.
 """
 
+import io
 import time
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -12,7 +14,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.clock import utcnow
-from app.models import AttemptLog, AuditLog, Redemption
+from app.models import AttemptLog, AuditLog, Redemption, User
 from app.services import apikeys
 
 from . import factories
@@ -245,3 +247,65 @@ def test_the_pin_travels_in_the_body_never_in_an_address(cashier, card):
     for page in (card_page, quote):
         assert page.status_code == 200
         assert f"pin={card.pin}" not in page.text and f"pin%3D{card.pin}" not in page.text
+
+
+# --- 4. control characters in stored text -----------------------------------------------------
+
+
+def test_a_control_character_typed_into_a_form_is_not_stored(client, db, community):
+    form = {
+        "community": community.id,
+        "name": "居民\x03乙",
+        "phone": "139 0000 0005",
+        "household": "3栋2单元502室",
+        "password": "secret-123",
+        "confirm": "secret-123",
+    }
+    assert client.post("/aid/join", data=form).status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(User.name).where(User.phone == "13900000005")) == "居民乙"
+
+
+def test_a_multi_line_field_keeps_its_line_breaks_and_loses_its_controls(app):
+    from werkzeug.datastructures import MultiDict
+    from wtforms import StringField, TextAreaField
+
+    from app.forms import Form
+
+    class Note(Form):
+        class Meta:
+            csrf = False
+
+        title = StringField()
+        details = TextAreaField()
+
+    form = Note(MultiDict({"title": "a\nb\x07", "details": "第一行\r\n第二行\x1b[31m"}))
+    assert (form.title.data, form.details.data) == ("a b", "第一行\n第二行[31m")
+
+
+@pytest.mark.parametrize("export", ["xlsx", "csv"])
+def test_exports_never_fail_on_control_characters_already_stored(
+    client, key, staff, db, community, card, export
+):
+    factories.resident(community, "13900000009", name="居民\x03乙")
+    api(client, key, "/api/v1/quote", '{"card": "\\u0001abc", "bill_fen": 100}')
+    db.session.add(
+        AttemptLog(code="not_found", community_id=community.id, card_ref="\x01abc\x1f", ip="")
+    )
+    audit_row = AuditLog(
+        community_id=community.id,
+        action="merchant.update",
+        object_type="merchant",
+        note="原因\x0b\x00含控制字符",
+        after={"name": "店\x02"},
+    )
+    db.session.add(audit_row)
+    db.session.commit()
+    for path in ("/admin/aid/residents", "/admin/audit", "/admin/attempts"):
+        response = staff.get(f"{path}?export={export}")
+        assert response.status_code == 200, path
+        body = response.data
+        if export == "xlsx":
+            with zipfile.ZipFile(io.BytesIO(body)) as book:
+                body = b"".join(book.read(n) for n in book.namelist())
+        assert not any(byte in body for byte in (1, 2, 3, 11, 31)), path
