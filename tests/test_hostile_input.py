@@ -4,8 +4,10 @@ Each test reproduces one defect as it was reported (a frozen worker, an off-site
 500) and asserts the clear 4xx that replaced it, with nothing written.
 """
 
+import functools
 import io
 import time
+import tracemalloc
 import zipfile
 from datetime import timedelta
 
@@ -309,3 +311,109 @@ def test_exports_never_fail_on_control_characters_already_stored(
             with zipfile.ZipFile(io.BytesIO(body)) as book:
                 body = b"".join(book.read(n) for n in book.namelist())
         assert not any(byte in body for byte in (1, 2, 3, 11, 31)), path
+
+
+# --- 5. spreadsheet bombs -------------------------------------------------------------------
+
+
+def rezipped(workbook: bytes, **parts: bytes) -> bytes:
+    """The workbook with some of its parts replaced (names with / written as __)."""
+    replace = {name.replace("__", "/"): data for name, data in parts.items()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                target.writestr(item.filename, replace.pop(item.filename, source.read(item)))
+            for name, data in replace.items():
+                target.writestr(name, data)
+    return out.getvalue()
+
+
+def plain_workbook() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["名称", "电话"])
+    book.active.append(["张记热干面", "13912345678"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+SHEET = "xl__worksheets__sheet1.xml"
+SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+    b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+)
+SHEET_TAIL = b"</t></is></c></row></sheetData></worksheet>"
+
+
+@functools.cache
+def bombs() -> dict[str, bytes]:
+    book = plain_workbook()
+    big = 100 * 1024 * 1024  # deflates to ~100 KB
+    strings = (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>'
+        + b"a" * big
+        + b"</t></si></sst>"
+    )
+    return {
+        "one huge cell": rezipped(book, **{SHEET: SHEET_HEAD + b"a" * big + SHEET_TAIL}),
+        "huge shared strings": rezipped(book, xl__sharedStrings__xml=strings),
+        "many parts": rezipped(book, **{f"xl__extra{i}__xml": b"x" for i in range(300)}),
+        "a long cell": rezipped(book, **{SHEET: SHEET_HEAD + ("名" * 2000).encode() + SHEET_TAIL}),
+        "malformed sheet XML": rezipped(book, **{SHEET: b"<worksheet><sheetData><row>"}),
+        "not a zip": b"PK\x03\x04" + b"\x00" * 100,
+    }
+
+
+BOMBS = [
+    "one huge cell",
+    "huge shared strings",
+    "many parts",
+    "a long cell",
+    "malformed sheet XML",
+    "not a zip",
+]
+
+
+@pytest.mark.parametrize("kind", BOMBS)
+def test_a_spreadsheet_bomb_is_refused_before_it_is_unpacked(kind):
+    from app.services.sheets import SheetColumn, SheetError, read_sheet
+
+    data = bombs()[kind]
+    assert len(data) < 1_000_000
+    tracemalloc.start()
+    started = time.process_time()
+    with pytest.raises(SheetError) as refusal:
+        read_sheet("shops.xlsx", data, [SheetColumn("name", ("名称",), required=True)])
+    _now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert refusal.value.code in {"too_large", "unreadable", "cell_too_long"}
+    assert time.process_time() - started < 2
+    assert peak < 64 * 1024 * 1024
+
+
+def test_a_csv_with_a_huge_cell_or_endless_rows_is_refused():
+    from app.services.sheets import SheetColumn, SheetError, read_sheet
+
+    columns = [SheetColumn("name", ("名称",), required=True)]
+    with pytest.raises(SheetError) as refusal:
+        read_sheet("shops.csv", "名称\n".encode() + b"a" * 2000, columns)
+    assert refusal.value.code == "cell_too_long" and refusal.value.details == {"line": 2}
+    with pytest.raises(SheetError) as refusal:
+        read_sheet("shops.csv", "名称\n".encode() + b"x\n" * 100_000, columns)
+    assert refusal.value.code == "too_many_rows"
+
+
+def test_an_uploaded_bomb_gets_a_chinese_422_and_writes_nothing(staff, db):
+    before = db.session.scalar(select(func.count(AuditLog.id)))
+    response = staff.post(
+        "/admin/merchants/import",
+        data={"sheet": (io.BytesIO(bombs()["huge shared strings"]), "shops.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "解压后" in response.text
+    assert db.session.scalar(select(func.count(AuditLog.id))) == before
