@@ -51,6 +51,7 @@ def test_every_refusal_reads_in_chinese(app, error_class, code):
         "columns": "名称",
         "most": 1000,
         "years": 3,
+        "line": 2,
     }
     error = error_class(code)
     with app.test_request_context(), force_locale("zh_Hans_CN"):

@@ -146,9 +146,7 @@ def test_guesses_at_one_account_from_one_address_do_not_lock_the_owner_elsewhere
     assert response.status_code == 302
 
 
-def test_guesses_from_many_addresses_slow_strangers_but_not_the_owners_own_phone(
-    app, staff_user
-):
+def test_guesses_from_many_addresses_slow_strangers_but_not_the_owners_own_phone(app, staff_user):
     phone = app.test_client()
     assert sign_in(phone, "zjh-staff", factories.PASSWORD).status_code == 302
     phone.post("/logout")
