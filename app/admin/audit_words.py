@@ -71,6 +71,7 @@ OBJECT_LABELS = {
 # vocabulary test fails on it.
 FIELD_LABELS = {
     "name": _l("Name"),
+    "wrong_pins": _l("Wrong PINs within the hour"),
     "slug": _l("Web name"),
     "street": _l("Street"),
     "district": _l("District"),

@@ -144,6 +144,7 @@ ACTION_LABELS = {
     "card.issue_sheet": _l("Handed out cards from a sheet"),
     "card.void": _l("Voided a card"),
     "card.replace": _l("Replaced a lost card"),
+    "card.pin_release": _l("Released a card locked after wrong PINs"),
     "redemption.create": _l("Redeemed a card"),
     "redemption.void": _l("Voided a use"),
     "community.create": _l("Created a community"),
