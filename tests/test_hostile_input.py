@@ -298,7 +298,7 @@ def test_exports_never_fail_on_control_characters_already_stored(
         community_id=community.id,
         action="merchant.update",
         object_type="merchant",
-        note="原因\x0b\x00含控制字符",
+        note="原因\x0b含控制字符",  # PostgreSQL cannot store NUL at all
         after={"name": "店\x02"},
     )
     db.session.add(audit_row)
