@@ -324,14 +324,20 @@ def refusal_bursts(session: Session, scope: Scope) -> list[Finding]:
 
 def locked_pins(session: Session, scope: Scope) -> list[Finding]:
     """Cards refused by PIN now after five wrong PINs within the hour: someone is guessing."""
+    at_shops = N_(
+        "Card %(card)s is locked: %(wrong)s wrong PINs within the hour (last at %(time)s, "
+        "from %(shops)s shops). Its QR still works; release it on the card's page once the "
+        "holder is known."
+    )
+    on_lookup = N_(
+        "Card %(card)s is locked: %(wrong)s wrong PINs within the hour on the card look-up "
+        "page (last at %(time)s). Its QR still works; release it on the card's page once the "
+        "holder is known."
+    )
     return [
         Finding(
             "pin_locked",
-            N_(
-                "Card %(card)s is locked: %(wrong)s wrong PINs within the hour (last at "
-                "%(time)s, from %(shops)s shops). Its QR still works; release it on the card's "
-                "page once the holder is known."
-            ),
+            at_shops if c.shops else on_lookup,
             {"card": c.serial, "wrong": c.wrong, "time": _when(c.last_at), "shops": c.shops},
             1000 + c.wrong,
             "card",
