@@ -312,7 +312,7 @@ class CommunityForm(Form):
     )
 
 
-class StreetForm(FlaskForm):
+class StreetForm(Form):
     name = StringField(_l("Street name"), filters=[stripped], validators=[Length(max=80)])
     district = StringField(_l("District (区)"), filters=[stripped], validators=[Length(max=80)])
     staff_may_act = BooleanField(
@@ -321,7 +321,7 @@ class StreetForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Place a community in this street."""
 
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
