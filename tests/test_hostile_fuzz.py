@@ -211,17 +211,17 @@ def operations() -> list[tuple[str, str, list[str]]]:
 @pytest.fixture
 def till(db, community, shop, merchant_user):
     from app.services import apikeys
-    from app.services.redemptions import redeem
+    from app.services.redemptions import TillRequest, redeem
 
     from . import factories
 
     campaign = factories.campaign(community, rule="8折")
     factories.offer(campaign, shop)
     card = factories.cards(campaign, 3)[0]
-    made = redeem(db.session, card.token, shop, merchant_user, 10000, "fuzz-000001")
+    made = redeem(db.session, shop, merchant_user, TillRequest(card.token, 10000, "fuzz-000001"))
     _row, key = apikeys.create_key(db.session, merchant_user, "fuzz")
     db.session.commit()
-    return key, card, made.receipt.id
+    return key, card, made.id
 
 
 @pytest.mark.parametrize(("method", "path", "properties"), operations())
