@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..forms import Form
+from ..i18n import message
 from ..models import MERCHANT_CATEGORIES, CampaignKind, Funding, Role
 from ..rules import MoneyError, format_money, parse_money
 from .labels import choices
@@ -34,7 +35,7 @@ class MoneyField(StringField):
             self.data = parse_money(text)
         except MoneyError as error:
             self.data = None
-            raise ValueError(str(error)) from error
+            raise ValueError(message(error)) from error
 
     def _value(self):
         if self.raw_data:

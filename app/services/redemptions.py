@@ -47,7 +47,7 @@ from ..models import (
     RedemptionStatus,
     User,
 )
-from ..rules import MAX_BILL_FEN, Rule, parse_money
+from ..rules import MAX_BILL_FEN, MoneyError, Rule, parse_money
 from . import audit, pins, summary
 from .cards import SERIAL_RANDOM_LENGTH, normalise_serial, normalise_token
 from .errors import N_, DomainError
@@ -364,8 +364,8 @@ def parse_bill(text: str) -> int:
     """Read a bill typed at the till into fen, or raise `bad_bill` (a person's message)."""
     try:
         bill_fen = parse_money(text)
-    except ValueError as error:
-        raise RedeemError("bad_bill", str(error)) from error
+    except MoneyError as error:
+        raise RedeemError("bad_bill", error.message, **error.carried()) from error
     if bill_fen <= 0:
         raise RedeemError("bad_bill", N_("The bill must be more than ¥0.00."))
     return bill_fen
