@@ -28,7 +28,7 @@ from . import factories
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
-# Hashing with scrypt costs ~50 ms a password; tests create hundreds of users.
+# scrypt is slow on purpose; tests create hundreds of users and need no such protection.
 models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
