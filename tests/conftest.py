@@ -21,7 +21,7 @@ from itsdangerous import URLSafeTimedSerializer
 from app import create_app, models
 from app.extensions import db as _db
 from app.models import Role
-from bench._common import ScratchDatabase
+from harness import ScratchDatabase
 
 from . import factories
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from app.models import Campaign, Card, CardStatus, Funding, Redemption, RedemptionStatus
 from app.services import apikeys
-from bench._common import Gunicorn
+from harness import Gunicorn
 
 from . import factories
 from .conftest import PG_URL
