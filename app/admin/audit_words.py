@@ -35,6 +35,7 @@ from ..models import (
     HelpStatus,
     Merchant,
     MerchantStatus,
+    MonthlyReport,
     Offer,
     OfferStatus,
     PointsEntry,
@@ -54,6 +55,7 @@ from .labels import action_label, label, who
 OBJECT_LABELS = {
     "community": _l("Community"),
     "street": _l("Street"),
+    "monthly_report": _l("Monthly report"),
     "users": _l("Login"),
     "merchant": _l("Shop"),
     "campaign": _l("Campaign"),
@@ -77,6 +79,7 @@ FIELD_LABELS = {
     "district": _l("District"),
     "archived": _l("Archived"),
     "households": _l("Households"),
+    "month": _l("Month"),
     "residents": _l("Residents"),
     "staff_may_act": _l("Street staff may act for the community"),
     "leaderboard_on": _l("Help leaderboard"),
@@ -291,6 +294,10 @@ class Words:
     def _name_and_url(self, obj) -> tuple[str, str | None]:
         if isinstance(obj, Street):
             return obj.name, None
+        if isinstance(obj, MonthlyReport):
+            community = self._get(Community, obj.community_id)
+            month = f"{obj.month.year}-{obj.month.month:02d}"
+            return f"{community.name} {month}", None
         if isinstance(obj, Community):
             url = url_for("admin.community", community_id=obj.id) if self.district else None
             return obj.name, url
@@ -421,6 +428,7 @@ def changes_text(changes: list[Change]) -> str:
 OBJECTS = {
     "community": Community,
     "street": Street,
+    "monthly_report": MonthlyReport,
     "users": User,
     "merchant": Merchant,
     "campaign": Campaign,
