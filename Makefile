@@ -94,8 +94,8 @@ screenshots: install browsers
 
 ## lint: ruff (with its security rules) and bandit
 lint: install
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app tests bench
+	$(BIN)/ruff check app tests bench harness migrations
+	$(BIN)/ruff format --check app tests bench harness
 	$(BIN)/bandit -q -c pyproject.toml -r app
 
 ## messages: extract translatable strings and update the Chinese catalogue

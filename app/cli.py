@@ -9,8 +9,9 @@ from flask_migrate import upgrade
 
 from .database import write_transaction
 from .extensions import db
+from .i18n import message
 from .models import Role
-from .rules import RuleError, format_money, parse_money, parse_rule
+from .rules import MoneyError, RuleError, format_money, parse_money, parse_rule
 from .services import accounts, demo
 from .services.backup import (
     BackupError,
@@ -104,8 +105,8 @@ def rule_quote(rule_text, bill):
     try:
         rule = parse_rule(rule_text)
         bill_fen = parse_money(bill)
-    except (RuleError, ValueError) as error:
-        raise click.ClickException(str(error)) from error
+    except (RuleError, MoneyError) as error:
+        raise click.ClickException(message(error)) from error
     quote = rule.quote(bill_fen)
     click.echo(f"规则: {rule.render()}")
     click.echo(f"账单: ¥{format_money(quote.bill_fen)}")

@@ -49,16 +49,22 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True  # a lost Redis must not take the site down
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Wrong passwords only (app/auth/throttle.py): per address; per account from one address or
+    # known browser; per account from every browser it never signed in on.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute;20 per hour"
+    LOGIN_STRANGER_RATE_LIMIT = "30 per hour;100 per day"
     API_RATE_LIMIT = "600 per minute"  # per key: a busy till does a few a minute
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No ping before every checkout (one more round trip on every request): a connection is
+    # replaced after 5 minutes, and one that the server dropped (a restart, a failover) fails
+    # its request with a 503 and makes the pool replace every connection older than it.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 300}
 
     # The resident's card (/c/<token>), lookup (/card): every request, and the ones that miss.
     CARD_RATE_LIMIT = "300 per minute"  # only against floods: many phones share an address
     CARD_MISS_RATE_LIMIT = "20 per minute;200 per day"  # unknown tokens: someone is guessing
     LOOKUP_RATE_LIMIT = "10 per minute;50 per day"  # failed lookups from one address
-    LOOKUP_SERIAL_RATE_LIMIT = "5 per 10 minutes;20 per day"  # failed lookups of one serial
     # The help board (/aid): sign-ups per address, posts and takes per resident.
     AID_JOIN_RATE_LIMIT = "5 per hour;20 per day"
     AID_POST_RATE_LIMIT = "10 per hour;30 per day"
@@ -96,12 +102,6 @@ def load_config(app, test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file on this machine does not go away between requests; a ping per checkout would
-        # be one more statement on every request.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.pop("pool_pre_ping", None)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
     if app.config["HTTPS"]:

@@ -73,8 +73,8 @@ def init_app(app):
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
-        # The database went away (restart, failover): fail this request cleanly; the pool's
-        # pre-ping reconnects on the next one.
+        # The database went away (restart, failover): fail this request cleanly; the pool has
+        # dropped the connections older than this one, and the next request connects afresh.
         log.warning("database unavailable: %s", error.orig)
         db.session.rollback()
         return render_error(ServiceUnavailable.code)

@@ -3,6 +3,8 @@
 from flask import current_app, has_request_context, request
 from flask_babel import gettext
 
+from .rules import fill
+
 LANGUAGE_COOKIE = "lang"
 
 
@@ -16,5 +18,10 @@ def select_locale() -> str:
 
 
 def message(error) -> str:
-    """Return a service's refusal in the visitor's language, with its details filled in."""
-    return gettext(error.message, **error.details)
+    """Return a refusal (a service's `DomainError`, the rule engine's `RuleError` or
+    `MoneyError`) in the visitor's language: its details filled in, and where it is when the
+    error has a position."""
+    position = getattr(error, "position", None)
+    if position is None:
+        position = error.details.get("position")
+    return fill(error.message, error.details, position, gettext)

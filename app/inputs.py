@@ -117,14 +117,14 @@ def parse_fen(value, *, low: int = 1, high: int = MAX_BILL_FEN, code: str = "bad
 def parse_yuan(text, *, low: int = 0, high: int = MAX_BILL_FEN, code: str = "bad_money") -> int:
     """Read an amount typed by a person ("¥12.30", "１２３", "5元") into fen, bounded.
 
-    The message says what was wrong, in Chinese (the rule engine's words).
+    The refusal says what was wrong in the rule engine's words (its msgid and details).
     """
     if not isinstance(text, str) or len(text) > MAX_NUMBER_TEXT:
         raise InputError(code)
     try:
         fen = parse_money(text)
     except MoneyError as error:
-        raise InputError(code, str(error)) from None
+        raise InputError(code, error.message, **error.carried()) from None
     if not low <= fen <= high:
         raise InputError(code)
     return fen

@@ -85,10 +85,12 @@ order; they are kept sorted by threshold.
 
 Errors
 ------
-``RuleError`` (a ``ValueError``) says in Chinese what is wrong; ``str(error)`` starts with
-``第N个字附近: `` when the problem is at one place, and ``error.position`` is that 1-based
-character position in the text as typed (None when it is about the whole text or a dict).
-``MoneyError`` (a ``ValueError``) is for amounts typed by a person (``parse_money``).
+``RuleError`` (a ``ValueError``) carries a stable ``code``, an English ``message`` marked for
+the catalogue with ``%(name)s`` places filled from ``details`` (a ``Term`` among them is a word
+to translate too), and ``position``: the 1-based character position in the text as typed where
+the problem is (None when it is about the whole text or a dict). ``str(error)`` is the English.
+``MoneyError`` is the same for amounts typed by a person (``parse_money``). The edge shows
+either in the visitor's language with ``app.i18n.message(error)``; nothing here needs Flask.
 
 Money typed by people
 ---------------------
@@ -114,11 +116,14 @@ __all__ = [
     "RULE_EXAMPLES",
     "Flat",
     "MoneyError",
+    "N_",
     "PerStep",
     "Percent",
     "Quote",
     "Rule",
+    "RefusedText",
     "RuleError",
+    "Term",
     "ThresholdPercent",
     "Tier",
     "Tiers",
@@ -129,7 +134,6 @@ __all__ = [
 ]
 
 MAX_BILL_FEN = 1_000_000 * 100
-_MAX_YUAN_TEXT = f"{MAX_BILL_FEN // 100}元"
 
 RULE_EXAMPLES = [
     "8折",
@@ -150,27 +154,104 @@ RULE_EXAMPLES = [
 ]
 
 
-class RuleError(ValueError):
-    """A rule text or dict that cannot be used; the message says in Chinese what and where."""
+def N_(message: str) -> str:
+    """Mark a message for the catalogue without translating it (the edge translates)."""
+    return message
 
-    def __init__(self, reason: str, position: int | None = None) -> None:
-        self.reason = reason
+
+class Term(str):
+    """A msgid placed into a message (the name of an amount): translated and filled in too."""
+
+    __slots__ = ()
+
+
+def fill(
+    message: str,
+    details: dict[str, Any],
+    position: int | None = None,
+    translate: Callable[[str], str] = str,
+) -> str:
+    """Return `message` translated, its places filled from `details` (each Term translated and
+    filled the same way), preceded by where it is when `position` is given."""
+    values = {k: translate(v) % details if isinstance(v, Term) else v for k, v in details.items()}
+    text = translate(message) % values if values else translate(message)
+    if position is None:
+        return text
+    return translate(N_("near character %(position)s: %(reason)s")) % {
+        "position": position,
+        "reason": text,
+    }
+
+
+class RefusedText(ValueError):
+    """Text a person wrote that cannot be used: a stable code, an English msgid and where."""
+
+    def __init__(
+        self, code: str, message: str, position: int | None = None, **details: Any
+    ) -> None:
+        super().__init__(code, message, position, details)
+        self.code = code
+        self.message = message
         self.position = position
-        super().__init__(reason if position is None else f"第{position}个字附近: {reason}")
+        self.details = details
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.reason, self.position))
+        return (_rebuild, (type(self), self.code, self.message, self.position, self.details))
 
-    def at(self, position: int) -> RuleError:
+    @property
+    def reason(self) -> str:
+        """The message in English with its details filled in."""
+        return fill(self.message, self.details)
+
+    def __str__(self) -> str:
+        return fill(self.message, self.details, self.position)
+
+    def at(self, position: int) -> RefusedText:
         """Return this error placed at position, unless it already has one."""
-        return self if self.position is not None else RuleError(self.reason, position)
+        if self.position is not None:
+            return self
+        return type(self)(self.code, self.message, position, **self.details)
+
+    def carried(self) -> dict[str, Any]:
+        """Details for a domain error that passes this refusal on, its position among them."""
+        return (
+            self.details if self.position is None else {**self.details, "position": self.position}
+        )
+
+    def unplaced(self) -> RefusedText:
+        """Return this error without its position (for text the person did not type)."""
+        return type(self)(self.code, self.message, None, **self.details)
 
 
-class MoneyError(ValueError):
-    """An amount typed by a person that cannot be used; the message is in Chinese."""
+def _rebuild(cls: type[RefusedText], code, message, position, details) -> RefusedText:
+    return cls(code, message, position, **details)
+
+
+class RuleError(RefusedText):
+    """A rule text or dict that cannot be used."""
+
+
+class MoneyError(RefusedText):
+    """An amount typed by a person that cannot be used."""
+
+
+# The names of amounts, for messages about them.
+THRESHOLD_OF_TIER = Term(N_("The bill a 满减 tier starts at"))
+OFF_OF_TIER = Term(N_("The amount a 满减 tier takes off"))
+STEP = Term(N_("The full amount of 每满减"))
+OFF_PER_STEP = Term(N_("The amount 每满减 takes off"))
+FLAT_OFF = Term(N_("The amount 立减 takes off"))
+THRESHOLD_OF_PERCENT = Term(N_("The bill a percentage off starts at"))
+MIN_BILL = Term(N_("The bill the rule is usable from"))
+CAP = Term(N_("The most off"))
 
 
 # --- small helpers -------------------------------------------------------------------------
+
+
+def _shown(text: str) -> str:
+    """Cut what someone sent to a length a message can quote."""
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _hundredths(n: int) -> str:
@@ -181,22 +262,30 @@ def _hundredths(n: int) -> str:
 
 def _check_int(value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise RuleError(f"{key}要是整数")
+        raise RuleError("not_integer", N_("%(key)s must be a whole number."), key=key)
     return value
 
 
-def _check_amount(value: object, key: str, what: str) -> int:
+def _check_amount(value: object, key: str, what: Term) -> int:
     amount = _check_int(value, key)
     if amount <= 0:
-        raise RuleError(f"{what}要大于0")
+        raise RuleError("amount_not_positive", N_("%(what)s must be more than 0."), what=what)
     if amount > MAX_BILL_FEN:
-        raise RuleError(f"{what}不能超过{_MAX_YUAN_TEXT}")
+        raise RuleError(
+            "amount_too_big",
+            N_("%(what)s cannot be more than %(most)s yuan."),
+            what=what,
+            most=MAX_BILL_FEN // 100,
+        )
     return amount
 
 
 def _check_rate(value: object) -> None:
     if not 1 <= _check_int(value, "pay_permille") <= 999:
-        raise RuleError("折扣要大于0折、小于10折（pay_permille在1到999之间）")
+        raise RuleError(
+            "rate_out_of_range",
+            N_("A percentage must be more than 0折 and less than 10折 (pay_permille 1 to 999)."),
+        )
 
 
 def _percent_off(bill_fen: int, pay_permille: int) -> int:
@@ -248,10 +337,14 @@ class Tier:
     off_fen: int
 
     def __post_init__(self) -> None:
-        _check_amount(self.threshold_fen, "threshold_fen", "满减的门槛金额")
-        _check_amount(self.off_fen, "off_fen", "满减的减免金额")
+        _check_amount(self.threshold_fen, "threshold_fen", THRESHOLD_OF_TIER)
+        _check_amount(self.off_fen, "off_fen", OFF_OF_TIER)
         if self.off_fen >= self.threshold_fen:
-            raise RuleError(f"“{self.render()}”不行：减的金额要小于满的金额")
+            raise RuleError(
+                "off_not_below_threshold",
+                N_("“%(rule)s” will not do: the amount off must be less than the bill it needs."),
+                rule=self.render(),
+            )
 
     def render(self) -> str:
         """Return the canonical text, e.g. 满100减10."""
@@ -277,15 +370,24 @@ class Tiers:
         tiers = tuple(sorted(tiers, key=lambda tier: tier.threshold_fen))
         object.__setattr__(self, "tiers", tiers)
         if not tiers:
-            raise RuleError("满减至少要有一档")
+            raise RuleError("no_tiers", N_("满减 needs at least one tier."))
         for lower, higher in itertools.pairwise(tiers):
             if lower.threshold_fen == higher.threshold_fen:
                 raise RuleError(
-                    f"“{lower.render()}”和“{higher.render()}”门槛一样，每档满减的门槛要不同"
+                    "tiers_same_threshold",
+                    N_(
+                        "“%(lower)s” and “%(higher)s” start at the same bill; "
+                        "each tier needs its own."
+                    ),
+                    lower=lower.render(),
+                    higher=higher.render(),
                 )
             if higher.off_fen <= lower.off_fen:
                 raise RuleError(
-                    f"满减要门槛越高减得越多：“{lower.render()}”和“{higher.render()}”不对"
+                    "tiers_not_rising",
+                    N_("A higher tier must take more off: “%(lower)s” and “%(higher)s” do not."),
+                    lower=lower.render(),
+                    higher=higher.render(),
                 )
 
     def discount(self, bill_fen: int) -> int:
@@ -312,11 +414,15 @@ class Tiers:
         """Build from the kind's fields of a dict."""
         rows = data["tiers"]
         if not isinstance(rows, list):
-            raise RuleError("tiers要是一个列表")
+            raise RuleError("tiers_not_list", N_("tiers must be a list."))
         tiers = []
         for number, row in enumerate(rows, start=1):
             if not isinstance(row, dict) or set(row) != {"threshold_fen", "off_fen"}:
-                raise RuleError(f"tiers第{number}档要是{{threshold_fen, off_fen}}两个字段")
+                raise RuleError(
+                    "tier_fields",
+                    N_("Tier %(number)s of tiers must have the two fields threshold_fen, off_fen."),
+                    number=number,
+                )
             tiers.append(Tier(row["threshold_fen"], row["off_fen"]))
         return cls(tuple(tiers))
 
@@ -331,10 +437,14 @@ class PerStep:
     off_fen: int
 
     def __post_init__(self) -> None:
-        _check_amount(self.step_fen, "step_fen", "每满减的门槛金额")
-        _check_amount(self.off_fen, "off_fen", "每满减的减免金额")
+        _check_amount(self.step_fen, "step_fen", STEP)
+        _check_amount(self.off_fen, "off_fen", OFF_PER_STEP)
         if self.off_fen >= self.step_fen:
-            raise RuleError(f"“{self.render()}”不行：每次减的金额要小于每满的金额")
+            raise RuleError(
+                "off_not_below_step",
+                N_("“%(rule)s” will not do: each step must take off less than the step."),
+                rule=self.render(),
+            )
 
     def discount(self, bill_fen: int) -> int:
         """Return the discount on bill_fen, before any cap."""
@@ -367,7 +477,7 @@ class Flat:
     off_fen: int
 
     def __post_init__(self) -> None:
-        _check_amount(self.off_fen, "off_fen", "立减金额")
+        _check_amount(self.off_fen, "off_fen", FLAT_OFF)
 
     def discount(self, bill_fen: int) -> int:
         """Return the discount on bill_fen."""
@@ -401,7 +511,7 @@ class ThresholdPercent:
     pay_permille: int
 
     def __post_init__(self) -> None:
-        _check_amount(self.threshold_fen, "threshold_fen", "满额打折的门槛金额")
+        _check_amount(self.threshold_fen, "threshold_fen", THRESHOLD_OF_PERCENT)
         _check_rate(self.pay_permille)
 
     def discount(self, bill_fen: int) -> int:
@@ -435,24 +545,35 @@ _BENEFITS: dict[str, type[Benefit]] = {
 
 
 def _check_min_bill(min_bill_fen: object) -> int:
-    return _check_amount(min_bill_fen, "min_bill_fen", "“满…可用”的金额")
+    return _check_amount(min_bill_fen, "min_bill_fen", MIN_BILL)
 
 
 def _check_cap_amount(cap_fen: object) -> int:
-    return _check_amount(cap_fen, "cap_fen", "封顶金额")
+    return _check_amount(cap_fen, "cap_fen", CAP)
 
 
 def _check_cap(benefit: Benefit, cap_fen: object) -> None:
     cap = _check_cap_amount(cap_fen)
     if isinstance(benefit, Flat | Tiers):
         raise RuleError(
-            f"“最高减{_hundredths(cap)}”对“{benefit.render()}”不起作用："
-            "封顶只能和打折、满额打折、每满减一起用"
+            "cap_not_applicable",
+            N_(
+                "“最高减%(cap)s” does nothing to “%(rule)s”: a cap goes only with a percentage "
+                "off, a percentage off above a bill or 每满减."
+            ),
+            cap=_hundredths(cap),
+            rule=benefit.render(),
         )
     if isinstance(benefit, PerStep) and cap < benefit.off_fen:
         raise RuleError(
-            f"封顶{_hundredths(cap)}元比“{benefit.render()}”每次减的"
-            f"{_hundredths(benefit.off_fen)}元还少"
+            "cap_below_step",
+            N_(
+                "A cap of %(cap)s yuan is less than the %(off)s yuan "
+                "“%(rule)s” takes off each time."
+            ),
+            cap=_hundredths(cap),
+            rule=benefit.render(),
+            off=_hundredths(benefit.off_fen),
         )
 
 
@@ -470,9 +591,9 @@ def weekday_name(weekday: int) -> str:
 
 def _check_days(days: object) -> None:
     if not isinstance(days, frozenset) or not days or not days <= frozenset(range(7)):
-        raise RuleError("可用日子要写周一到周日中的几天")
+        raise RuleError("days_invalid", N_("The days of use are some of 周一 to 周日."))
     if len(days) == 7:
-        raise RuleError("每天都可用就不用写日子")
+        raise RuleError("days_every", N_("Usable every day: there is no need to write the days."))
 
 
 def _check_hours(hours: object) -> None:
@@ -481,12 +602,15 @@ def _check_hours(hours: object) -> None:
         or len(hours) != 2
         or not all(isinstance(h, int) and not isinstance(h, bool) for h in hours)
     ):
-        raise RuleError("可用时间要写成“10:00-14:00”")
+        raise RuleError("hours_invalid", N_("Write the hours of use as “10:00-14:00”."))
     start, end = hours
     if not 0 <= start < end <= _MINUTES_A_DAY:
-        raise RuleError("可用时间的开始要早于结束，都在当天0:00到24:00之间")
+        raise RuleError(
+            "hours_order",
+            N_("The hours of use start before they end, within one day from 0:00 to 24:00."),
+        )
     if (start, end) == (0, _MINUTES_A_DAY):
-        raise RuleError("全天可用就不用写时间")
+        raise RuleError("hours_all_day", N_("Usable all day: there is no need to write the hours."))
 
 
 def _days_text(days: frozenset[int]) -> str:
@@ -511,10 +635,10 @@ def _days_from_dict(value: object) -> frozenset[int] | None:
     if not isinstance(value, list) or not all(
         isinstance(d, int) and not isinstance(d, bool) for d in value
     ):
-        raise RuleError("规则数据的days要是0到6的整数列表")
+        raise RuleError("data_days", N_("Rule data: days must be whole numbers from 0 to 6."))
     days = frozenset(value)
     if len(days) != len(value):
-        raise RuleError("规则数据的days有重复")
+        raise RuleError("data_days_twice", N_("Rule data: days names a day twice."))
     return days
 
 
@@ -522,7 +646,7 @@ def _hours_from_dict(value: object) -> tuple[int, int] | None:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) != 2:
-        raise RuleError("规则数据的hours要是[开始分钟, 结束分钟]")
+        raise RuleError("data_hours", N_("Rule data: hours must be [first minute, last minute]."))
     return (value[0], value[1])
 
 
@@ -660,21 +784,38 @@ class Rule:
     def from_dict(cls, data: object) -> Rule:
         """Build a rule from to_dict() data, refusing bad data with a RuleError."""
         if not isinstance(data, dict):
-            raise RuleError("规则数据要是一个JSON对象")
+            raise RuleError("data_not_object", N_("Rule data must be a JSON object."))
         version = data.get("v")
         if isinstance(version, bool) or version != 1:
-            raise RuleError(f"不认识的规则数据版本v={version!r}，应该是1")
+            raise RuleError(
+                "data_version",
+                N_("Unknown rule data version v=%(version)s; it should be 1."),
+                version=_shown(repr(version)),
+            )
         kind = data.get("kind")
         benefit_type = _BENEFITS.get(kind) if isinstance(kind, str) else None
         if benefit_type is None:
-            raise RuleError(f"不认识的优惠类型kind={kind!r}，可以是{'、'.join(_BENEFITS)}")
+            raise RuleError(
+                "data_kind",
+                N_("Unknown kind=%(kind)s; it can be %(kinds)s."),
+                kind=_shown(repr(kind)),
+                kinds="、".join(_BENEFITS),
+            )
         allowed = {"v", "kind", "cap_fen", "min_bill_fen", "days", "hours", *benefit_type.dict_keys}
         unknown = sorted(str(key) for key in data if key not in allowed)
         if unknown:
-            raise RuleError(f"规则数据里有不认识的字段：{'、'.join(unknown)}")
+            raise RuleError(
+                "data_unknown_fields",
+                N_("Rule data has fields it does not know: %(fields)s."),
+                fields=_shown("、".join(unknown)),
+            )
         missing = [key for key in benefit_type.dict_keys if key not in data]
         if missing:
-            raise RuleError(f"规则数据缺少字段：{'、'.join(missing)}")
+            raise RuleError(
+                "data_missing_fields",
+                N_("Rule data is missing fields: %(fields)s."),
+                fields="、".join(missing),
+            )
         return cls(
             benefit_type.from_fields(data),
             cap_fen=data.get("cap_fen"),
@@ -714,7 +855,7 @@ def _chinese_integer(text: str) -> str:
     if not any(char in _CN_UNITS or char == "万" for char in text):
         # bare digits read one by one (八五 -> "85"); keep leading zeros for the caller
         return "".join(str(_CN_DIGITS[char]) for char in text)
-    bad = RuleError(f"看不懂数字“{text}”")
+    bad = RuleError("bad_number", N_("Cannot read the number “%(number)s”."), number=text)
     total = section = 0
     digit: int | None = None
     last_unit = 10**9  # units inside a section must fall: 千 > 百 > 十
@@ -756,7 +897,7 @@ def _chinese_number(text: str) -> str:
     """Read a number in Chinese numerals, maybe with 点; return it as ASCII digits."""
     whole, point, fraction = text.partition("点")
     if not whole or (point and not fraction) or any(c not in _CN_DIGITS for c in fraction):
-        raise RuleError(f"看不懂数字“{text}”")
+        raise RuleError("bad_number", N_("Cannot read the number “%(number)s”."), number=text)
     digits = _chinese_integer(whole)
     if point:
         digits += "." + "".join(str(_CN_DIGITS[char]) for char in fraction)
@@ -768,12 +909,16 @@ def _split_decimal(digits: str) -> tuple[str, str]:
     return whole, fraction
 
 
-def _amount_problem(whole: str, fraction: str) -> str | None:
-    """Return why whole.fraction yuan is not a usable amount, or None."""
+def _amount_problem(whole: str, fraction: str) -> tuple[str, str, dict[str, Any]] | None:
+    """Return why whole.fraction yuan is not a usable amount (code, msgid, details), or None."""
     if len(fraction) > 2:
-        return "金额最多两位小数"
+        return "too_many_decimals", N_("An amount has at most two decimals."), {}
     if len(whole.lstrip("0")) > _MAX_WHOLE_DIGITS or _fen(whole, fraction) > MAX_BILL_FEN:
-        return f"金额不能超过{_MAX_YUAN_TEXT}"
+        return (
+            "amount_too_big",
+            N_("An amount cannot be more than %(most)s yuan."),
+            {"most": MAX_BILL_FEN // 100},
+        )
     return None
 
 
@@ -784,33 +929,62 @@ def _fen(whole: str, fraction: str) -> int:
 def _permille(digits: str) -> int:
     """Turn the number written before 折 into pay_permille, or raise RuleError."""
     whole, fraction = _split_decimal(digits)
-    too_high = f"“{digits}折”不行：折扣要小于10折"
+    too_high = RuleError(
+        "rate_too_high",
+        N_("“%(rate)s折” will not do: a percentage must be less than 10折."),
+        rate=digits,
+    )
     if len(whole.lstrip("0")) > 3:
-        raise RuleError(too_high)
+        raise too_high
     if "." in digits:
         if len(fraction) > 2:
-            raise RuleError("折扣最多两位小数，比如8.88折")
+            raise RuleError(
+                "rate_decimals", N_("A percentage has at most two decimals, e.g. 8.88折.")
+            )
         permille = _fen(whole, fraction)
     elif len(whole) > 1 and whole.startswith("0"):
-        raise RuleError(f"看不懂“{digits}折”：要打0.{whole[1:]}折请写“0.{whole[1:]}折”")
+        raise RuleError(
+            "rate_leading_zero",
+            N_("Cannot read “%(rate)s折”: for %(meant)s折 write “%(meant)s折”."),
+            rate=digits,
+            meant=f"0.{whole[1:]}",
+        )
     else:
         number = int(whole)
         if 11 <= number <= 19:
             raise RuleError(
-                f"看不懂“{number}折”：折扣要小于10折，要打{number // 10}.{number % 10}折"
-                f"请写“{number // 10}.{number % 10}折”"
+                "rate_teens",
+                N_(
+                    "Cannot read “%(rate)s折”: a percentage must be less than 10折; "
+                    "for %(meant)s折 write “%(meant)s折”."
+                ),
+                rate=number,
+                meant=f"{number // 10}.{number % 10}",
             )
         if number == 10:
-            raise RuleError("10折就是不打折，不能这样设")
+            raise RuleError("rate_ten", N_("10折 takes nothing off; it cannot be a rule."))
         permille = number * 100 if number < 10 else number * 10 if number < 100 else 1000
     if permille == 0:
-        raise RuleError("0折就是白送，不能这样设")
+        raise RuleError("rate_zero", N_("0折 gives everything away; it cannot be a rule."))
     if permille >= 1000:
-        raise RuleError(too_high)
+        raise too_high
     return permille
 
 
 # --- parsing a rule ------------------------------------------------------------------------
+
+# What a part cut short must be followed by.
+HOW_MUCH_OFF = Term(N_("how much off"))
+OFF_OR_RATE = Term(
+    N_("how much off or what percentage (e.g. “满100减10”, “满200打9折”, “满50可用”)")
+)
+AN_AMOUNT = Term(N_("an amount"))
+A_RATE = Term(N_("what percentage (几折)"))
+THE_WORD_ZHE = Term(N_("the word “折”"))
+UNTIL_DAY = Term(N_("until which day"))
+WHICH_DAYS = Term(N_("which days (e.g. “周一至周五”)"))
+A_TIME = Term(N_("a time (e.g. “10:00-14:00”)"))
+UNTIL_TIME = Term(N_("until what time (e.g. “10:00-14:00”)"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -837,7 +1011,7 @@ class _Parser:
                 break
             parts.append(self._part())
         if not parts:
-            raise RuleError("请写优惠规则，比如“8折”或“满100减10”")
+            raise RuleError("empty", N_("Please write a rule, e.g. “8折” or “满100减10”."))
         return _assemble(parts)
 
     def _part(self) -> _Part:
@@ -860,7 +1034,7 @@ class _Parser:
             return self._made(start, "hours", lambda: _checked_hours(hours))
         if self._take("每满"):
             step = self._money(start)
-            self._expect("减", start, "减多少")
+            self._expect("减", start, HOW_MUCH_OFF)
             off = self._money(start)
             return self._made(start, "per_step", lambda: PerStep(step, off))
         if self._take("满"):
@@ -875,14 +1049,14 @@ class _Parser:
                 return self._made(
                     start, "threshold_percent", lambda: ThresholdPercent(amount, rate)
                 )
-            self._fail(start, "减多少或打几折（比如“满100减10”“满200打9折”“满50可用”）")
+            self._fail(start, OFF_OR_RATE)
         if self._take("最高", "最多", "封顶", "上限"):
             self._take("可优惠", "减免", "立减", "可减", "优惠", "减")
             cap = self._money(start)
             self._take("封顶")
             return self._made(start, "cap", lambda: _check_cap_amount(cap))
         if self._take("无门槛"):
-            self._expect(("立减", "减"), start, "减多少")
+            self._expect(("立减", "减"), start, HOW_MUCH_OFF)
             off = self._money(start)
             return self._made(start, "flat", lambda: Flat(off))
         if self._take("立减", "直减", "减"):
@@ -891,7 +1065,9 @@ class _Parser:
         if self._take("打") or self._at_number():
             rate = self._rate(start)
             return self._made(start, "percent", lambda: Percent(rate))
-        raise RuleError(f"看不懂“{self._snippet()}”", self.i + 1)
+        raise RuleError(
+            "unreadable", N_("Cannot read “%(text)s”."), self.i + 1, text=self._snippet()
+        )
 
     def _days(self, start: int) -> frozenset[int]:
         """Read the days after 周: 一至五, 一至周五, 六日, 一三五 (星期 and 礼拜 as 周)."""
@@ -902,7 +1078,9 @@ class _Parser:
             if char in _DAY_OF:
                 day = _DAY_OF[char]
                 if day in days:
-                    raise RuleError(f"周{char}写了两次", self.i + 1)
+                    raise RuleError(
+                        "day_twice", N_("周%(day)s is written twice."), self.i + 1, day=char
+                    )
                 days.add(day)
                 previous = day
                 self.i += 1
@@ -911,17 +1089,21 @@ class _Parser:
                 self.i += 1
                 self._take("周", "星期", "礼拜")
                 if self.i >= len(self.text) or self.text[self.i] not in _DAY_OF:
-                    self._fail(start, "到周几")
+                    self._fail(start, UNTIL_DAY)
                 last = _DAY_OF[self.text[self.i]]
                 if last <= previous:
-                    raise RuleError("日子要从前往后写，比如“周一至周五”", self.i + 1)
+                    raise RuleError(
+                        "days_backwards",
+                        N_("Write the days in order, e.g. “周一至周五”."),
+                        self.i + 1,
+                    )
                 days.update(range(previous, last + 1))
                 previous = last
                 self.i += 1
                 continue
             break
         if not days:
-            self._fail(start, "周几（比如“周一至周五”）")
+            self._fail(start, WHICH_DAYS)
         return frozenset(days)
 
     def _at_clock(self) -> bool:
@@ -932,12 +1114,14 @@ class _Parser:
         self._skip()
         match = re.match(r"([0-9]{1,2})(?::([0-9]{2})|点(半|[0-9]{1,2}分?)?)", self.text[self.i :])
         if match is None:
-            self._fail(start, "时间（比如“10:00-14:00”）")
+            self._fail(start, A_TIME)
         hour = int(match.group(1))
         minute_text = match.group(2) or (match.group(3) or "").rstrip("分")
         minute = 30 if minute_text == "半" else int(minute_text or 0)
         if hour > 24 or minute > 59 or (hour == 24 and minute):
-            raise RuleError(f"看不懂时间“{match.group(0)}”", self.i + 1)
+            raise RuleError(
+                "bad_time", N_("Cannot read the time “%(time)s”."), self.i + 1, time=match.group(0)
+            )
         self.i += match.end()
         return hour * 60 + minute
 
@@ -945,7 +1129,7 @@ class _Parser:
         """Read a time of day: 10:00-14:00, 10点至14点, 9点半到11点 (可用 may follow)."""
         begin = self._clock(start)
         if not self._take("-", "~", "至", "到"):
-            self._fail(start, "到几点（比如“10:00-14:00”）")
+            self._fail(start, UNTIL_TIME)
         end = self._clock(start)
         self._take("可用")
         return (begin, end)
@@ -972,7 +1156,7 @@ class _Parser:
                 return word
         return None
 
-    def _expect(self, words: str | tuple[str, ...], start: int, what: str) -> None:
+    def _expect(self, words: str | tuple[str, ...], start: int, what: Term) -> None:
         if not self._take(*((words,) if isinstance(words, str) else words)):
             self._fail(start, what)
 
@@ -995,18 +1179,46 @@ class _Parser:
         piece = self.raw[self.i : end]
         return piece if len(piece) <= 8 else piece[:8] + "…"
 
-    def _fail(self, start: int, what: str) -> NoReturn:
+    def _fail(self, start: int, what: Term) -> NoReturn:
         """Refuse a part cut short: at its start if it just ends, else where it goes wrong."""
         label = self.raw[start : self.i].strip()
         self._skip()
         if label[-1:].isdigit() and re.match(r",[0-9]", self.text[self.i :]):
-            raise RuleError(f"“{label}”后面要写{what}；金额里不要用逗号分隔", self.i + 1)
+            raise RuleError(
+                "comma_in_amount",
+                N_("“%(part)s” must be followed by %(what)s; do not split amounts with commas."),
+                self.i + 1,
+                part=label,
+                what=what,
+            )
         if self._at_end_of_part():
-            raise RuleError(f"“{label}”后面要写{what}", start + 1)
-        hint = ""
-        if what == "“折”" and self.text.startswith("减", self.i):
-            hint = "；满减要写成“满…减…”"
-        raise RuleError(f"“{label}”后面要写{what}，看不懂“{self._snippet()}”{hint}", self.i + 1)
+            raise RuleError(
+                "cut_short",
+                N_("“%(part)s” must be followed by %(what)s."),
+                start + 1,
+                part=label,
+                what=what,
+            )
+        if what == THE_WORD_ZHE and self.text.startswith("减", self.i):
+            raise RuleError(
+                "amount_off_without_threshold",
+                N_(
+                    "“%(part)s” must be followed by %(what)s; cannot read “%(text)s”. "
+                    "满减 is written “满…减…”."
+                ),
+                self.i + 1,
+                part=label,
+                what=what,
+                text=self._snippet(),
+            )
+        raise RuleError(
+            "unexpected",
+            N_("“%(part)s” must be followed by %(what)s; cannot read “%(text)s”."),
+            self.i + 1,
+            part=label,
+            what=what,
+            text=self._snippet(),
+        )
 
     def _number(self) -> tuple[str, int] | None:
         """Read an Arabic or Chinese number; return (ASCII digits, 0-based index) or None."""
@@ -1031,21 +1243,22 @@ class _Parser:
         self._take("¥")
         number = self._number()
         if number is None:
-            self._fail(start, "金额")
+            self._fail(start, AN_AMOUNT)
         digits, index = number
         problem = _amount_problem(*_split_decimal(digits))
         if problem:
-            raise RuleError(problem, index + 1)
+            code, message, details = problem
+            raise RuleError(code, message, index + 1, **details)
         self._take("块钱", "元", "块")
         return _fen(*_split_decimal(digits))
 
     def _rate(self, start: int) -> int:
         number = self._number()
         if number is None:
-            self._fail(start, "几折")
+            self._fail(start, A_RATE)
         digits, index = number
         if not self._take("折"):
-            self._fail(start, "“折”")
+            self._fail(start, THE_WORD_ZHE)
         try:
             return _permille(digits)
         except RuleError as error:
@@ -1064,7 +1277,11 @@ def _assemble(parts: list[_Part]) -> Rule:
             earlier = once.get(part.kind)
             if earlier is not None:
                 raise RuleError(
-                    f"“{part.label}”重复了：前面已经有“{earlier.label}”", part.index + 1
+                    "repeated",
+                    N_("“%(part)s” says again what “%(earlier)s” before it said."),
+                    part.index + 1,
+                    part=part.label,
+                    earlier=earlier.label,
                 )
             once[part.kind] = part
             if part.kind == "min_bill":
@@ -1074,16 +1291,25 @@ def _assemble(parts: list[_Part]) -> Rule:
             continue
         if first is not None and not first.kind == part.kind == "tier":
             raise RuleError(
-                f"已经有“{first.label}”，不能再加“{part.label}”："
-                "一条规则只能有一种优惠（满减可以写几档）",
+                "two_benefits",
+                N_(
+                    "There is already “%(first)s”, so “%(part)s” cannot be added: a rule gives "
+                    "one kind of discount (满减 can have several tiers)."
+                ),
                 part.index + 1,
+                first=first.label,
+                part=part.label,
             )
         first = first or part
         if part.kind == "tier":
             tiers.append(part.value)
     if first is None:
         written = "、".join(f"“{part.label}”" for part in parts)
-        raise RuleError(f"只有{written}，还要写优惠，比如“8折”或“满100减10”")
+        raise RuleError(
+            "no_benefit",
+            N_("There is only %(parts)s; write the discount too, e.g. “8折” or “满100减10”."),
+            parts=written,
+        )
     benefit = Tiers(tuple(tiers)) if first.kind == "tier" else first.value
     cap = None
     if cap_part is not None:
@@ -1135,17 +1361,22 @@ def parse_money(text: str) -> int:
             body = body[: -len(unit)].rstrip()
             break
     if not body:
-        raise MoneyError("请输入金额")
+        raise MoneyError("money_empty", N_("Please enter an amount."))
     if body[0] in "-−" and _MONEY.fullmatch(body[1:].lstrip()):
-        raise MoneyError("金额不能为负数")
+        raise MoneyError("money_negative", N_("An amount cannot be negative."))
     match = _MONEY.fullmatch(body)
     if not match:
         shown = text.strip()
-        raise MoneyError(f"看不懂这个金额“{shown if len(shown) <= 20 else shown[:20] + '…'}”")
+        raise MoneyError(
+            "money_unreadable",
+            N_("Cannot read the amount “%(text)s”."),
+            text=shown if len(shown) <= 20 else shown[:20] + "…",
+        )
     whole, fraction = (match.group(1) or "", match.group(2) or match.group(3) or "")
     problem = _amount_problem(whole, fraction)
     if problem:
-        raise MoneyError(problem)
+        code, message, details = problem
+        raise MoneyError(code, message, **details)
     return _fen(whole, fraction)
 
 

@@ -11,8 +11,16 @@ from .services.redemptions import RedeemError, log_refusal
 
 
 def refusal_status(code: str) -> int:
-    """Return the HTTP status of a refusal: 404 for an unknown card, 400 for bad input, else 409."""
-    return {"not_found": 404, "bad_bill": 400, "bad_key": 400}.get(code, 409)
+    """Return the HTTP status of a refusal: 404 for an unknown card, 400 for bad input, 403 for
+    a wrong PIN, 429 for a card locked after wrong PINs, else 409."""
+    return {
+        "not_found": 404,
+        "bad_bill": 400,
+        "bad_key": 400,
+        "pin_required": 400,
+        "wrong_pin": 403,
+        "pin_locked": 429,
+    }.get(code, 409)
 
 
 @contextmanager

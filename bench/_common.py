@@ -1,17 +1,16 @@
-"""Shared pieces of the benchmarks: a throwaway instance, a free port, gunicorn, wrk, the floors."""
+"""Shared pieces of the benchmarks: a throwaway instance, wrk, the floors, figures.
+
+The scratch database, the free port and gunicorn are the tests' too: they live in `harness`.
+"""
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, Gunicorn, ScratchDatabase, free_port  # noqa: F401 - for the benchmarks
 
 
 def shared_bench() -> Path | None:
@@ -24,12 +23,6 @@ def shared_bench() -> Path | None:
         if candidate and (Path(candidate) / "run_floor.sh").exists():
             return Path(candidate)
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def instance(config: str = "") -> Path:
@@ -57,105 +50,26 @@ def flask(args: list[str], env: dict) -> str:
     ).stdout
 
 
-class ScratchDatabase:
-    """A database of one's own for a run: on the PostgreSQL server at `server_url` a new
-    database named `prefix_<random>` (`drop()` removes it), or without a server URL the SQLite
-    file `sqlite_path`. Benchmarks, the test suite and the browser tests use it."""
-
-    def __init__(self, server_url: str, prefix: str, sqlite_path: Path):
-        self.admin_url = None
-        if not server_url:
-            self.url = f"sqlite:///{sqlite_path}"
-            return
-        import secrets
-
-        import psycopg
-        from sqlalchemy import make_url
-
-        from app.config import normalise_database_url
-
-        server = make_url(normalise_database_url(server_url))
-        self.admin_url = server.set(drivername="postgresql").render_as_string(False)
-        self.name = f"{prefix}_{secrets.token_hex(4)}"
-        with psycopg.connect(self.admin_url, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{self.name}"')
-        self.url = server.set(database=self.name).render_as_string(False)
-
-    def drop(self) -> None:
-        if self.admin_url:
-            import psycopg
-
-            with psycopg.connect(self.admin_url, autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-class Gunicorn:
-    """Run the app (or another WSGI target) under gunicorn on a free port, and wait until it
-    answers. `log` keeps gunicorn's output in a file (quoted when it fails to start)."""
-
-    def __init__(
-        self,
-        target: str,
-        env: dict,
-        workers: int = 2,
-        cwd: Path = ROOT,
-        *,
-        threads: int = 1,
-        log: Path | None = None,
-        wait: float = 10,
-    ):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        output = log.open("wb") if log else None
+def child_pids(parent: int) -> list[int]:
+    """Return the processes whose parent is `parent` (a gunicorn master's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-w",
-                    str(workers),
-                    "--threads",
-                    str(threads),
-                    "-b",
-                    f"127.0.0.1:{self.port}",
-                    "--log-level",
-                    "warning",
-                    target,
-                ],
-                cwd=cwd,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT if output else None,
-                start_new_session=True,
-            )
-        finally:
-            if output:
-                output.close()  # gunicorn has its own copy
-        self._wait(wait)
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
 
-    def _wait(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn stopped{self._output()}")
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1)  # noqa: S310
-                return
-            except OSError as error:
-                if getattr(error, "code", None):  # an HTTP error: the server answers
-                    return
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer at {self.url}{self._output()}")
 
-    def _output(self) -> str:
-        return f":\n{self.log.read_text(errors='replace')}" if self.log else ""
-
-    def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=10)
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) process `pid` has used, from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(

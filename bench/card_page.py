@@ -49,7 +49,7 @@ from app.clock import local_today  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Card, Redemption  # noqa: E402
 from app.services import demo  # noqa: E402
-from bench._common import Figure, Gunicorn, wrk  # noqa: E402
+from bench._common import Figure, Gunicorn, child_pids, cpu_seconds, wrk  # noqa: E402
 from bench.card_page_app import BARE_ETAG  # noqa: E402
 
 GZIP = {"Accept-Encoding": "gzip"}
@@ -172,21 +172,13 @@ class Server(Gunicorn):
 
     def __init__(self, env: dict):
         super().__init__("bench.card_page_app:site()", env, workers=1)
-        self.worker = self._worker_pid()
-
-    def _worker_pid(self) -> int:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid:  # the master's child
-                return int(stat.parent.name)
-        raise RuntimeError("no gunicorn worker")
+        workers = child_pids(self.process.pid)
+        if not workers:
+            raise RuntimeError("no gunicorn worker")
+        self.worker = workers[0]
 
     def _cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.worker}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.worker)
 
     def run(self, path: str, seconds: int, etag: str | None = None) -> Run:
         """Drive `path` for `seconds` (with `etag` as If-None-Match: every answer must be a

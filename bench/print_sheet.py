@@ -40,7 +40,7 @@ from app.services import demo  # noqa: E402
 from bench._common import Figure, shared_bench  # noqa: E402
 
 CARDS = 2000
-FLOOR_CODES = 300  # the raw encoder takes ~10 ms a code: 300 give a steady figure in seconds
+FLOOR_CODES = 300  # enough codes of the raw encoder for a steady figure
 BASE_URL = "https://linli.example.cn"
 
 

@@ -21,14 +21,14 @@ from itsdangerous import URLSafeTimedSerializer
 from app import create_app, models
 from app.extensions import db as _db
 from app.models import Role
-from bench._common import ScratchDatabase
+from harness import ScratchDatabase
 
 from . import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
-# Hashing with scrypt costs ~50 ms a password; tests create hundreds of users.
+# scrypt is slow on purpose; tests create hundreds of users and need no such protection.
 models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 

@@ -169,3 +169,12 @@ def test_an_archived_community_can_be_brought_back(district_admin, client, db, c
 
 def test_only_the_district_admin_archives(staff, community):
     assert staff.post(f"/admin/communities/{community.id}/archive").status_code == 403
+
+
+def test_every_wrong_field_of_a_community_is_said_at_once(district_admin, db):
+    response = district_admin.post(
+        "/admin/communities/new", data={"name": "", "slug": "X", "district": "汉阳区"}
+    )
+    assert response.status_code == 422
+    assert response.text.count('class="errors"') >= 3
+    assert not rows(db, Community)

@@ -494,3 +494,24 @@ def test_an_approved_shop_that_applied_to_a_running_campaign_can_take_cards(staf
         f"/admin/merchants/{applicant.id}/approve", data=login, follow_redirects=True
     ).text
     assert "紫荆花鲜花坊 已通过审核。现在可以收卡了。" in page
+
+
+def test_every_wrong_field_of_a_shop_is_said_at_once(staff, db, community):
+    data = SHOP | {"name": "", "category": "", "phone": "打电话"} | owner("陈", "x", "1")
+    response = staff.post("/admin/merchants/new", data=data)
+    assert response.status_code == 422
+    assert response.text.count('class="errors"') >= 3
+    assert not rows(db, Merchant)
+
+
+def test_a_sheet_row_with_several_problems_is_refused_not_a_500(db, community, staff_user):
+    from app.services.merchants import MerchantDetails, MerchantError
+
+    with pytest.raises(MerchantError) as refused:
+        MerchantDetails(name="", category="", phone="x").cleaned()
+    assert refused.value.code == "name_required"
+    assert [e.code for e in refused.value.errors] == [
+        "name_required",
+        "category_required",
+        "phone_format",
+    ]

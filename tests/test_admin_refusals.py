@@ -54,6 +54,7 @@ def test_every_refusal_reads_in_chinese(app, error_class, code):
         "list": 3,
         "wave": 2,
         "day": "2026-05-19",
+        "line": 2,
     }
     error = error_class(code)
     with app.test_request_context(), force_locale("zh_Hans_CN"):

@@ -122,24 +122,58 @@ def test_changing_password_keeps_this_session_and_ends_the_others(app, db, staff
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "user.change_password"))
 
 
-def test_login_is_rate_limited_per_address_with_a_chinese_page(client, staff_user):
-    for _ in range(10):
-        assert sign_in(client, "zjh-staff", "guess").status_code == 200
-    response = sign_in(client, "zjh-staff", factories.PASSWORD)
+def test_wrong_passwords_from_one_address_are_limited_with_a_chinese_page(client, community):
+    for n in range(10):
+        factories.user(Role.STAFF, community=community, username=f"staff-{n}")
+        assert sign_in(client, f"staff-{n}", "guess").status_code == 200
+    response = sign_in(client, "staff-0", factories.PASSWORD)
     assert response.status_code == 429
     assert "尝试次数过多" in response.text
 
 
-def test_login_is_rate_limited_per_account_across_addresses(client, staff_user):
-    for i in range(10):
-        client.post(
-            "/login",
-            data={"login": "zjh-staff", "password": "guess"},
-            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
-        )
-    response = client.post(
+def test_guesses_at_one_account_from_one_address_do_not_lock_the_owner_elsewhere(
+    client, app, staff_user
+):
+    for _ in range(5):
+        assert sign_in(client, "zjh-staff", "guess").status_code == 200
+    assert sign_in(client, "zjh-staff", factories.PASSWORD).status_code == 429
+    owner = app.test_client()
+    response = owner.post(
         "/login",
         data={"login": "zjh-staff", "password": factories.PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.0.1.1"},
+        environ_base={"REMOTE_ADDR": "10.0.9.9"},
     )
-    assert response.status_code == 429
+    assert response.status_code == 302
+
+
+def test_guesses_from_many_addresses_slow_strangers_but_not_the_owners_own_phone(app, staff_user):
+    phone = app.test_client()
+    assert sign_in(phone, "zjh-staff", factories.PASSWORD).status_code == 302
+    phone.post("/logout")
+    attacker = app.test_client()
+    for i in range(30):
+        attacker.post(
+            "/login",
+            data={"login": "ZJH-staff", "password": "guess"},
+            environ_base={"REMOTE_ADDR": f"10.0.{i // 200}.{i % 200}"},
+        )
+    new_phone = app.test_client().post(
+        "/login",
+        data={"login": "zjh-staff", "password": factories.PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.7.7.7"},
+    )
+    assert new_phone.status_code == 429
+    assert sign_in(phone, "zjh-staff", factories.PASSWORD).status_code == 302
+
+
+def test_signing_in_with_the_right_password_costs_nothing(client, staff_user):
+    for _ in range(15):
+        assert sign_in(client, "zjh-staff", factories.PASSWORD).status_code == 302
+        client.post("/logout")
+
+
+def test_a_forged_known_browser_cookie_counts_as_a_stranger(client, staff_user):
+    client.set_cookie("linli_known", "eyJiIjoiYSIsImEiOltdfQ.forged", path="/login")
+    for _ in range(5):
+        sign_in(client, "zjh-staff", "guess")
+    assert sign_in(client, "zjh-staff", factories.PASSWORD).status_code == 429

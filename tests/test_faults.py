@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from app.models import Campaign, Card, CardStatus, Funding, Redemption, RedemptionStatus
 from app.services import apikeys
-from bench._common import Gunicorn
+from harness import Gunicorn
 
 from . import factories
 from .conftest import PG_URL
@@ -54,7 +54,7 @@ def shop_with_cards(db, community, merchant_user):
     return campaign, [c.token for c in cards], key
 
 
-def serve(app, tmp_path, database_url, workers=2):
+def serve(app, tmp_path, database_url, workers=2, **options):
     folder = tmp_path / "served"
     folder.mkdir(exist_ok=True)
     (folder / "config.py").write_text(
@@ -66,7 +66,7 @@ def serve(app, tmp_path, database_url, workers=2):
         LINLI_INSTANCE_PATH=str(folder),
         LINLI_LOG_LEVEL="ERROR",
     )
-    return Gunicorn("app:create_app()", env, workers=workers, wait=PATIENCE)
+    return Gunicorn("app:create_app()", env, workers=workers, **{"wait": PATIENCE, **options})
 
 
 def wait_until(condition, what: str) -> None:

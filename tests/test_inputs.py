@@ -25,6 +25,8 @@ from app.inputs import (
 )
 from app.rules import MAX_BILL_FEN
 
+from .catalogue import chinese
+
 
 def refused(parse, *args, **kwargs) -> str:
     with pytest.raises(InputError) as caught:
@@ -82,7 +84,7 @@ def test_money_typed_by_a_person_is_bounded_before_it_is_read():
     assert refused(parse_yuan, "1" * 5000) == "bad_money"
     assert refused(parse_yuan, "٣") == "bad_money"
     error = pytest.raises(InputError, parse_yuan, "12.345")
-    assert "两位小数" in error.value.message
+    assert "两位小数" in chinese(error.value)
 
 
 @pytest.mark.parametrize(

@@ -178,10 +178,17 @@ def test_every_refusal_reaches_the_shop_in_chinese_and_is_logged(
 
 def test_a_typed_serial_with_its_pin_opens_the_card(cashier, card):
     typed = card.serial.lower().replace("-", " ")
-    page = cashier.get("/m/card", query_string={"serial": typed, "pin": card.pin})
+    page = cashier.post("/m/card", data={"serial": typed, "pin": card.pin})
     assert page.status_code == 200 and card.serial in page.text
-    wrong = cashier.get("/m/card", query_string={"serial": card.serial, "pin": "9999x"})
-    assert wrong.status_code == 404
+    wrong = cashier.post("/m/card", data={"serial": card.serial, "pin": "9999x"})
+    assert wrong.status_code == 403
+    assert "卡号和密码对不上" in wrong.text
+
+
+def test_a_pin_in_the_address_is_never_read(cashier, card):
+    page = cashier.get("/m/card", query_string={"serial": card.serial, "pin": card.pin})
+    assert page.status_code == 400 and 'data-code="pin_required"' in page.text
+    assert 'class="stack typed-card"' in page.text and 'method="post"' in page.text
 
 
 def test_a_merchant_of_another_community_cannot_see_the_card(app, db, card, other_community):
@@ -235,8 +242,9 @@ def test_today_adds_up_the_live_redemptions(cashier, card, db, campaign, shop):
 
 def test_history_shows_a_chosen_day_and_refuses_nonsense_dates_kindly(cashier, card):
     assert cashier.get("/m/history?date=2026-05-12").status_code == 200
-    page = cashier.get("/m/history?date=not-a-date")
-    assert page.status_code == 200 and "请选择日期" in page.text
+    for nonsense in ("not-a-date", "0001-01-01", "9999-12-31", "²０２６-05-12"):
+        page = cashier.get(f"/m/history?date={nonsense}")
+        assert page.status_code == 200 and "日期请写成" in page.text
 
 
 def test_the_scan_page_loads_the_decoder_and_allows_wasm_only_there(cashier):

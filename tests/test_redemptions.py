@@ -136,8 +136,8 @@ def test_a_card_with_uses_left_counts_down_to_used_up(db, community, shop):
 
 
 def test_a_typed_serial_needs_the_pin_printed_beside_it(db, card, shop):
-    refused("not_found", db, card.serial, shop, None, 10000, "typed-000001")
-    refused("not_found", db, card.serial, shop, None, 10000, "typed-000002", pin="0000x")
+    refused("pin_required", db, card.serial, shop, None, 10000, "typed-000001")
+    refused("wrong_pin", db, card.serial, shop, None, 10000, "typed-000002", pin="0000x")
     typed = card.serial.lower().replace("-", " ")
     outcome = redeem(db.session, typed, shop, None, 10000, "typed-000003", pin=card.pin)
     assert outcome.card_id == card.id

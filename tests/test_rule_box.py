@@ -7,6 +7,7 @@ from app.rules import RuleError, parse_rule
 from app.services.rule_editor import fields_of, rule_from_fields, sample_bills
 
 from . import factories
+from .catalogue import chinese
 from .test_rules_properties import rules
 
 
@@ -58,7 +59,7 @@ def test_the_editor_fills_its_fields_in_yuan_and_zhe():
 def test_an_editor_that_says_nothing_valid_is_refused_in_chinese_without_a_position(fields, says):
     with pytest.raises(RuleError) as refused:
         rule_from_fields(fields)
-    assert says in str(refused.value)
+    assert says in chinese(refused.value)
     assert refused.value.position is None
 
 
@@ -83,6 +84,27 @@ def test_the_preview_says_where_a_typed_rule_goes_wrong(staff):
     answer = staff.get("/admin/rules/preview", query_string={"text": "满100减"}).json
     assert answer["ok"] is False
     assert answer["error"].startswith("第1个字附近")
+
+
+def test_the_preview_says_the_same_refusal_in_english_and_in_chinese(staff):
+    query = {"text": "8折送饮料"}
+    chinese = staff.get("/admin/rules/preview", query_string=query).json
+    staff.set_cookie("lang", "en")
+    english = staff.get("/admin/rules/preview", query_string=query).json
+    assert chinese["code"] == english["code"] == "unreadable"
+    assert chinese["position"] == english["position"] == 3
+    assert chinese["error"] == "第3个字附近: 看不懂“送饮料”"
+    assert english["error"] == "near character 3: Cannot read “送饮料”."
+
+
+def test_an_editor_amount_names_its_field_and_tier_in_either_language(staff):
+    query = {"editor-kind": "tiers", "editor-tier2_threshold": "abc", "editor-tier2_off": "5"}
+    chinese = staff.get("/admin/rules/preview", query_string=query).json
+    staff.set_cookie("lang", "en")
+    english = staff.get("/admin/rules/preview", query_string=query).json
+    assert chinese["code"] == english["code"] == "money_unreadable"
+    assert chinese["error"] == "第2档的门槛：看不懂这个金额“abc”"
+    assert english["error"] == "The bill of tier 2: Cannot read the amount “abc”."
 
 
 def test_the_preview_builds_the_text_from_the_editor(staff):

@@ -20,6 +20,8 @@ from app.rules import (
     preview,
 )
 
+from .catalogue import chinese
+
 RULES_PY = Path(__file__).resolve().parents[1] / "app" / "rules.py"
 
 BILLS = (0, 1, 4999, 5000, 9999, 10000, 18800, 20000)
@@ -199,17 +201,22 @@ def test_refused_text_says_what_and_where(text, fragment, position):
     with pytest.raises(RuleError) as caught:
         parse_rule(text)
     error = caught.value
-    assert fragment in str(error)
+    assert fragment in chinese(error)
     assert error.position == position
+    assert error.code.isidentifier() and error.code.islower()
     if position is None:
-        assert "个字附近" not in str(error)
+        assert "个字附近" not in chinese(error)
     else:
-        assert str(error) == f"第{position}个字附近: {error.reason}"
+        assert chinese(error) == f"第{position}个字附近: {chinese(error.unplaced())}"
+        assert str(error) == f"near character {position}: {error.reason}"
 
 
 def test_two_percentages_name_both_parts():
-    with pytest.raises(RuleError, match="已经有“8折”，不能再加“9折”"):
+    with pytest.raises(RuleError) as caught:
         parse_rule("8折,9折")
+    assert caught.value.code == "two_benefits"
+    assert "已经有“8折”，不能再加“9折”" in chinese(caught.value)
+    assert "There is already “8折”, so “9折” cannot be added" in str(caught.value)
 
 
 def test_position_counts_characters_as_typed_with_full_width_forms():
@@ -410,7 +417,7 @@ BAD_DICTS = [
 def test_from_dict_refuses_bad_data_in_chinese(data, fragment):
     with pytest.raises(RuleError) as caught:
         Rule.from_dict(data)
-    assert fragment in str(caught.value)
+    assert fragment in chinese(caught.value)
     assert caught.value.position is None
 
 

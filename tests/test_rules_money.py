@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from app.rules import MAX_BILL_FEN, MoneyError, format_money, parse_money
 
+from .catalogue import chinese
+
 settings.register_profile("linli-rules", max_examples=200, deadline=None)
 RULES_PROFILE = settings.get_profile("linli-rules")
 
@@ -76,14 +78,14 @@ REFUSED = [
 def test_parse_money_refuses_with_a_chinese_message(text, message):
     with pytest.raises(MoneyError) as caught:
         parse_money(text)
-    assert message in str(caught.value)
+    assert message in chinese(caught.value)
     assert isinstance(caught.value, ValueError)
 
 
 def test_parse_money_shortens_a_long_unreadable_text_in_its_message():
     with pytest.raises(MoneyError) as caught:
         parse_money("x" * 100)
-    assert len(str(caught.value)) < 40
+    assert len(chinese(caught.value)) < 40
 
 
 def test_parse_money_refuses_a_non_string():
@@ -141,15 +143,17 @@ def test_decorated_money_reads_the_same(fen, before, after, full_width):
     st.text(alphabet="0123456789", min_size=3, max_size=8),
 )
 def test_parse_money_refuses_more_than_two_decimals(yuan, decimals):
-    with pytest.raises(MoneyError, match="金额最多两位小数"):
+    with pytest.raises(MoneyError) as caught:
         parse_money(f"{yuan}.{decimals}")
+    assert (caught.value.code, chinese(caught.value)) == ("too_many_decimals", "金额最多两位小数")
 
 
 @RULES_PROFILE
 @given(st.integers(MAX_BILL_FEN + 1, 10 * MAX_BILL_FEN))
 def test_parse_money_refuses_more_than_the_maximum_bill(fen):
-    with pytest.raises(MoneyError, match="金额不能超过1000000元"):
+    with pytest.raises(MoneyError) as caught:
         parse_money(format_money(fen))
+    assert (caught.value.code, chinese(caught.value)) == ("amount_too_big", "金额不能超过1000000元")
 
 
 @RULES_PROFILE
@@ -158,6 +162,6 @@ def test_parse_money_gives_fen_in_range_or_a_money_error(text):
     try:
         fen = parse_money(text)
     except MoneyError as error:
-        assert str(error)
+        assert error.code and chinese(error)
     else:
         assert 0 <= fen <= MAX_BILL_FEN

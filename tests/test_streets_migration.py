@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from app import create_app
-from bench._common import ScratchDatabase
+from harness import ScratchDatabase
 
 from .conftest import PG_URL, ROOT, base_config
 

@@ -39,6 +39,7 @@ from ..models import (
     HouseholdGroup,
     Merchant,
     MerchantStatus,
+    MonthlyReport,
     Offer,
     OfferStatus,
     PointsEntry,
@@ -58,6 +59,7 @@ from .labels import action_label, label, who
 OBJECT_LABELS = {
     "community": _l("Community"),
     "street": _l("Street"),
+    "monthly_report": _l("Monthly report"),
     "users": _l("Login"),
     "merchant": _l("Shop"),
     "campaign": _l("Campaign"),
@@ -77,11 +79,13 @@ OBJECT_LABELS = {
 # vocabulary test fails on it.
 FIELD_LABELS = {
     "name": _l("Name"),
+    "wrong_pins": _l("Wrong PINs within the hour"),
     "slug": _l("Web name"),
     "street": _l("Street"),
     "district": _l("District"),
     "archived": _l("Archived"),
     "households": _l("Households"),
+    "month": _l("Month"),
     "residents": _l("Residents"),
     "staff_may_act": _l("Street staff may act for the community"),
     "leaderboard_on": _l("Help leaderboard"),
@@ -312,6 +316,10 @@ class Words:
     def _name_and_url(self, obj) -> tuple[str, str | None]:
         if isinstance(obj, Street):
             return obj.name, None
+        if isinstance(obj, MonthlyReport):
+            community = self._get(Community, obj.community_id)
+            month = f"{obj.month.year}-{obj.month.month:02d}"
+            return f"{community.name} {month}", None
         if isinstance(obj, Community):
             url = url_for("admin.community", community_id=obj.id) if self.district else None
             return obj.name, url
@@ -485,6 +493,7 @@ def changes_text(changes: list[Change]) -> str:
 OBJECTS = {
     "community": Community,
     "street": Street,
+    "monthly_report": MonthlyReport,
     "users": User,
     "merchant": Merchant,
     "campaign": Campaign,

@@ -10,6 +10,7 @@ from ..auth.access import get_or_404, scope
 from ..clock import local_day_bounds, local_today
 from ..database import write_transaction
 from ..extensions import db
+from ..inputs import optional_id
 from ..models import (
     Campaign,
     Card,
@@ -17,7 +18,7 @@ from ..models import (
     CardStatus,
     Redemption,
 )
-from ..services import issuing, waves
+from ..services import issuing, pins, waves
 from ..services.accounts import mask_phone
 from ..services.cards import (
     CARDS_PER_SHEET,
@@ -116,8 +117,8 @@ def batch_print(batch_id):
     """A4 sheets of ten cards each, to print from the browser and cut along the marks."""
     batch = get_or_404(CardBatch, batch_id)
     sheets = -(-batch.size // CARDS_PER_SHEET)
-    first = max(1, request.args.get("first", 1, type=int))
-    last = min(sheets, request.args.get("last", first + MAX_SHEETS_PER_PRINT - 1, type=int))
+    first = max(1, optional_id(request.args.get("first")) or 1)
+    last = min(sheets, optional_id(request.args.get("last")) or first + MAX_SHEETS_PER_PRINT - 1)
     last = min(last, first + MAX_SHEETS_PER_PRINT - 1)
     if first > sheets or last < first:
         abort(404)
@@ -205,10 +206,10 @@ def cards():
         ),
         Card,
     ).join(Campaign, Card.campaign_id == Campaign.id)
-    campaign_id = request.args.get("campaign", type=int)
+    campaign_id = optional_id(request.args.get("campaign"))
     if campaign_id:
         stmt = stmt.where(Card.campaign_id == campaign_id)
-    batch_id = request.args.get("batch", type=int)
+    batch_id = optional_id(request.args.get("batch"))
     if batch_id:
         stmt = stmt.where(Card.batch_id == batch_id)
     status = request.args.get("status", "")
@@ -258,6 +259,8 @@ def show_card(card, status=200, **forms):
         redemptions=redemptions,
         successor=successor,
         empty_form=EmptyForm(formdata=None),
+        wrong_pins=pins.wrong_pins(db.session, card.id),
+        pin_tries=pins.PIN_TRIES,
         **forms,
     ), status
 
@@ -278,6 +281,16 @@ def card_void(card_id):
         ):
             return redirect(url_for("admin.card", card_id=card.id))
     return show_card(card, 422, void_form=form)
+
+
+@bp.post("/cards/<int:card_id>/release-pin")
+@staff_required
+def card_release_pin(card_id):
+    """Let a card locked after wrong PINs be used by its PIN again, once the holder is known."""
+    card = get_or_404(Card, card_id)
+    if EmptyForm().validate_on_submit():
+        perform(pins.release, card, success=_("The card's PIN works again."))
+    return redirect(url_for("admin.card", card_id=card.id))
 
 
 @bp.post("/cards/<int:card_id>/replace")

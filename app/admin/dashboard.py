@@ -13,6 +13,7 @@ from ..auth.access import get_or_404, scope
 from ..clock import local_today
 from ..database import write_transaction
 from ..extensions import db
+from ..inputs import optional_date, optional_id
 from ..models import Campaign, Funding, Merchant
 from ..rules import format_money
 from ..services import dashboard as service
@@ -33,24 +34,21 @@ DISCOUNT_LABELS = {
 
 
 def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return optional_date(request.args.get(name))
 
 
 def read_scope(campaign: Campaign | None = None) -> tuple[Scope, Campaign | None, list[str]]:
     """Read community, campaign and period from the query string, within what the user sees."""
     problems = []
     if campaign is None:
-        campaign_id = request.args.get("campaign", type=int)
+        campaign_id = optional_id(request.args.get("campaign"))
         if campaign_id:
             campaign = db.session.scalar(
                 scope(select(Campaign), Campaign).where(Campaign.id == campaign_id)
             )
     community_id = current_user.community_id
     if sees_many():
-        community_id = request.args.get("community", type=int) or None
+        community_id = optional_id(request.args.get("community")) or None
         if campaign is not None:
             community_id = campaign.community_id
     if is_street_staff() and campaign is None:
@@ -161,8 +159,8 @@ def _day_chart(days, kind):
 
 
 def finding_url(finding) -> str:
-    endpoint = "admin.redemptions" if finding.target == "redemptions" else "admin.attempts"
-    return url_for(endpoint, **finding.filters)
+    endpoints = {"redemptions": "admin.redemptions", "card": "admin.card"}
+    return url_for(endpoints.get(finding.target, "admin.attempts"), **finding.filters)
 
 
 def _export(fmt, table, chosen, overview, listing):

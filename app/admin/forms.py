@@ -1,7 +1,6 @@
 """The office's forms. They read and lightly shape input; the services decide what is allowed."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -17,6 +16,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
+from ..i18n import message
 from ..models import MERCHANT_CATEGORIES, CampaignKind, Funding, Role
 from ..rules import MoneyError, format_money, parse_money
 from .labels import choices
@@ -35,7 +36,7 @@ class MoneyField(StringField):
             self.data = parse_money(text)
         except MoneyError as error:
             self.data = None
-            raise ValueError(str(error)) from error
+            raise ValueError(message(error)) from error
 
     def _value(self):
         if self.raw_data:
@@ -66,7 +67,7 @@ class CommunityMixin:
             del self.community
 
 
-class MerchantForm(FlaskForm, CommunityMixin):
+class MerchantForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(_l("Shop name"), filters=[stripped], validators=[Length(max=80)])
     category = SelectField(_l("Category"), validate_choice=False)
@@ -113,11 +114,11 @@ class NewMerchantForm(MerchantForm, LoginFields):
     """Registering a shop, with its owner's login (optional)."""
 
 
-class ApproveForm(FlaskForm, LoginFields):
+class ApproveForm(Form, LoginFields):
     """Approving an application; the owner's login is made at the same time (optional)."""
 
 
-class ShopLoginForm(FlaskForm, LoginFields):
+class ShopLoginForm(Form, LoginFields):
     role = SelectField(_l("Role"))
 
     def __init__(self, *args, **kwargs):
@@ -128,7 +129,7 @@ class ShopLoginForm(FlaskForm, LoginFields):
         ]
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = StringField(
         _l("New password"),
         validators=[InputRequired(message=_l("Please enter a new password."))],
@@ -136,7 +137,7 @@ class PasswordResetForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(
         _l("Reason"),
         filters=[stripped],
@@ -144,11 +145,11 @@ class ReasonForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with nothing but its CSRF token, for one-button actions."""
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(_l("Shop name"), filters=[stripped], validators=[Length(max=80)])
     category = SelectField(_l("Category"), validate_choice=False)
@@ -173,12 +174,12 @@ class JoinForm(FlaskForm):
         self.category.choices = [("", _l("— choose —"))] + [(c, c) for c in MERCHANT_CATEGORIES]
 
 
-class UploadForm(FlaskForm, CommunityMixin):
+class UploadForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     sheet = FileField(_l("Sheet (.xlsx or .csv)"))
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     size = IntegerField(
         _l("Number of cards"),
         validators=[
@@ -190,7 +191,7 @@ class BatchForm(FlaskForm):
     note = StringField(_l("Note"), filters=[stripped], validators=[Length(max=200), Optional()])
 
 
-class CampaignForm(FlaskForm, CommunityMixin):
+class CampaignForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(
         _l("Campaign name"),
@@ -244,7 +245,7 @@ class CampaignForm(FlaskForm, CommunityMixin):
         self.funding.choices = choices(Funding)
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     rule = StringField(
         _l("This shop's rule"),
         filters=[stripped],
@@ -257,7 +258,7 @@ class AddOffersForm(OfferForm):
     merchants = SelectMultipleField(_l("Shops"), coerce=int, validate_choice=False)
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     serial = StringField(
         _l("Card"),
         filters=[stripped],
@@ -291,7 +292,7 @@ class ReplaceForm(ReasonForm):
     )
 
 
-class CommunityForm(FlaskForm):
+class CommunityForm(Form):
     name = StringField(_l("Community name"), filters=[stripped], validators=[Length(max=80)])
     slug = StringField(
         _l("Web name"),
@@ -313,7 +314,7 @@ class CommunityForm(FlaskForm):
     )
 
 
-class StreetForm(FlaskForm):
+class StreetForm(Form):
     name = StringField(_l("Street name"), filters=[stripped], validators=[Length(max=80)])
     district = StringField(_l("District (区)"), filters=[stripped], validators=[Length(max=80)])
     staff_may_act = BooleanField(
@@ -322,13 +323,13 @@ class StreetForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Place a community in this street."""
 
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
 
 
-class StaffForm(FlaskForm, LoginFields):
+class StaffForm(Form, LoginFields):
     """A staff login for a community."""
 
 
@@ -342,7 +343,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class HouseholdRosterForm(FlaskForm, CommunityMixin):
+class HouseholdRosterForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     address = StringField(
         _l("Household"),
@@ -376,12 +377,12 @@ class HouseholdRosterForm(FlaskForm, CommunityMixin):
     )
 
 
-class ApplyImportForm(FlaskForm):
+class ApplyImportForm(Form):
     community = HiddenField()
     rows = HiddenField()
 
 
-class HandoutForm(FlaskForm):
+class HandoutForm(Form):
     buildings = MultiCheckboxField(_l("Buildings"), validate_choice=False)
     hand_out_on = DateField(
         _l("Day of the hand-out"),
@@ -390,7 +391,7 @@ class HandoutForm(FlaskForm):
     note = StringField(_l("Note"), filters=[stripped], validators=[Length(max=200)])
 
 
-class ScanForm(FlaskForm):
+class ScanForm(Form):
     card = StringField(
         _l("Card"),
         filters=[stripped],
@@ -400,7 +401,7 @@ class ScanForm(FlaskForm):
     )
 
 
-class WavesForm(FlaskForm):
+class WavesForm(Form):
     """分批发放: the numbers are read by `inputs.parse_count`, bounded, in the route."""
 
     size = StringField(

@@ -4,6 +4,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import limiter
+from ..inputs import optional_id
 from ..services import merchants as service
 from . import public
 from .common import community_choices, perform_public
@@ -24,8 +25,8 @@ def join():
     form = JoinForm()
     form.community.choices = [(0, _l("— choose —")), *community_choices()]
     form.set_categories()
-    if request.method == "GET" and request.args.get("community", type=int):
-        form.community.data = request.args.get("community", type=int)
+    if request.method == "GET" and optional_id(request.args.get("community")):
+        form.community.data = optional_id(request.args.get("community"))
     if form.validate_on_submit():
         if form.website.data:  # only a robot fills the hidden field
             return redirect(url_for("join.done"))

@@ -158,6 +158,7 @@ ACTION_LABELS = {
     "card.issue_sheet": _l("Handed out cards from a sheet"),
     "card.void": _l("Voided a card"),
     "card.replace": _l("Replaced a lost card"),
+    "card.pin_release": _l("Released a card locked after wrong PINs"),
     "redemption.create": _l("Redeemed a card"),
     "redemption.void": _l("Voided a use"),
     "community.create": _l("Created a community"),
@@ -223,6 +224,9 @@ REFUSAL_LABELS = {
     "void_too_late": _l("Too late for the shop to void"),
     "reason_required": _l("No reason given"),
     "lookup_failed": _l("Wrong serial or PIN when looking a card up"),
+    "pin_required": _l("Serial typed without its PIN"),
+    "wrong_pin": _l("Wrong PIN"),
+    "pin_locked": _l("Card locked after wrong PINs"),
 }
 
 

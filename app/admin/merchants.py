@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from ..auth.access import get_or_404, scope
 from ..extensions import db
+from ..inputs import optional_id
 from ..models import (
     AuditLog,
     Campaign,
@@ -118,7 +119,7 @@ def merchants():
     category = request.args.get("category", "")
     if category:
         stmt = stmt.where(Merchant.category == category)
-    community = request.args.get("community", type=int)
+    community = optional_id(request.args.get("community"))
     if community and sees_many():
         stmt = stmt.where(Merchant.community_id == community)
     listing = Listing(

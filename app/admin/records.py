@@ -13,6 +13,7 @@ from ..auth.access import get_or_404, scope
 from ..clock import local_day_bounds
 from ..database import write_transaction
 from ..extensions import db
+from ..inputs import optional_date, optional_id
 from ..models import (
     AttemptLog,
     AuditLog,
@@ -35,10 +36,7 @@ from .tables import Column, Listing
 
 
 def _day(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return optional_date(request.args.get(name))
 
 
 def _fen(name: str) -> int | None:
@@ -101,9 +99,9 @@ def redemptions():
         .join(Campaign, Redemption.campaign_id == Campaign.id)
     )
     args = request.args
-    if merchant := args.get("merchant", type=int):
+    if merchant := optional_id(args.get("merchant")):
         stmt = stmt.where(Redemption.merchant_id == merchant)
-    if campaign := args.get("campaign", type=int):
+    if campaign := optional_id(args.get("campaign")):
         stmt = stmt.where(Redemption.campaign_id == campaign)
     if card := (args.get("card") or "").strip():
         stmt = stmt.where(Card.serial == normalise_serial(card))
@@ -221,7 +219,7 @@ def attempts():
         .outerjoin(person, AttemptLog.user_id == person.id)
     )
     args = request.args
-    if merchant := args.get("merchant", type=int):
+    if merchant := optional_id(args.get("merchant")):
         stmt = stmt.where(AttemptLog.merchant_id == merchant)
     if code := args.get("code", ""):
         stmt = stmt.where(AttemptLog.code == code)
@@ -276,9 +274,9 @@ def audit():
         stmt = stmt.where(AuditLog.action.startswith(area + "."))
     if object_type := args.get("object_type", ""):
         stmt = stmt.where(AuditLog.object_type == object_type)
-    if (object_id := args.get("object_id", type=int)) is not None:
+    if (object_id := optional_id(args.get("object_id"))) is not None:
         stmt = stmt.where(AuditLog.object_id == object_id)
-    if actor := args.get("actor", type=int):
+    if actor := optional_id(args.get("actor")):
         stmt = stmt.where(AuditLog.actor_id == actor)
     if start := _day("from"):
         stmt = stmt.where(AuditLog.created_at >= local_day_bounds(start)[0])

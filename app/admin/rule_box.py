@@ -12,6 +12,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import message
 from ..rules import RULE_EXAMPLES, MoneyError, Rule, RuleError, parse_money, parse_rule, preview
 from ..services.rule_editor import EDITOR_FIELDS, TIER_ROWS, fields_of, rule_from_fields
 from ..services.rule_editor import sample_bills as _sample_bills
@@ -76,7 +77,7 @@ def rule_box(text_field, fallback: Rule | None = None) -> RuleBox:
         try:
             rule = rule_from_fields(posted)
         except RuleError as error:
-            box.editor_error = str(error)
+            box.editor_error = message(error)
             return box
         text_field.data = rule.render()
         text_field.raw_data = [text_field.data]
@@ -88,7 +89,7 @@ def rule_box(text_field, fallback: Rule | None = None) -> RuleBox:
     try:
         rule = parse_rule(text)
     except RuleError as error:
-        box.error = str(error)
+        box.error = message(error)
         if request.method == "POST":
             box.editor = {key: request.form.get(EDITOR_PREFIX + key, "") for key in EDITOR_FIELDS}
         return box
@@ -111,7 +112,7 @@ def rule_preview():
                 {key: request.args.get(EDITOR_PREFIX + key, "") for key in EDITOR_FIELDS}
             )
     except RuleError as error:
-        return jsonify(ok=False, error=str(error), position=error.position)
+        return jsonify(ok=False, error=message(error), code=error.code, position=error.position)
     return jsonify(
         ok=True,
         text=rule.render(),

@@ -1,15 +1,15 @@
 """Forms of the help board, for residents (/aid) and for the office (/admin/aid)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, Length, Optional
 
 from ..admin.forms import choice_id, stripped
+from ..forms import Form
 from ..models import HelpCategory, HelpKind
 
 
-class ResidentJoinForm(FlaskForm):
+class ResidentJoinForm(Form):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
     name = StringField(
         _l("Your name"),
@@ -44,7 +44,7 @@ class ResidentJoinForm(FlaskForm):
     )
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     kind = RadioField(_l("I"), default=HelpKind.REQUEST.value, validate_choice=False)
     category = SelectField(_l("Kind of help"), validate_choice=False)
     title = StringField(
@@ -83,7 +83,7 @@ class PostForm(FlaskForm):
             self.category.data = HelpCategory.SHOPPING.value
 
 
-class ConfirmHelpForm(FlaskForm):
+class ConfirmHelpForm(Form):
     hours = StringField(
         _l("Hours given"),
         description=_l("e.g. 1.5; at most 12."),
@@ -93,7 +93,7 @@ class ConfirmHelpForm(FlaskForm):
     )
 
 
-class PointsForm(FlaskForm):
+class PointsForm(Form):
     amount = IntegerField(
         _l("Points"),
         description=_l("Negative to take points off, e.g. -20."),
@@ -102,7 +102,7 @@ class PointsForm(FlaskForm):
     reason = StringField(_l("Reason"), filters=[stripped], validators=[Length(max=200)])
 
 
-class ExchangeForm(FlaskForm):
+class ExchangeForm(Form):
     points_price = IntegerField(
         _l("Points for one card"),
         description=_l("Leave empty: not exchangeable."),
@@ -115,5 +115,5 @@ class ExchangeForm(FlaskForm):
     )
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(Form):
     household = StringField(_l("Household"), filters=[stripped], validators=[Length(max=40)])

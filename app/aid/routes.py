@@ -14,6 +14,7 @@ from ..admin.common import community_choices, message, perform, perform_public
 from ..admin.labels import choices
 from ..auth.access import roles_required
 from ..extensions import configured_limit, db, limiter
+from ..inputs import optional_id
 from ..models import (
     Card,
     Community,
@@ -265,7 +266,7 @@ def my_points():
         .where(PointsEntry.user_id == current_user.id)
         .order_by(Card.id.desc())
     ).all()
-    new_card = request.args.get("new", type=int)
+    new_card = optional_id(request.args.get("new"))
     community = current_user.community
     return render_template(
         "aid/points.html",

@@ -19,7 +19,21 @@ REFUSAL_CODES = [
     "key_reused",
     "already_void",
     "void_too_late",
+    "pin_required",
+    "wrong_pin",
+    "pin_locked",
+    "bad_json",
+    "json_too_deep",
+    "json_too_large",
+    "bad_date",
 ]
+
+
+TOO_MANY = (
+    "Too many requests from this key, or (`pin_locked`) five wrong PINs for this card within "
+    "the hour: it is refused by serial and PIN until the hour has passed or the community "
+    "office releases it; its QR still works"
+)
 
 
 def _json(schema: dict) -> dict:
@@ -84,7 +98,8 @@ def document() -> dict:
             "description": (
                 "Quote and record redemptions of 邻里互助消费卡 and 消费券 from a shop's till. "
                 "Money is integer fen. Errors carry a stable `error` code and a Chinese "
-                "`message`. Authenticate with `Authorization: Bearer <key>`; the shop's owner "
+                "`message`. Bodies are JSON objects of at most 64 KB, nested at most 10 deep. "
+                "Authenticate with `Authorization: Bearer <key>`; the shop's owner "
                 "creates keys on the shop's pages (/m/keys)."
             ),
         },
@@ -108,11 +123,13 @@ def document() -> dict:
                                 }
                             },
                         },
-                        "400": _error("Bad input"),
+                        "400": _error("Bad input, or a body that is not a JSON object"),
                         "401": _error("No valid API key"),
+                        "403": _error("The PIN does not match the card's serial"),
                         "404": _error("No such card"),
                         "409": _error("The card cannot be used at this shop now"),
-                        "429": _error("Too many requests"),
+                        "413": _error("A body of more than 64 KB"),
+                        "429": _error(TOO_MANY),
                     },
                 }
             },
@@ -143,11 +160,13 @@ def document() -> dict:
                             "description": "Already recorded with this key: the first answer",
                             "content": {"application/json": {"schema": REDEMPTION}},
                         },
-                        "400": _error("Bad input"),
+                        "400": _error("Bad input, or a body that is not a JSON object"),
                         "401": _error("No valid API key"),
+                        "403": _error("The PIN does not match the card's serial"),
                         "404": _error("No such card"),
                         "409": _error("Refused (see `error`)"),
-                        "429": _error("Too many requests"),
+                        "413": _error("A body of more than 64 KB"),
+                        "429": _error(TOO_MANY),
                     },
                 },
                 "get": {
@@ -158,7 +177,12 @@ def document() -> dict:
                             "name": "date",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "format": "date"},
+                            "description": "A day, 2000-01-01 to 2099-12-31; today if not given.",
+                            "schema": {
+                                "type": "string",
+                                "format": "date",
+                                "pattern": "^20[0-9]{2}-[0-9]{2}-[0-9]{2}$",
+                            },
                         }
                     ],
                     "responses": {
@@ -200,9 +224,11 @@ def document() -> dict:
                             "description": "Voided",
                             "content": {"application/json": {"schema": REDEMPTION}},
                         },
+                        "400": _error("A body that is not a JSON object"),
                         "401": _error("No valid API key"),
                         "404": _error("No such redemption"),
                         "409": _error("Already voided, or too late"),
+                        "413": _error("A body of more than 64 KB"),
                         "429": _error("Too many requests"),
                     },
                 }

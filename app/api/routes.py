@@ -5,9 +5,6 @@ here: without a key every call is 401, and CSRF does not apply because no cookie
 Errors are `{"error": <stable code>, "message": <Chinese>}`.
 """
 
-import json
-from datetime import date
-from decimal import Decimal
 from functools import wraps
 
 from flask import g, jsonify, request
@@ -16,8 +13,9 @@ from flask_babel import gettext as _
 from .. import till
 from ..clock import local_today
 from ..extensions import configured_limit, csrf, db, limiter
+from ..inputs import MAX_JSON_BYTES, InputError, clean_text, load_json_object, parse_date, parse_fen
 from ..models import Redemption
-from ..rules import MAX_BILL_FEN, format_money
+from ..rules import format_money
 from ..services import apikeys, redemptions, takings
 from ..services.redemptions import Receipt, RedeemError, TillRequest
 from . import bp
@@ -68,36 +66,54 @@ def _key_prefix() -> str:
 limiter.limit(configured_limit("API_RATE_LIMIT"), key_func=_key_prefix)(bp)
 
 
+class BadBody(Exception):
+    """The body is not a JSON object this API can read; answered 400 or 413."""
+
+    def __init__(self, error: InputError):
+        self.error = error
+
+
+@bp.errorhandler(BadBody)
+def bad_body(caught: BadBody):
+    status = 413 if caught.error.code == "json_too_large" else 400
+    return error(caught.error.code, _(caught.error.message), status)
+
+
 def _body() -> dict:
-    """Read the JSON body with its numbers exact: 7287.0 is the integer 7287, never a float."""
+    """Read the JSON body, bounded in size and depth, its numbers exact (never a float).
+
+    A request without a JSON body reads as an empty object (a void's reason is optional).
+    """
     if not request.is_json:
         return {}
     try:
-        body = json.loads(request.get_data(cache=True), parse_float=Decimal)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        if (request.content_length or 0) > MAX_JSON_BYTES:
+            raise InputError("json_too_large")  # refused before the body is read
+        return load_json_object(request.get_data(cache=True))
+    except InputError as refusal:
+        raise BadBody(refusal) from None
 
 
-def _text(body: dict, name: str) -> str:
-    """Return a text field of the body as a string without NUL characters (none may hold one)."""
+def _text(body: dict, name: str, limit: int = 200) -> str:
+    """Return a text field of the body as one line of text without control characters."""
     value = body.get(name)
-    return "" if value is None else str(value).replace("\x00", "")
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return clean_text(str(value)[:limit])
 
 
 def _pin(body: dict) -> str | None:
-    return _text(body, "pin") if body.get("pin") is not None else None
+    return _text(body, "pin", 8) if body.get("pin") is not None else None
 
 
 def _bill(body: dict) -> int:
-    bill = body.get("bill_fen")
-    if isinstance(bill, Decimal) and bill == bill.to_integral_value():
-        bill = int(bill)  # JSON Schema's integer: a number without a fraction, however written
-    if type(bill) is not int or not 0 < bill <= MAX_BILL_FEN:
+    """The bill: a whole number of fen however JSON writes it (7287, 7287.0, 7.287e3)."""
+    try:
+        return parse_fen(body.get("bill_fen"))
+    except InputError:
         raise RedeemError(
             "bad_bill", _("bill_fen must be a whole number of fen, from 1 to 100000000.")
-        )
-    return bill
+        ) from None
 
 
 def redemption_json(r: Receipt) -> dict:
@@ -172,9 +188,9 @@ def void_redemption(redemption_id):
 def list_redemptions():
     """The shop's redemptions of one day (`?date=YYYY-MM-DD`, default today), with totals."""
     try:
-        day = date.fromisoformat(request.args["date"]) if "date" in request.args else local_today()
-    except ValueError:
-        return error("bad_date", _("date must be written YYYY-MM-DD."), 400)
+        day = parse_date(request.args["date"]) if "date" in request.args else local_today()
+    except InputError:
+        return error("bad_date", _("date must be written YYYY-MM-DD, from 2000 to 2099."), 400)
     taken = takings.of_day(db.session, g.merchant.id, day)
     return jsonify(
         date=day.isoformat(),

@@ -1,24 +1,37 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..database import write_transaction
 from ..extensions import configured_limit, db, limiter
-from ..main.routes import home_for, is_local_path
+from ..main.routes import home_for, redirect_back
 from ..services import accounts
 from ..services.errors import AccountError
-from . import bp
+from . import bp, throttle
 from .forms import ChangePasswordForm, LoginForm
 
 
-def _login_name_key() -> str:
-    """Rate-limit key for one account, whatever address the guesses come from."""
-    return "login:" + accounts.normalise_phone(request.form.get("login", "")).lower()[:40]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
-@limiter.limit(configured_limit("LOGIN_RATE_LIMIT"), methods=["POST"], key_func=_login_name_key)
+@limiter.limit(
+    configured_limit("LOGIN_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=throttle.address_key,
+    deduct_when=throttle.failed,
+    exempt_when=throttle.is_known,
+)
+@limiter.limit(
+    configured_limit("LOGIN_ACCOUNT_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=throttle.account_key,
+    deduct_when=throttle.failed,
+)
+@limiter.limit(
+    configured_limit("LOGIN_STRANGER_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=throttle.stranger_key,
+    deduct_when=throttle.failed,
+    exempt_when=throttle.is_known,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -34,9 +47,11 @@ def login():
             login_user(user, remember=form.remember.data)
             if user.must_change_password:
                 flash(_("Please choose a new password of your own now."), "info")
-                return redirect(url_for("auth.change_password"))
-            target = request.args.get("next", "")
-            return redirect(target if is_local_path(target) else home_for(user))
+                response = redirect(url_for("auth.change_password"))
+            else:
+                response = redirect_back(home_for(user))
+            throttle.remember(response)  # this browser's guesses count apart from now on
+            return response
     return render_template("auth/login.html", form=form)
 
 

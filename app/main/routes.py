@@ -4,6 +4,7 @@ from sqlalchemy import text
 
 from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE
+from ..inputs import local_path
 from ..models import Role
 from ..services.communities import public_communities
 from . import bp
@@ -40,15 +41,14 @@ def set_language(code):
     return response
 
 
-def redirect_back():
-    """Redirect to the page named in `?next=` if it is on this site, else to the start."""
-    target = request.args.get("next", "")
-    return redirect(target if is_local_path(target) else url_for("main.index"))
+def redirect_back(default: str | None = None):
+    """Redirect to the page named in `?next=` if it is a path on this site, else to `default`.
 
-
-def is_local_path(target: str) -> bool:
-    """Tell whether `target` is a path on this site (not //host or scheme:...)."""
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+    The one way a visitor's target becomes a redirect: `inputs.local_path` normalises it as
+    browsers and Werkzeug do (tabs and line breaks dropped, backslashes) before checking it.
+    """
+    target = local_path(request.args.get("next"))
+    return redirect(target or default or url_for("main.index"))
 
 
 @bp.get("/favicon.ico")

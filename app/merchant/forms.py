@@ -1,18 +1,20 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
 
-class TypedCardForm(FlaskForm):
-    """The fallback when a QR won't scan: serial and PIN, both printed on the card."""
 
-    class Meta:
-        csrf = False  # a GET form that only looks a card up
+class TypedCardForm(Form):
+    """The fallback when a QR won't scan: serial and PIN, both printed on the card.
+
+    Posted, never sent in a URL: the PIN would stay in the phone's history and access logs.
+    The serial field also takes what a scan gave (the card's address), up to 200 characters.
+    """
 
     serial = StringField(
         _l("Card number"),
-        validators=[DataRequired(message=_l("Please enter the card number.")), Length(max=30)],
+        validators=[DataRequired(message=_l("Please enter the card number.")), Length(max=200)],
         description=_l("As printed, e.g. ZJH-7K3M-Q9. Card numbers never contain 0, O, 1 or I."),
         render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"},
     )
@@ -24,7 +26,7 @@ class TypedCardForm(FlaskForm):
     )
 
 
-class BillForm(FlaskForm):
+class BillForm(Form):
     ref = HiddenField()
     pin = HiddenField()
     bill = StringField(
@@ -39,18 +41,18 @@ class BillForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     ref = HiddenField()
     pin = HiddenField()
     bill_fen = HiddenField()
     key = HiddenField()
 
 
-class VoidForm(FlaskForm):
+class VoidForm(Form):
     reason = StringField(_l("Reason (optional)"), validators=[Length(max=200)])
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     name = StringField(
         _l("Name of the key"),
         validators=[DataRequired(message=_l("Please give the key a name.")), Length(max=80)],

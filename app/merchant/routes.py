@@ -1,7 +1,7 @@
 """The shop's pages: today, scan, the card at the till, quote, confirm, success, history, keys."""
 
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +13,7 @@ from ..clock import local_today, utcnow
 from ..database import write_transaction
 from ..extensions import db
 from ..i18n import message
+from ..inputs import InputError, parse_date, parse_fen
 from ..models import Campaign, Redemption, RedemptionStatus, Role
 from ..security import csp_allow
 from ..services import apikeys, redemptions, takings
@@ -26,9 +27,11 @@ from .forms import ApiKeyForm, BillForm, ConfirmForm, TypedCardForm, VoidForm
 SHOP_ROLES = (Role.MERCHANT_OWNER, Role.CASHIER)
 
 
-def _refused(error: RedeemError, card=None):
+def _refused(error: RedeemError, card=None, typed: TypedCardForm | None = None):
+    typed = typed or TypedCardForm(formdata=None)
+    typed.pin.data = ""  # typed again, not carried in the page
     return render_template(
-        "merchant/refused.html", error=error, card=card, typed=TypedCardForm()
+        "merchant/refused.html", error=error, card=card, typed=typed
     ), till.refusal_status(error.code)
 
 
@@ -59,26 +62,47 @@ def _voidable_ids(rows) -> set[int]:
 @csp_allow(script_src="'wasm-unsafe-eval'")
 def scan():
     """Scan a card with the phone's camera, or a photo of it, or type its number."""
+    return _scan_page(TypedCardForm(formdata=None))
+
+
+def _scan_page(typed: TypedCardForm, status: int = 200):
     secure = request.is_secure or request.host.split(":")[0] in {"127.0.0.1", "localhost"}
-    return render_template("merchant/scan.html", secure=secure, typed=TypedCardForm())
+    return render_template("merchant/scan.html", secure=secure, typed=typed), status
 
 
 @bp.get("/card")
 @roles_required(*SHOP_ROLES)
 def card():
-    """The card at the till: its campaign, what is left, this shop's rule, and the bill form."""
-    typed = TypedCardForm(request.args)
+    """The card at the till, opened from its scanned QR: campaign, what is left, the bill form.
+
+    A PIN is never read from the address (it would stay in the phone's history and in access
+    logs): a card typed by its number is posted to `card_typed`.
+    """
     ref = request.args.get("ref") or request.args.get("serial", "")
-    pin = request.args.get("pin") or None
     if not ref.strip():
         return redirect(url_for(".scan"))
+    return _card_at_till(ref, None, TypedCardForm(formdata=None, serial=ref))
+
+
+@bp.post("/card")
+@roles_required(*SHOP_ROLES)
+@csp_allow(script_src="'wasm-unsafe-eval'")  # a form typed wrong is shown on the scan page
+def card_typed():
+    """The card at the till, typed by the serial and PIN printed on it (posted, never a URL)."""
+    typed = TypedCardForm()
+    if not typed.validate():
+        return _scan_page(typed, 422)
+    return _card_at_till(typed.serial.data, typed.pin.data, typed)
+
+
+def _card_at_till(ref: str, pin: str | None, typed: TypedCardForm):
     try:
         at_till = redemptions.card_at_till(
             db.session, current_user.merchant, ref, pin=pin, user=current_user
         )
     except RedeemError as error:
         till.keep_refusal(db.session, error)
-        return _refused(error)
+        return _refused(error, typed=typed)
     form = BillForm(ref=ref, pin=pin or "")
     return render_template("merchant/card.html", at_till=at_till, form=form, typed=typed)
 
@@ -117,11 +141,13 @@ def quote():
 def redeem():
     """Record the redemption once, however often the button is pressed."""
     form = ConfirmForm()
-    if not form.validate() or not (form.bill_fen.data or "").isdigit():
+    if not form.validate():
         abort(400)
-    asked = TillRequest(
-        form.ref.data, int(form.bill_fen.data), form.key.data, pin=form.pin.data or None
-    )
+    try:
+        bill_fen = parse_fen(form.bill_fen.data, code="bad_bill")
+    except InputError:
+        abort(400)  # the quote wrote it: another value was not our form
+    asked = TillRequest(form.ref.data, bill_fen, form.key.data, pin=form.pin.data or None)
     try:
         with till.transaction(db.session):
             receipt = redemptions.redeem(db.session, current_user.merchant, current_user, asked)
@@ -167,11 +193,9 @@ def history():
     """Redemptions of one day, with the day's totals."""
     today = local_today()
     try:
-        day = (
-            date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else today
-        )
-    except ValueError:
-        flash(_("Please pick a date."), "error")
+        day = parse_date(request.args["date"]) if request.args.get("date") else today
+    except InputError as error:
+        flash(_(error.message), "error")
         day = today
     day = min(day, today)
     taken = takings.of_day(db.session, current_user.merchant_id, day)

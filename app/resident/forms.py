@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
 
-class LookupForm(FlaskForm):
+
+class LookupForm(Form):
     serial = StringField(
         _l("Card number"),
         description=_l("Printed under the QR code, e.g. ZJH-7K3M-Q9."),

@@ -26,7 +26,7 @@ from ..extensions import compress, configured_limit, db, limiter
 from ..i18n import select_locale
 from ..main.routes import redirect_back
 from ..services import cardview
-from ..services.cards import normalise_serial, normalise_token
+from ..services.cards import normalise_token
 from ..services.errors import NotFound
 from ..templating import asset_url, html_lang, public_base_url
 from . import bp
@@ -44,11 +44,6 @@ def _failed_lookup(response) -> bool:
 
 def _unknown_card(response) -> bool:
     return response.status_code == 404
-
-
-def _lookup_serial_key() -> str:
-    """Rate-limit key for one card, whatever address the guesses come from."""
-    return "lookup-serial:" + normalise_serial(request.form.get("serial", ""))[:40]
 
 
 @cache
@@ -207,15 +202,15 @@ def offline():
 
 @bp.route("/card", methods=["GET", "POST"])
 @limiter.limit(configured_limit("LOOKUP_RATE_LIMIT"), methods=["POST"], deduct_when=_failed_lookup)
-@limiter.limit(
-    configured_limit("LOOKUP_SERIAL_RATE_LIMIT"),
-    methods=["POST"],
-    key_func=_lookup_serial_key,
-    deduct_when=_failed_lookup,
-)
 def lookup():
-    """Open a card by the serial and PIN printed on it, for someone who lost the QR."""
+    """Open a card by the serial and PIN printed on it, for someone who lost the QR.
+
+    Failed lookups are limited per address; wrong PINs are counted per card by
+    `services.pins` (five in an hour lock the card's PIN, not its QR, until staff release it),
+    the same count the tills and the API add to.
+    """
     form = LookupForm()
+    status = 200
     if form.validate_on_submit():
         failed = None
         with write_transaction(db.session):
@@ -226,7 +221,8 @@ def lookup():
         if failed is None:
             return redirect(url_for(".card", token=found.token))
         form.pin.errors.append(_(failed.message))
-    return render_template("resident/lookup.html", form=form)
+        status = 429 if failed.code == "pin_locked" else 200
+    return render_template("resident/lookup.html", form=form), status
 
 
 @bp.get("/s/<slug>")

@@ -254,7 +254,7 @@ def read_rule(text: str) -> Rule | None:
     try:
         return parse_rule(text)
     except RuleError as error:
-        raise CampaignError("bad_rule", str(error)) from None
+        raise CampaignError("bad_rule", error.message, **error.carried()) from None
 
 
 def _apply(campaign: Campaign, details: CampaignDetails, rule: Rule) -> None:

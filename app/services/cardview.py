@@ -43,7 +43,7 @@ from ..models import (
     RedemptionStatus,
 )
 from ..rules import Rule
-from . import audit
+from . import audit, pins
 from .cards import normalise_serial, normalise_token
 from .errors import N_, DomainError, NotFound
 from .qr import card_qr_svg
@@ -61,6 +61,7 @@ class CardLookupError(DomainError):
         "lookup_failed": N_(
             "No card matches this card number and PIN. Check both against the card and try again."
         ),
+        "pin_locked": pins.LOCKED_MESSAGE,
     }
 
 
@@ -592,17 +593,22 @@ def lookup(session: Session, serial: str, pin: str) -> Card:
     """Return the card with this printed serial and PIN, for someone who lost the QR.
 
     A wrong serial and a wrong PIN get the same refusal after the same work, and both are
-    added to the attempt log (code `lookup_failed`, channel `lookup`); the caller commits it.
+    added to the attempt log (channel `lookup`): `lookup_failed` for a serial no card has,
+    `wrong_pin` naming the card, which counts against it as a wrong PIN at a till does. A card
+    with five wrong PINs in the hour is refused (`pin_locked`) until the hour has passed or
+    staff release it. The caller commits the attempt.
     """
     typed = normalise_serial(serial)[:40]
     card = session.scalar(select(Card).where(Card.serial == typed)) if typed else None
     expected = card.pin if card is not None else _DUMMY_PIN
-    pin_matches = secrets.compare_digest((pin or "").strip().encode(), expected.encode())
-    if card is not None and pin_matches:
+    locked = pins.is_locked(session, card.id if card is not None else 0)
+    pin_matches = secrets.compare_digest((pin or "").strip().encode()[:16], expected.encode())
+    if card is not None and pin_matches and not locked:
         return card
+    code = "lookup_failed" if card is None else "pin_locked" if locked else pins.WRONG_PIN
     session.add(
         AttemptLog(
-            code="lookup_failed",
+            code=code,
             community_id=card.community_id if card is not None else None,
             card_id=card.id if card is not None else None,
             card_ref=typed or (serial or "")[:40],
@@ -610,7 +616,7 @@ def lookup(session: Session, serial: str, pin: str) -> Card:
             ip=audit.client_ip.get(),
         )
     )
-    raise CardLookupError("lookup_failed")
+    raise CardLookupError("pin_locked" if code == "pin_locked" else "lookup_failed")
 
 
 # --- a community's public page ----------------------------------------------------------------

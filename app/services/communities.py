@@ -11,7 +11,7 @@ from ..database import locked
 from ..models import Community, Role, User
 from . import audit, logins, streets
 from .accounts import create_user
-from .errors import N_, DomainError
+from .errors import N_, DomainError, Problems
 from .logins import Login
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
@@ -54,17 +54,21 @@ class CommunityDetails:
             households=self.households,
             residents=self.residents,
         )
-        for size in (details.households, details.residents):
-            if size is not None and not 0 <= size <= MAX_SIZE:
-                raise CommunityError("size_range")
+        problems = Problems()
+        if any(
+            size is not None and not 0 <= size <= MAX_SIZE
+            for size in (details.households, details.residents)
+        ):
+            problems.add(CommunityError("size_range"))
         if not details.name:
-            raise CommunityError("name_required")
+            problems.add(CommunityError("name_required"))
         if not SLUG.fullmatch(details.slug):
-            raise CommunityError("slug_format")
+            problems.add(CommunityError("slug_format"))
         if not details.street_id:
-            raise CommunityError("street_required")
+            problems.add(CommunityError("street_required"))
         if not details.district:
-            raise CommunityError("district_required")
+            problems.add(CommunityError("district_required"))
+        problems.raise_any()
         return details
 
 

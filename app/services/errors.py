@@ -5,6 +5,8 @@ edge) and tests assert `error.code`. Messages are English msgids marked for extr
 zh_Hans_CN catalogue gives the Chinese people see.
 """
 
+from functools import cache
+
 
 def N_(message: str) -> str:
     """Mark a string for translation without translating it here."""
@@ -52,10 +54,17 @@ class Problems:
         return {error.code for error in self.errors}
 
     def raise_any(self) -> None:
+        """Raise the one refusal, or all of them as `Refusals` of the first one's class (so
+        `except MerchantError` still catches them)."""
         if len(self.errors) == 1:
             raise self.errors[0]
         if self.errors:
-            raise Refusals(self.errors)
+            raise _refusals_of(type(self.errors[0]))(self.errors)
+
+
+@cache
+def _refusals_of(error_class: type[DomainError]) -> type[Refusals]:
+    return type(f"{error_class.__name__}s", (Refusals, error_class), {})
 
 
 class NotFound(DomainError):

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..clock import to_local
+from ..inputs import printable
 from ..rules import format_money
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -31,7 +32,12 @@ class ExportColumn:
 
 
 def neutralise(value: str) -> str:
-    """Return text that a spreadsheet shows as text, never evaluates as a formula."""
+    """Return text that a spreadsheet shows as text, never evaluates as a formula.
+
+    Control characters are left out: openpyxl refuses them (a whole export failed on one name
+    stored with \x03 before text was cleaned at the edge), and no person typed them to be seen.
+    """
+    value = printable(value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Community, Merchant, MerchantStatus, Role, User
 from . import accounts, audit, logins, streets
-from .errors import N_, AccountError, DomainError
+from .errors import N_, AccountError, DomainError, Problems
 from .logins import Login
 from .sheets import SheetColumn, SheetRow
 
@@ -57,7 +57,7 @@ class MerchantDetails:
     note: str = ""
 
     def cleaned(self) -> MerchantDetails:
-        """Return the details trimmed and checked, or raise the first problem."""
+        """Return the details trimmed and checked, or raise every problem at once."""
         details = MerchantDetails(
             name=" ".join((self.name or "").split()),
             category=(self.category or "").strip(),
@@ -66,20 +66,22 @@ class MerchantDetails:
             hours=(self.hours or "").strip(),
             note=(self.note or "").strip(),
         )
+        problems = Problems()
         if not details.name:
-            raise MerchantError("name_required")
-        if len(details.name) > 80:
-            raise MerchantError("name_too_long")
+            problems.add(MerchantError("name_required"))
+        elif len(details.name) > 80:
+            problems.add(MerchantError("name_too_long"))
         if not details.category:
-            raise MerchantError("category_required")
-        if len(details.category) > 20:
-            raise MerchantError("category_too_long")
+            problems.add(MerchantError("category_required"))
+        elif len(details.category) > 20:
+            problems.add(MerchantError("category_too_long"))
         if len(details.address) > 200:
-            raise MerchantError("address_too_long")
+            problems.add(MerchantError("address_too_long"))
         if len(details.hours) > 80:
-            raise MerchantError("hours_too_long")
+            problems.add(MerchantError("hours_too_long"))
         if details.phone and not _PHONE.fullmatch(details.phone):
-            raise MerchantError("phone_format")
+            problems.add(MerchantError("phone_format"))
+        problems.raise_any()
         return details
 
 

@@ -1,6 +1,8 @@
 """What looks wrong in a community's uses: a short list for staff, each with the rows behind it.
 
-Nothing here blocks anything; staff look and decide. Four patterns, after DESIGN.md:
+Nothing here blocks anything; staff look and decide. Four patterns, after DESIGN.md, and the
+cards that `pins` has locked after wrong PINs (the one thing refused automatically: a PIN
+guessed five times), each with a way to release it:
 
 - the same card at the same shop again and again, far more than cards and shops usually meet;
 - bills just over a 满减 threshold far more often than just above that (a bill nudged up to get
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 from ..clock import local_day_bounds, to_local
 from ..models import AttemptLog, Campaign, Card, Merchant, Redemption
 from ..rules import RuleError, format_money, parse_rule
+from . import pins
 from .dashboard import Scope
 from .errors import N_
 
@@ -52,7 +55,7 @@ class Finding:
     message: str  # an English msgid, filled with `details`
     details: dict
     weight: int  # for ordering: larger looks worse
-    target: str  # "redemptions" or "attempts": the list that shows the rows
+    target: str  # "redemptions", "attempts" (the list that shows the rows) or "card"
     filters: dict = field(default_factory=dict)
 
 
@@ -65,6 +68,7 @@ def findings(session: Session, scope: Scope) -> list[Finding]:
         *bills_over_thresholds(session, scope),
         *days_at_daily_limit(session, scope),
         *refusal_bursts(session, scope),
+        *locked_pins(session, scope),
     ]
     return sorted(found, key=lambda f: -f.weight)
 
@@ -316,6 +320,31 @@ def refusal_bursts(session: Session, scope: Scope) -> list[Finding]:
                 )
             )
     return sorted(found, key=lambda f: -f.weight)[: 2 * MAX_FINDINGS_EACH]
+
+
+def locked_pins(session: Session, scope: Scope) -> list[Finding]:
+    """Cards refused by PIN now after five wrong PINs within the hour: someone is guessing."""
+    at_shops = N_(
+        "Card %(card)s is locked: %(wrong)s wrong PINs within the hour (last at %(time)s, "
+        "from %(shops)s shops). Its QR still works; release it on the card's page once the "
+        "holder is known."
+    )
+    on_lookup = N_(
+        "Card %(card)s is locked: %(wrong)s wrong PINs within the hour on the card look-up "
+        "page (last at %(time)s). Its QR still works; release it on the card's page once the "
+        "holder is known."
+    )
+    return [
+        Finding(
+            "pin_locked",
+            at_shops if c.shops else on_lookup,
+            {"card": c.serial, "wrong": c.wrong, "time": _when(c.last_at), "shops": c.shops},
+            1000 + c.wrong,
+            "card",
+            {"card_id": c.card_id},
+        )
+        for c in pins.locked_cards(session, scope.community_id)[:MAX_FINDINGS_EACH]
+    ]
 
 
 def _when(moment) -> str:

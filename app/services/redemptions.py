@@ -5,9 +5,9 @@
 in one statement that locks the card row (FOR UPDATE on PostgreSQL), checks the campaign, the
 card, the shop and every limit, writes the redemption once per idempotency key (INSERT ... ON
 CONFLICT DO NOTHING: a double tap or a retried request gets the first answer and writes
-nothing more), adds the discount to the campaign's spent sum with a guarded UPDATE (so a budget
-is never overspent, whatever runs at the same time), counts the card's use and writes the audit
-row. It never commits: the edge does, once.
+nothing more), counts the card's use, writes the audit row and, last, adds the discount to the
+campaign's spent sum with a guarded UPDATE (so a budget is never overspent, whatever runs at
+the same time). It never commits: the edge does, once.
 
 A refusal raises `RedeemError` with the attempt it refused; the edge rolls back and writes the
 attempt to the attempt log in a transaction of its own (`log_refusal`), so every refusal is
@@ -48,8 +48,8 @@ from ..models import (
     RedemptionStatus,
     User,
 )
-from ..rules import MAX_BILL_FEN, Rule, parse_money, weekday_name
-from . import audit, summary
+from ..rules import MAX_BILL_FEN, MoneyError, Rule, parse_money, weekday_name
+from . import audit, pins, summary
 from .cards import SERIAL_RANDOM_LENGTH, normalise_serial, normalise_token
 from .errors import N_, DomainError
 
@@ -82,6 +82,9 @@ class RedeemError(DomainError):
         "already_void": N_("This redemption has already been voided."),
         "void_too_late": N_("A shop can void its own redemption only within 10 minutes."),
         "reason_required": N_("Please give a reason for voiding."),
+        "pin_required": N_("A typed card number needs the card's PIN, printed beside it."),
+        "wrong_pin": N_("The card number and the PIN do not match. Check both and try again."),
+        "pin_locked": pins.LOCKED_MESSAGE,
     }
 
     attempt: Attempt | None = None  # what was refused, for the attempt log (`log_refusal`)
@@ -299,8 +302,7 @@ def read_card(
         return None
     card = CardAtTill(**row._mapping)
     if card.token != token:  # named by its serial: the PIN must match
-        if not secrets.compare_digest((pin or "").strip().encode(), card.pin.encode()):
-            return None
+        check_pin(session, card.card_id, card.serial, card.pin, pin)
     if card.daily_uses_per_merchant is not None:
         # A statement of its own, after the lock: it must see a use committed while it waited.
         uses = connection.execute(
@@ -309,6 +311,22 @@ def read_card(
         ).scalar_one()
         card = dataclasses.replace(card, uses_here_today=uses)
     return card
+
+
+def check_pin(session: Session, card_id: int, serial: str, expected: str, typed: str | None):
+    """Refuse a card named by its serial unless the PIN typed is its own and it is not locked.
+
+    Raises `pin_required`, `pin_locked` (five wrong PINs within the hour, counted on every
+    path by `pins`; the right PIN is refused too) or `wrong_pin`; each names the card, so the
+    refusal logged counts against it.
+    """
+    typed = (typed or "").strip()
+    if not typed:
+        raise RedeemError("pin_required", card_id=card_id, serial=serial)
+    if pins.is_locked(session, card_id):
+        raise RedeemError("pin_locked", card_id=card_id, serial=serial)
+    if not secrets.compare_digest(typed.encode()[:16], expected.encode()):
+        raise RedeemError("wrong_pin", card_id=card_id, serial=serial)
 
 
 # --- the rules of the till ------------------------------------------------------------------------
@@ -381,8 +399,8 @@ def parse_bill(text: str) -> int:
     """Read a bill typed at the till into fen, or raise `bad_bill` (a person's message)."""
     try:
         bill_fen = parse_money(text)
-    except ValueError as error:
-        raise RedeemError("bad_bill", str(error)) from error
+    except MoneyError as error:
+        raise RedeemError("bad_bill", error.message, **error.carried()) from error
     if bill_fen <= 0:
         raise RedeemError("bad_bill", N_("The bill must be more than ¥0.00."))
     return bill_fen
@@ -409,12 +427,13 @@ def card_at_till(
     """
     now = now or utcnow()
     today = today or local_today(now)
-    card = read_card(session, merchant, ref, pin=pin, today=today)
+    card = None
     try:
+        card = read_card(session, merchant, ref, pin=pin, today=today)
         refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
         refuse_outside_hours(card, now)
     except RedeemError as refusal:
-        refusal.attempt = Attempt.of(merchant, user, ref, card, None, channel)
+        refusal.attempt = Attempt.of(merchant, user, ref, card, None, channel, refusal)
         raise
     return card
 
@@ -439,8 +458,11 @@ def redeem(
         raise RedeemError("bad_key")
     now = now or utcnow()
     today = local_today(now)
-    card = read_card(session, merchant, request.card_ref, pin=request.pin, today=today, lock=True)
+    card = None
     try:
+        card = read_card(
+            session, merchant, request.card_ref, pin=request.pin, today=today, lock=True
+        )
         try:
             refuse_unless_usable(card, card.merchant_status if card else merchant.status, today)
             refuse_outside_hours(card, now)
@@ -455,12 +477,14 @@ def redeem(
             return _replayed(earlier, card, request)
         return _record(session, merchant, cashier, request, priced, now, today)
     except RedeemError as refusal:
-        refusal.attempt = Attempt.of(merchant, cashier, request.card_ref, card, request, None)
+        refusal.attempt = Attempt.of(
+            merchant, cashier, request.card_ref, card, request, None, refusal
+        )
         raise
 
 
 def _record(session, merchant, cashier, request, priced: PricedBill, now, today) -> Receipt:
-    """Write the redemption, the card's use, the campaign's spend and the audit row."""
+    """Write the redemption, the card's use, the audit row and the campaign's spend."""
     card = priced.card
     connection = session.connection()
     rule_text = card.rule.render()
@@ -484,11 +508,6 @@ def _record(session, merchant, cashier, request, priced: PricedBill, now, today)
     ).scalar()
     if redemption_id is None:  # a request with the same key wrote first
         return _replayed(_earlier(session, merchant.id, request.key), card, request)
-    spent = connection.execute(
-        _SPEND, {"campaign_id": card.campaign_id, "discount": priced.discount_fen}
-    )
-    if spent.rowcount != 1:
-        raise RedeemError("budget_exhausted")
     used_up = card.uses_left is not None and card.uses_left <= 1
     connection.execute(
         _USE_CARD,
@@ -516,6 +535,13 @@ def _record(session, merchant, cashier, request, priced: PricedBill, now, today)
         },
         at=now,
     )
+    # Last: every redemption of the campaign updates this one row, and its lock is held until
+    # the commit, so the shorter the time after it, the less the others wait.
+    spent = connection.execute(
+        _SPEND, {"campaign_id": card.campaign_id, "discount": priced.discount_fen}
+    )
+    if spent.rowcount != 1:
+        raise RedeemError("budget_exhausted")
     return Receipt(
         redemption_id,
         card.card_id,
@@ -599,14 +625,25 @@ class Attempt:
     channel: str
 
     @classmethod
-    def of(cls, merchant, user, ref, card: CardAtTill | None, request: TillRequest | None, channel):
+    def of(
+        cls,
+        merchant,
+        user,
+        ref,
+        card: CardAtTill | None,
+        request: TillRequest | None,
+        channel,
+        refusal: RedeemError | None = None,
+    ):
+        """The attempt; a refused PIN names its card (wrong PINs are counted per card)."""
         bill = request.bill_fen if request is not None else None
+        named = refusal.details if refusal is not None else {}
         return cls(
             merchant.community_id,
             merchant.id,
             user.id if user is not None else None,
-            card.card_id if card is not None else None,
-            card.serial if card is not None else (ref or "")[:16],
+            card.card_id if card is not None else named.get("card_id"),
+            card.serial if card is not None else named.get("serial", (ref or "")[:16]),
             bill if type(bill) is int and 0 <= bill <= MAX_BILL_FEN else None,
             request.channel if request is not None else channel,
         )

@@ -10,9 +10,27 @@ and every refusal reads as the engine's. Amounts are yuan as people type them (`
 
 from collections.abc import Mapping
 
-from ..rules import MoneyError, Rule, RuleError, format_money, parse_money, parse_rule
+from ..rules import (
+    CAP,
+    FLAT_OFF,
+    MIN_BILL,
+    N_,
+    OFF_PER_STEP,
+    STEP,
+    MoneyError,
+    Rule,
+    RuleError,
+    Term,
+    format_money,
+    parse_money,
+    parse_rule,
+)
 
 KINDS = ("percent", "tiers", "per_step", "flat", "threshold_percent")
+# The editor's own fields (the others are named as the rule engine names them).
+THRESHOLD = Term(N_("The bill it starts at"))
+TIER_BILL = Term(N_("The bill of tier %(tier)s"))
+TIER_OFF = Term(N_("The amount off of tier %(tier)s"))
 TIER_ROWS = 4  # the editor shows this many 满减 tiers
 EDITOR_FIELDS = (
     "kind",
@@ -76,69 +94,86 @@ def rule_from_fields(fields: Mapping[str, str]) -> Rule:
     """Return the rule the editor's fields describe, or raise RuleError saying what is wrong."""
     kind = (fields.get("kind") or "").strip()
     if kind not in KINDS:
-        raise RuleError("请选择优惠方式")
+        raise RuleError("kind_required", N_("Please choose a kind of discount."))
     parts = []
-    min_bill = _amount(fields, "min_bill", "“满…可用”的金额", required=False)
+    min_bill = _amount(fields, "min_bill", MIN_BILL, required=False)
     if min_bill:
         parts.append(f"满{min_bill}可用")
     if kind == "percent":
         parts.append(f"{_rate(fields)}折")
     elif kind == "threshold_percent":
-        parts.append(f"满{_amount(fields, 'threshold', '门槛金额')}打{_rate(fields)}折")
+        parts.append(f"满{_amount(fields, 'threshold', THRESHOLD)}打{_rate(fields)}折")
     elif kind == "tiers":
         tiers = []
         for n in range(1, TIER_ROWS + 1):
-            threshold = _amount(fields, f"tier{n}_threshold", f"第{n}档的门槛", required=False)
-            off = _amount(fields, f"tier{n}_off", f"第{n}档减的金额", required=False)
+            threshold = _amount(fields, f"tier{n}_threshold", TIER_BILL, required=False, tier=n)
+            off = _amount(fields, f"tier{n}_off", TIER_OFF, required=False, tier=n)
             if bool(threshold) != bool(off):
-                raise RuleError(f"第{n}档满减要同时写“满多少”和“减多少”")
+                raise RuleError(
+                    "tier_half_written",
+                    N_("Tier %(tier)s of 满减 needs both the bill and the amount off."),
+                    tier=n,
+                )
             if threshold:
                 tiers.append(f"满{threshold}减{off}")
         if not tiers:
-            raise RuleError("满减至少要写一档，比如满100减10")
+            raise RuleError("no_tiers", N_("满减 needs at least one tier, e.g. 满100减10."))
         parts.extend(tiers)
     elif kind == "per_step":
-        step = _amount(fields, "step", "每满的金额")
-        parts.append(f"每满{step}减{_amount(fields, 'step_off', '每次减的金额')}")
+        step = _amount(fields, "step", STEP)
+        parts.append(f"每满{step}减{_amount(fields, 'step_off', OFF_PER_STEP)}")
     else:
-        parts.append(f"立减{_amount(fields, 'off', '立减金额')}")
-    cap = _amount(fields, "cap", "封顶金额", required=False)
+        parts.append(f"立减{_amount(fields, 'off', FLAT_OFF)}")
+    cap = _amount(fields, "cap", CAP, required=False)
     if cap:
         parts.append(f"最高减{cap}")
     when = (fields.get("when") or "").strip()
     if len(when) > MAX_WHEN:
-        raise RuleError("可用时间写得太长了，比如“周一至周五可用，每天10:00-14:00”")
+        raise RuleError(
+            "when_too_long",
+            N_("The days and hours of use are too long; e.g. “周一至周五可用，每天10:00-14:00”."),
+        )
     if when:
         parts.append(when)
     try:
         return parse_rule("，".join(parts))
     except RuleError as error:
-        raise RuleError(error.reason) from None  # a position in text nobody typed means nothing
+        raise error.unplaced() from None  # a position in text nobody typed means nothing
 
 
-def _amount(fields: Mapping[str, str], key: str, what: str, required: bool = True) -> str:
+def _amount(
+    fields: Mapping[str, str], key: str, what: Term, required: bool = True, tier: int = 0
+) -> str:
+    """Read one amount field; a refusal names the field (and the tier of 满减 it is in)."""
+    place = {"what": what} if not tier else {"what": what, "tier": tier}
     text = (fields.get(key) or "").strip()
     if not text:
         if required:
-            raise RuleError(f"请填写{what}")
+            raise RuleError("amount_required", N_("Please fill in: %(what)s."), **place)
         return ""
     try:
         fen = parse_money(text)
     except MoneyError as error:
-        raise RuleError(f"{what}：{error}") from None
+        raise RuleError(
+            error.code,
+            N_("%(what)s: %(reason)s"),
+            **error.details,
+            **place,
+            reason=Term(error.message),
+        ) from None
     if fen <= 0:
-        raise RuleError(f"{what}要大于0")
+        raise RuleError("amount_not_positive", N_("%(what)s must be more than 0."), **place)
     return yuan(fen)
 
 
 def _rate(fields: Mapping[str, str]) -> str:
     text = (fields.get("rate") or "").strip().removesuffix("折")
     if not text:
-        raise RuleError("请填写打几折，比如8或8.5")
+        raise RuleError("rate_required", N_("Please fill in the percentage, e.g. 8 or 8.5."))
     try:
         rule = parse_rule(f"{text}折")
     except RuleError as error:
-        raise RuleError(error.reason) from None
+        raise error.unplaced() from None
     return rate_text(rule.to_dict()["pay_permille"])
 
 

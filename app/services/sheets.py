@@ -4,6 +4,12 @@ A sheet has a header row naming its columns, in Chinese or English (``名称`` o
 columns may come in any order and unknown ones are ignored. Excel on a Chinese Windows saves
 CSV as GBK, so a CSV that is not UTF-8 is read as GB18030. Sheets are limited to ``MAX_ROWS``
 data rows; the upload itself is limited by the app's MAX_CONTENT_LENGTH.
+
+An upload is hostile until read: an .xlsx is a zip, and 800 KB of it can unpack to one 800 MB
+cell or a 514 MB shared-strings table. Before openpyxl sees a workbook, the sizes its zip
+declares are checked (each part, the shared strings, all parts together; zipfile refuses a
+part that unpacks to more than it declares), and every cell of either kind of sheet is
+limited to ``MAX_CELL`` characters. Cells are cleaned of control characters.
 """
 
 import csv
@@ -14,9 +20,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from ..inputs import clean_text
 from .errors import N_, DomainError
 
 MAX_ROWS = 2000
+MAX_CELL = 1000  # characters in one cell: an address or a note is far shorter
+MAX_PART = 16 * 1024 * 1024  # bytes of one unpacked part of an .xlsx (2000 rows need ~2 MB)
+MAX_SHARED_STRINGS = 8 * 1024 * 1024
+MAX_UNPACKED = 32 * 1024 * 1024
+MAX_PARTS = 200
 
 
 class SheetError(DomainError):
@@ -27,6 +39,13 @@ class SheetError(DomainError):
         "empty": N_("The sheet has no rows below its header."),
         "too_many_rows": N_("A sheet may have at most 2000 rows. Split it into smaller sheets."),
         "missing_columns": N_("The sheet lacks required columns: %(columns)s."),
+        "too_large": N_(
+            "The file unpacks to far more than a sheet of 2000 rows needs. Save only the rows "
+            "to import in a new workbook and retry."
+        ),
+        "cell_too_long": N_(
+            "Line %(line)s has a cell of more than 1000 characters. Shorten it and retry."
+        ),
     }
 
 
@@ -69,6 +88,8 @@ def read_sheet(filename: str, data: bytes, columns: list[SheetColumn]) -> list[S
     rows: list[SheetRow] = []
     for line, raw in enumerate(raw_rows, start=1):
         cells = [_text(value) for value in raw]
+        if any(len(cell) > MAX_CELL for cell in cells):
+            raise SheetError("cell_too_long", line=line)
         if header is None:
             if not any(cells):
                 continue
@@ -114,15 +135,42 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         raise SheetError("unreadable")
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    rows = []
     try:
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        # csv's own field limit (128 KB) bounds a cell before MAX_CELL does
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 50:  # header and blank lines; more is refused anyway
+                raise SheetError("too_many_rows")
     except csv.Error as error:
         raise SheetError("unreadable") from error
+    return rows
+
+
+def _check_unpacked_sizes(data: bytes) -> None:
+    """Refuse an .xlsx whose parts would unpack to more than a sheet of MAX_ROWS needs.
+
+    Read from the zip's directory, before anything is unpacked. zipfile stops with an error at
+    a part that unpacks to more than it declares, so the declared sizes bound what openpyxl
+    can be made to hold.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise SheetError("unreadable") from error
+    if len(parts) > MAX_PARTS or sum(part.file_size for part in parts) > MAX_UNPACKED:
+        raise SheetError("too_large")
+    for part in parts:
+        limit = MAX_SHARED_STRINGS if part.filename.endswith("sharedStrings.xml") else MAX_PART
+        if part.file_size > limit:
+            raise SheetError("too_large")
 
 
 def _xlsx_rows(data: bytes) -> list[tuple]:
     from openpyxl import load_workbook
 
+    _check_unpacked_sizes(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
@@ -137,7 +185,9 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
             workbook.close()
     except SheetError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - any parser failure on a stranger's file
+        # openpyxl and the XML parser under it raise many kinds (ParseError is a SyntaxError,
+        # a missing part a KeyError, a bad style a TypeError): each means the file is unusable.
         raise SheetError("unreadable") from error
 
 
@@ -156,4 +206,4 @@ def _text(value) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return clean_text(str(value)).strip()

@@ -28,7 +28,7 @@ from app.models import Community, Role, Street, User
 from app.services import communities
 from app.services.communities import CommunityDetails
 from app.services.logins import Login
-from bench._common import Gunicorn, ScratchDatabase
+from harness import Gunicorn, ScratchDatabase
 
 from ..conftest import PG_URL, compile_catalogue
 
