@@ -42,23 +42,30 @@ def test_days_and_hours_are_read_and_said_back_the_same_way(text, days, hours, c
 
 
 @pytest.mark.parametrize(
-    ("text", "says"),
+    ("text", "code", "says"),
     [
-        ("周五至周一 8折", "从前往后"),
-        ("周 8折", "周几"),
-        ("8折 每天14:00-10:00", "早于结束"),
-        ("8折 每天10:00", "到几点"),
-        ("周一至周日可用 8折", "每天都可用"),
-        ("8折 25:00-26:00", "看不懂时间"),
-        ("8折 周一可用 周二可用", "重复"),
-        ("8折 每天0:00-24:00", "全天可用"),
-        ("周一一 8折", "两次"),
+        ("周五至周一 8折", "days_backwards", "从前往后"),
+        ("周 8折", "unexpected", "周几"),
+        ("8折 每天14:00-10:00", "hours_order", "早于结束"),
+        ("8折 每天10:00", "cut_short", "到几点"),
+        ("周一至周日可用 8折", "days_every", "每天都可用"),
+        ("8折 25:00-26:00", "bad_time", "看不懂时间"),
+        ("8折 周一可用 周二可用", "repeated", "重复"),
+        ("8折 每天0:00-24:00", "hours_all_day", "全天可用"),
+        ("周一一 8折", "day_twice", "两次"),
     ],
 )
-def test_impossible_days_and_hours_are_refused_saying_why(text, says):
+def test_impossible_days_and_hours_are_refused_saying_why_in_chinese(app, text, code, says):
+    from flask_babel import force_locale, gettext
+
+    from app.rules import fill
+
     with pytest.raises(RuleError) as e:
         parse_rule(text)
-    assert says in str(e.value)
+    assert e.value.code == code
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        said = fill(e.value.message, e.value.details, e.value.position, gettext)
+    assert says in said, said
 
 
 def test_a_rule_without_days_or_hours_keeps_its_old_dict():
