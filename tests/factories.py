@@ -256,3 +256,52 @@ def exchange_campaign(community, price=100, stock=None, **limits):
         points_stock=stock,
         **limits,
     )
+
+
+def unit(community, name="汉阳区城管局", commitment="每天派一人"):
+    """A 共驻共建 unit of `community`."""
+    from app.models import VolunteerUnit
+
+    return _save(VolunteerUnit(community_id=community.id, name=name, commitment=commitment))
+
+
+def volunteer(community, phone="13900000101", name="李志远", unit=None, status="confirmed"):
+    """A volunteer: a confirmed resident of the help board, or a cadre of `unit` when given."""
+    from app.clock import utcnow
+    from app.models import Volunteer, VolunteerOrigin, VolunteerStatus
+
+    login = resident(community, phone, None if unit else "5-1-302", name)
+    return _save(
+        Volunteer(
+            community_id=community.id,
+            user_id=login.id,
+            origin=VolunteerOrigin.UNIT if unit else VolunteerOrigin.RESIDENT,
+            unit_id=unit.id if unit else None,
+            status=VolunteerStatus(status),
+            confirmed_at=utcnow() if status == "confirmed" else None,
+        )
+    )
+
+
+def activity(community, starts_in=timedelta(hours=1), hours=2, needed=5, points_per_hour=10, **f):
+    """An open activity of `community` starting `starts_in` from now and lasting `hours`."""
+    from app.clock import utcnow
+    from app.models import ActivityKind, VolunteerActivity
+    from app.services.volunteers import new_token
+
+    starts = utcnow().replace(microsecond=0) + starts_in
+    return _save(
+        VolunteerActivity(
+            community_id=community.id,
+            title=f.pop("title", "琴断口小区大扫除"),
+            kind=ActivityKind(f.pop("kind", "cleanup")),
+            place=f.pop("place", "3栋楼下"),
+            leader=f.pop("leader", "王芳"),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=hours),
+            needed=needed,
+            points_per_hour=points_per_hour,
+            token=new_token(),
+            **f,
+        )
+    )
