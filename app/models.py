@@ -803,6 +803,7 @@ class VolunteerUnit(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
 
+    community: Mapped[Community] = relationship()
     volunteers: Mapped[list[Volunteer]] = relationship(back_populates="unit")
 
     def __repr__(self) -> str:

@@ -305,3 +305,43 @@ def activity(community, starts_in=timedelta(hours=1), hours=2, needed=5, points_
             **f,
         )
     )
+
+
+def certificate(volunteer, minutes=120):
+    """A certificate of `volunteer` as issued (no audit row: for tests of who may see it)."""
+    from app.models import VolunteerCertificate
+    from app.services.volunteers import new_certificate_serial
+
+    today = local_today()
+    return _save(
+        VolunteerCertificate(
+            community_id=volunteer.community_id,
+            volunteer_id=volunteer.id,
+            serial=new_certificate_serial(),
+            volunteer_name=volunteer.user.name,
+            volunteer_number=volunteer.number,
+            issuer_name="汉阳区琴断口街紫荆花社区居民委员会",
+            period_from=today,
+            period_until=today,
+            minutes=minutes,
+            activities=1,
+            lines=[],
+            issued_by_label="本人自助打印",
+        )
+    )
+
+
+def signup(activity, volunteer, status="signed"):
+    """`volunteer` on `activity`'s list (no audit row)."""
+    from app.clock import utcnow
+    from app.models import SignupStatus, VolunteerSignup
+
+    return _save(
+        VolunteerSignup(
+            community_id=activity.community_id,
+            activity_id=activity.id,
+            volunteer_id=volunteer.id,
+            status=SignupStatus(status),
+            created_at=utcnow(),
+        )
+    )

@@ -1187,3 +1187,119 @@ def monthly_figures(
         )
         result.append(Month(first.strftime("%Y-%m"), served[0], served[1], int(served[2]), new))
     return result
+
+
+# --- what the pages show --------------------------------------------------------------------
+
+VOLUNTEER_ROLES = (Role.RESIDENT,)  # volunteers sign in as residents do (cadres have no household)
+
+
+def qr_text(base_url: str, token: str) -> str:
+    """Return what an activity's QR encodes: its check-in URL, upper case (QR's compact mode)."""
+    return f"{base_url.rstrip('/')}/V/{token}".upper()
+
+
+def hours_text(minutes: int) -> str:
+    """Write minutes as hours the way people say them: 1.5, 2, 0."""
+    whole, rest = divmod(minutes or 0, 60)
+    if not rest:
+        return str(whole)
+    return f"{minutes / 60:.1f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class Counts:
+    signed: int
+    waiting: int
+    checked_in: int
+
+
+def counts(session: Session, activity_id: int) -> Counts:
+    """Return how many have a place, wait, and checked in: the live count of an urgent call."""
+    rows = session.execute(
+        select(
+            VolunteerSignup.status,
+            func.count(VolunteerSignup.id),
+            func.count(VolunteerSignup.checked_in_at),
+        )
+        .where(VolunteerSignup.activity_id == activity_id)
+        .group_by(VolunteerSignup.status)
+    ).all()
+    by = {row[0]: row for row in rows}
+    signed = by.get(SignupStatus.SIGNED)
+    waiting = by.get(SignupStatus.WAITING)
+    return Counts(
+        signed=signed[1] if signed else 0,
+        waiting=waiting[1] if waiting else 0,
+        checked_in=signed[2] if signed else 0,
+    )
+
+
+@dataclass(frozen=True)
+class Listed:
+    activity: VolunteerActivity
+    counts: Counts
+
+
+def board(session: Session, community_id: int, now: datetime | None = None) -> list[Listed]:
+    """Return a community's open activities not yet over: urgent calls first, then by start."""
+    now = now or utcnow()
+    activities = session.scalars(
+        select(VolunteerActivity)
+        .where(
+            VolunteerActivity.community_id == community_id,
+            VolunteerActivity.status == ActivityStatus.OPEN,
+            VolunteerActivity.ends_at > now,
+        )
+        .order_by(
+            VolunteerActivity.urgent.desc(), VolunteerActivity.starts_at, VolunteerActivity.id
+        )
+        .limit(50)
+    ).all()
+    return [Listed(activity, counts(session, activity.id)) for activity in activities]
+
+
+def issue_own_certificate(session: Session, user: User, period_from, period_until):
+    """A volunteer prints their own certificate (the office issues it through the system)."""
+    volunteer = volunteer_of(session, user)
+    if volunteer is None:
+        raise VolunteerError("not_volunteer")
+    return issue_certificate(session, user, volunteer, period_from, period_until)
+
+
+@dataclass(frozen=True)
+class PublicActivity:
+    """An activity as the community's public page shows it (a frozen value: the page memoises)."""
+
+    title: str
+    kind: str
+    place: str
+    when: str  # 07-01 20:00–23:00, Asia/Shanghai
+    needed: int
+    signed: int
+    urgent: bool
+
+
+def when_text(activity: VolunteerActivity) -> str:
+    starts, ends = to_local(activity.starts_at), to_local(activity.ends_at)
+    end = ends.strftime("%H:%M") if starts.date() == ends.date() else ends.strftime("%m-%d %H:%M")
+    return f"{starts.strftime('%m-%d %H:%M')}–{end}"
+
+
+def public_board(session: Session, slug: str) -> tuple[PublicActivity, ...]:
+    """Return the open activities of the community `slug` for its public page."""
+    community_id = session.scalar(select(Community.id).where(Community.slug == slug))
+    if community_id is None:
+        return ()
+    return tuple(
+        PublicActivity(
+            title=item.activity.title,
+            kind=item.activity.kind.value,
+            place=item.activity.place,
+            when=when_text(item.activity),
+            needed=item.activity.needed,
+            signed=item.counts.signed,
+            urgent=item.activity.urgent,
+        )
+        for item in board(session, community_id)[:10]
+    )
