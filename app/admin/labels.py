@@ -113,7 +113,7 @@ LABELS = {
         ActivityKind.OTHER: (_l("Other"), ""),
     },
     ActivityStatus: {
-        ActivityStatus.OPEN: (_l("Open"), "ok"),
+        ActivityStatus.OPEN: (_l("Open for sign-up"), "ok"),
         ActivityStatus.CLOSED: (_l("Closed, points credited"), ""),
         ActivityStatus.CANCELLED: (_l("Cancelled"), "bad"),
     },

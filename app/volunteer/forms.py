@@ -16,55 +16,76 @@ from wtforms.validators import EqualTo, Length, Optional
 
 from ..admin.forms import choice_id, stripped
 
+# Fields are made once, in the order the forms show them; each form takes the ones it needs.
+_COMMUNITY = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
+_NAME = StringField(
+    _l("Name"), filters=[stripped], validators=[Length(max=40)], render_kw={"autocomplete": "name"}
+)
+_PHONE = StringField(
+    _l("Mobile number"),
+    description=_l("You sign in with it. Only the community office sees it."),
+    filters=[stripped],
+    validators=[Length(max=20)],
+    render_kw={"autocomplete": "tel", "inputmode": "tel"},
+)
+_UNIT = SelectField(_l("Your unit"), coerce=choice_id, validate_choice=False)
+_PARTY_REPORT = BooleanField(_l("I report to the community as a party member (报到)"))
+_SKILLS = StringField(
+    _l("What you can do"),
+    description=_l("e.g. first aid, hairdressing, driving, carrying things."),
+    filters=[stripped],
+    validators=[Length(max=200)],
+)
+_AVAILABILITY = StringField(
+    _l("When you can give time"),
+    description=_l("e.g. weekday evenings, Saturday mornings."),
+    filters=[stripped],
+    validators=[Length(max=200)],
+)
+_PASSWORD = PasswordField(
+    _l("Password"),
+    description=_l("At least 8 characters."),
+    validators=[Length(max=200)],
+    render_kw={"autocomplete": "new-password"},
+)
+_CONFIRM = PasswordField(
+    _l("Password again"),
+    validators=[EqualTo("password", message=_l("The two passwords differ."))],
+    render_kw={"autocomplete": "new-password"},
+)
+
 
 class VolunteerProfileForm(FlaskForm):
-    skills = StringField(
-        _l("What you can do"),
-        description=_l("e.g. first aid, hairdressing, driving, carrying things."),
-        filters=[stripped],
-        validators=[Length(max=200)],
-    )
-    availability = StringField(
-        _l("When you can give time"),
-        description=_l("e.g. weekday evenings, Saturday mornings."),
-        filters=[stripped],
-        validators=[Length(max=200)],
-    )
+    """A resident of the help board registering as a volunteer."""
+
+    skills = _SKILLS
+    availability = _AVAILABILITY
 
 
-class OutsideVolunteerForm(VolunteerProfileForm):
-    """A 下沉 cadre or party member of a unit, registering themselves or entered by staff."""
+class OutsideJoinForm(FlaskForm):
+    """A 下沉 cadre or party member of a unit registering on their own phone."""
 
-    name = StringField(
-        _l("Name"),
-        filters=[stripped],
-        validators=[Length(max=40)],
-        render_kw={"autocomplete": "name"},
-    )
-    phone = StringField(
-        _l("Mobile number"),
-        description=_l("You sign in with it. Only the community office sees it."),
-        filters=[stripped],
-        validators=[Length(max=20)],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
-    unit = SelectField(_l("Your unit"), coerce=choice_id, validate_choice=False)
-    party_report = BooleanField(_l("I report to the community as a party member (报到)"))
+    community = _COMMUNITY
+    name = _NAME
+    phone = _PHONE
+    unit = _UNIT
+    party_report = _PARTY_REPORT
+    skills = _SKILLS
+    availability = _AVAILABILITY
+    password = _PASSWORD
+    confirm = _CONFIRM
 
 
-class OutsideJoinForm(OutsideVolunteerForm):
-    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
-    password = PasswordField(
-        _l("Password"),
-        description=_l("At least 8 characters."),
-        validators=[Length(max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[EqualTo("password", message=_l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+class StaffOutsideForm(FlaskForm):
+    """A cadre or party member a unit sent, entered at the office."""
+
+    community = _COMMUNITY
+    name = _NAME
+    phone = _PHONE
+    unit = _UNIT
+    party_report = _PARTY_REPORT
+    skills = _SKILLS
+    availability = _AVAILABILITY
 
 
 class PeriodForm(FlaskForm):
@@ -125,10 +146,6 @@ class UnitForm(FlaskForm):
     )
     note = TextAreaField(_l("Note"), filters=[stripped], validators=[Length(max=2000)])
     active = BooleanField(_l("Agreement in force"), default=True)
-
-
-class StaffOutsideForm(OutsideVolunteerForm):
-    community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
 
 
 class CorrectionForm(FlaskForm):
