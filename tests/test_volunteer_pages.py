@@ -312,3 +312,23 @@ def test_units_are_recorded_and_changed_with_an_audit_row(db, staff):
     assert again.status_code == 422 and "已有同名的单位" in text(again)
     actions = db.session.scalars(select(AuditLog.action)).all()
     assert actions.count("volunteer_unit.create") == 1
+
+
+def test_the_offices_figures_show_volunteers_hours_and_activities_by_month(
+    db, staff, staff_user, community, volunteer
+):
+    from app.database import begin_write
+    from app.services import volunteers as service
+
+    activity = factories.activity(community, starts_in=-timedelta(hours=3))
+    begin_write(db.session)
+    signup = service.staff_add(db.session, staff_user, activity, volunteer.id)
+    service.correct_hours(db.session, staff_user, signup, 150, "补录")
+    service.close(db.session, staff_user, activity)
+    db.session.commit()
+    page = staff.get("/admin/dashboard")
+    assert page.status_code == 200
+    section = re.sub(r"\s+", "", page.get_data(as_text=True)).split('id="volunteers"')[1]
+    month = service.monthly_figures(db.session, [community.id])[-1].month
+    cells = '<tdclass="num">1</td><tdclass="num">1</td><tdclass="num">2.5</td>'
+    assert f"<td>{month}</td>{cells}" in section

@@ -39,6 +39,8 @@ from ..volunteer.forms import (
     PeriodForm,
     StaffOutsideForm,
     UnitForm,
+    outside_details,
+    unit_choices,
 )
 from ..volunteer.routes import render_certificate
 from . import bp
@@ -90,20 +92,20 @@ def _community_for_new(form) -> int | None:
     return own_community_id()
 
 
+def _perform_in_community(form, service, *args, **kwargs):
+    """Call `service` for the community a new thing belongs to; None when none was chosen."""
+    community_id = _community_for_new(form)
+    if community_id is None:
+        form.community.errors = [_("Please choose a community.")]
+        return None
+    return perform(service, community_id, *args, form=form, **kwargs)
+
+
 def _set_communities(form) -> None:
     if is_district_admin():
         form.community.choices = [(0, _l("— choose —")), *community_choices()]
     else:
         del form.community
-
-
-def unit_choices(community_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(VolunteerUnit.id, VolunteerUnit.name)
-        .where(VolunteerUnit.community_id == community_id, VolunteerUnit.active.is_(True))
-        .order_by(VolunteerUnit.name)
-    )
-    return [(0, _l("— choose —")), *((row.id, row.name) for row in rows)]
 
 
 # --- the roster -----------------------------------------------------------------------------
@@ -237,23 +239,12 @@ def volunteer_new():
     community_id = _community_for_new(form) if request.method == "POST" else own_community_id()
     form.unit.choices = unit_choices(community_id or 0)
     if form.validate_on_submit():
-        if community_id is None:
-            form.community.errors = [_("Please choose a community.")]
-        else:
-            details = volunteers.OutsideDetails(
-                name=form.name.data or "",
-                phone=form.phone.data or "",
-                unit_id=form.unit.data or None,
-                party_report=bool(form.party_report.data),
-                skills=form.skills.data or "",
-                availability=form.availability.data or "",
-            )
-            done = perform(
-                volunteers.add_outside, community_id, details, form=form, fields=OUTSIDE_FIELDS
-            )
-            if done:
-                flash(_("%(name)s is on the roster.", name=form.name.data), "success")
-                return redirect(url_for("admin.volunteer_detail", volunteer_id=done.value.id))
+        done = _perform_in_community(
+            form, volunteers.add_outside, outside_details(form), fields=OUTSIDE_FIELDS
+        )
+        if done:
+            flash(_("%(name)s is on the roster.", name=form.name.data), "success")
+            return redirect(url_for("admin.volunteer_detail", volunteer_id=done.value.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/volunteers/new.html", form=form), status
 
@@ -401,20 +392,15 @@ def volunteer_unit_new():
     form = UnitForm()
     _set_communities(form)
     if form.validate_on_submit():
-        community_id = _community_for_new(form)
-        if community_id is None:
-            form.community.errors = [_("Please choose a community.")]
-        else:
-            done = perform(
-                volunteers.save_unit,
-                community_id,
-                _unit_details(form),
-                form=form,
-                fields=UNIT_FIELDS,
-                success=_("The unit is recorded."),
-            )
-            if done:
-                return redirect(url_for("admin.volunteer_unit", unit_id=done.value.id))
+        done = _perform_in_community(
+            form,
+            volunteers.save_unit,
+            _unit_details(form),
+            fields=UNIT_FIELDS,
+            success=_("The unit is recorded."),
+        )
+        if done:
+            return redirect(url_for("admin.volunteer_unit", unit_id=done.value.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/volunteers/unit_form.html", form=form, unit=None), status
 
@@ -615,20 +601,15 @@ def volunteer_activity_new():
         )
         form.starts_at.data, form.ends_at.data = start, start + timedelta(hours=2)
     if form.validate_on_submit():
-        community_id = _community_for_new(form)
-        if community_id is None:
-            form.community.errors = [_("Please choose a community.")]
-        else:
-            done = perform(
-                volunteers.publish,
-                community_id,
-                _activity_details(form),
-                form=form,
-                fields=ACTIVITY_FIELDS,
-                success=_("Published: it is on the board now."),
-            )
-            if done:
-                return redirect(url_for("admin.volunteer_activity", activity_id=done.value.id))
+        done = _perform_in_community(
+            form,
+            volunteers.publish,
+            _activity_details(form),
+            fields=ACTIVITY_FIELDS,
+            success=_("Published: it is on the board now."),
+        )
+        if done:
+            return redirect(url_for("admin.volunteer_activity", activity_id=done.value.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/volunteers/activity_form.html", form=form, activity=None), status
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import local_day_bounds, local_today, to_local, utcnow
 from ..database import locked
+from ..inputs import clean_text
 from ..models import (
     ActivityKind,
     ActivityStatus,
@@ -62,7 +63,6 @@ MAX_CORRECTED_MINUTES = 24 * 60
 TOKEN_BYTES = 16  # 128 bits, base32: the QR URL fits the compact alphanumeric mode
 CERTIFICATE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I look-alikes
 CERTIFICATE_RANDOM = 10  # 50 bits: a serial cannot be guessed to read someone's record
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 SIGNUP_FIELDS = ["status", "checked_in_at", "checked_out_at", "minutes", "points"]
 ACTIVITY_FIELDS = [
@@ -140,12 +140,12 @@ class VolunteerError(DomainError):
 
 
 def clean(text: str | None, limit: int, too_long: str = "text_too_long", *, lines=False) -> str:
-    """Return text without control or direction characters, white space tidied; refuse it long."""
-    text = unicodedata.normalize("NFC", text or "")
+    """Return text fit to store (`inputs.clean_text`), white space tidied; refuse it too long."""
+    text = clean_text((text or "")[: limit * 4 + 100], multiline=lines)
     if lines:
-        text = "\n".join(_CONTROL.sub("", line).strip() for line in text.splitlines()).strip()
+        text = "\n".join(line.strip() for line in text.splitlines()).strip()
     else:
-        text = " ".join(_CONTROL.sub("", text).split())
+        text = " ".join(text.split())
     if len(text) > limit:
         raise VolunteerError(too_long)
     return text

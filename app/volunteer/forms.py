@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +16,9 @@ from wtforms import (
 from wtforms.validators import EqualTo, Length, Optional
 
 from ..admin.forms import choice_id, stripped
+from ..extensions import db
+from ..models import VolunteerUnit
+from ..services.volunteers import OutsideDetails
 
 # Fields are made once, in the order the forms show them; each form takes the ones it needs.
 _COMMUNITY = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
@@ -62,20 +66,6 @@ class VolunteerProfileForm(FlaskForm):
     availability = _AVAILABILITY
 
 
-class OutsideJoinForm(FlaskForm):
-    """A 下沉 cadre or party member of a unit registering on their own phone."""
-
-    community = _COMMUNITY
-    name = _NAME
-    phone = _PHONE
-    unit = _UNIT
-    party_report = _PARTY_REPORT
-    skills = _SKILLS
-    availability = _AVAILABILITY
-    password = _PASSWORD
-    confirm = _CONFIRM
-
-
 class StaffOutsideForm(FlaskForm):
     """A cadre or party member a unit sent, entered at the office."""
 
@@ -86,6 +76,13 @@ class StaffOutsideForm(FlaskForm):
     party_report = _PARTY_REPORT
     skills = _SKILLS
     availability = _AVAILABILITY
+
+
+class OutsideJoinForm(StaffOutsideForm):
+    """A 下沉 cadre or party member of a unit registering on their own phone."""
+
+    password = _PASSWORD
+    confirm = _CONFIRM
 
 
 class PeriodForm(FlaskForm):
@@ -161,3 +158,25 @@ class CorrectionForm(FlaskForm):
 
 class AddToListForm(FlaskForm):
     volunteer = SelectField(_l("Volunteer"), coerce=choice_id, validate_choice=False)
+
+
+def outside_details(form) -> OutsideDetails:
+    """What a cadre's form says, for `volunteers.register_outside` and `add_outside`."""
+    return OutsideDetails(
+        name=form.name.data or "",
+        phone=form.phone.data or "",
+        unit_id=form.unit.data or None,
+        party_report=bool(form.party_report.data),
+        skills=form.skills.data or "",
+        availability=form.availability.data or "",
+    )
+
+
+def unit_choices(community_id: int | None) -> list[tuple[int, str]]:
+    """The units a cadre of the community may name: those whose agreement is in force."""
+    rows = db.session.execute(
+        select(VolunteerUnit.id, VolunteerUnit.name)
+        .where(VolunteerUnit.community_id == (community_id or 0), VolunteerUnit.active.is_(True))
+        .order_by(VolunteerUnit.name)
+    )
+    return [(0, _l("— choose —")), *((row.id, row.name) for row in rows)]

@@ -27,14 +27,19 @@ from ..models import (
     VolunteerActivity,
     VolunteerCertificate,
     VolunteerSignup,
-    VolunteerUnit,
 )
 from ..security import csp_allow
 from ..services import volunteers
 from ..services.qr import qr_svg
 from ..templating import public_base_url
 from . import bp
-from .forms import OutsideJoinForm, PeriodForm, VolunteerProfileForm
+from .forms import (
+    OutsideJoinForm,
+    PeriodForm,
+    VolunteerProfileForm,
+    outside_details,
+    unit_choices,
+)
 
 resident_required = roles_required(*volunteers.VOLUNTEER_ROLES)
 
@@ -180,15 +185,6 @@ def register():
     return render_template("volunteer/register.html", form=form), status
 
 
-def _unit_choices(community_id: int | None) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(VolunteerUnit.id, VolunteerUnit.name)
-        .where(VolunteerUnit.community_id == (community_id or 0), VolunteerUnit.active.is_(True))
-        .order_by(VolunteerUnit.name)
-    )
-    return [(0, _l("— choose —")), *((row.id, row.name) for row in rows)]
-
-
 @bp.route("/v/join", methods=["GET", "POST"])
 @limiter.limit(configured_limit("AID_JOIN_RATE_LIMIT"), methods=["POST"])
 def join():
@@ -198,20 +194,12 @@ def join():
     if request.method == "GET":
         slug = (request.args.get("c") or "")[:40]
         form.community.data = db.session.scalar(select(Community.id).where(Community.slug == slug))
-    form.unit.choices = _unit_choices(form.community.data)
+    form.unit.choices = unit_choices(form.community.data)
     if form.validate_on_submit():
-        details = volunteers.OutsideDetails(
-            name=form.name.data or "",
-            phone=form.phone.data or "",
-            unit_id=form.unit.data or None,
-            party_report=bool(form.party_report.data),
-            skills=form.skills.data or "",
-            availability=form.availability.data or "",
-        )
         done = perform_public(
             volunteers.register_outside,
             form.community.data or None,
-            details,
+            outside_details(form),
             form.password.data or "",
             form=form,
             fields=OUTSIDE_FIELDS,
@@ -226,7 +214,7 @@ def join():
 def units():
     """The units of a community, for the join form's unit list (it changes with the community)."""
     community_id = request.args.get("community", type=int)
-    return jsonify([{"id": i, "name": str(n)} for i, n in _unit_choices(community_id)[1:]])
+    return jsonify([{"id": i, "name": str(n)} for i, n in unit_choices(community_id)[1:]])
 
 
 # --- on site: the activity's QR ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from .conftest import PHONE, demo_resident, log_in
 
 SKIPPED_BLUEPRINTS = {"admin", "api"}  # the office works at a desk; the API answers tills
 SHOP_BLUEPRINTS = {"merchant"}
-RESIDENT_BLUEPRINTS = {"aid"}  # the help board: signed in as the demo's resident, once it has one
+RESIDENT_BLUEPRINTS = {"aid", "volunteer"}  # as the demo's resident (a volunteer too)
 
 AUDIT = """
 () => {
@@ -102,6 +102,15 @@ def values(server) -> dict:
                 .where(posts.c.community_id == community_id, posts.c.hidden.is_(False))
                 .order_by(posts.c.id),
             )
+        activities = _db.metadata.tables.get("volunteer_activity")  # volunteers, once they are in
+        if activities is not None:
+            certificates = _db.metadata.tables["volunteer_certificate"]
+            known["activity_id"], known["activity_token"] = session.execute(
+                select(activities.c.id, activities.c.token)
+                .where(activities.c.community_id == community_id, activities.c.urgent.is_(True))
+                .limit(1)
+            ).one()
+            known["serial"] = _first(session, select(certificates.c.serial))
         return known | {
             "token": _first(
                 session,
