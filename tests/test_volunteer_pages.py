@@ -247,15 +247,14 @@ def test_the_organiser_checks_in_from_the_list_corrects_and_closes_once(
 def test_certificate_printed_by_the_volunteer_and_checked_publicly(
     app, db, staff_user, client, community, volunteer
 ):
-    from app.database import begin_write
+    from app.database import write_transaction
     from app.services import volunteers as service
 
     activity = factories.activity(community, starts_in=-timedelta(hours=3), points_per_hour=10)
-    begin_write(db.session)
-    signup = service.staff_add(db.session, staff_user, activity, volunteer.id)
-    service.correct_hours(db.session, staff_user, signup, 120, "补录")
-    service.close(db.session, staff_user, activity)
-    db.session.commit()
+    with write_transaction(db.session):
+        signup = service.staff_add(db.session, staff_user, activity, volunteer.id)
+        service.correct_hours(db.session, staff_user, signup, 120, "补录")
+        service.close(db.session, staff_user, activity)
     phone = login(app, volunteer.user)
     assert "2" in text(phone.get("/v/hours"))
     response = phone.post(
@@ -275,17 +274,16 @@ def test_certificate_printed_by_the_volunteer_and_checked_publicly(
 def test_the_roster_and_the_hours_report_export_to_excel(
     app, db, staff, staff_user, community, unit, volunteer
 ):
-    from app.database import begin_write
+    from app.database import write_transaction
     from app.services import volunteers as service
 
     cadre = factories.volunteer(community, "13900000501", "陈建国", unit=unit)
     activity = factories.activity(community, starts_in=-timedelta(hours=3))
-    begin_write(db.session)
-    for person, minutes in ((volunteer, 90), (cadre, 120)):
-        signup = service.staff_add(db.session, staff_user, activity, person.id)
-        service.correct_hours(db.session, staff_user, signup, minutes, "补录")
-    service.close(db.session, staff_user, activity)
-    db.session.commit()
+    with write_transaction(db.session):
+        for person, minutes in ((volunteer, 90), (cadre, 120)):
+            signup = service.staff_add(db.session, staff_user, activity, person.id)
+            service.correct_hours(db.session, staff_user, signup, minutes, "补录")
+        service.close(db.session, staff_user, activity)
     roster = staff.get(f"/admin/volunteers?unit={unit.id}")
     assert "陈建国" in text(roster) and "李志远" not in text(roster)
     export = staff.get("/admin/volunteers?export=xlsx")
@@ -317,15 +315,14 @@ def test_units_are_recorded_and_changed_with_an_audit_row(db, staff):
 def test_the_offices_figures_show_volunteers_hours_and_activities_by_month(
     db, staff, staff_user, community, volunteer
 ):
-    from app.database import begin_write
+    from app.database import write_transaction
     from app.services import volunteers as service
 
     activity = factories.activity(community, starts_in=-timedelta(hours=3))
-    begin_write(db.session)
-    signup = service.staff_add(db.session, staff_user, activity, volunteer.id)
-    service.correct_hours(db.session, staff_user, signup, 150, "补录")
-    service.close(db.session, staff_user, activity)
-    db.session.commit()
+    with write_transaction(db.session):
+        signup = service.staff_add(db.session, staff_user, activity, volunteer.id)
+        service.correct_hours(db.session, staff_user, signup, 150, "补录")
+        service.close(db.session, staff_user, activity)
     page = staff.get("/admin/dashboard")
     assert page.status_code == 200
     section = re.sub(r"\s+", "", page.get_data(as_text=True)).split('id="volunteers"')[1]

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from app.clock import local_today
-from app.database import begin_write
 from app.extensions import db as _db
 from app.models import (
     ActivityStatus,
@@ -135,7 +134,6 @@ def test_concurrent_sign_ups_never_give_more_places_than_needed(app, db, communi
     activity_id, user_ids = activity.id, [v.user_id for v in crew]
 
     def attempt(i):
-        begin_write(_db.session)
         signup = service.sign_up(_db.session, _db.session.get(User, user_ids[i]), activity_id)
         return signup.status.value
 
@@ -360,7 +358,6 @@ def test_points_are_credited_once_when_the_activity_is_closed_twice_at_once(
     activity_id, staff_id = activity.id, staff_user.id
 
     def attempt(i):
-        begin_write(_db.session)
         staff = _db.session.get(User, staff_id)
         return service.close(_db.session, staff, _db.session.get(VolunteerActivity, activity_id))
 
@@ -464,3 +461,21 @@ def test_names_on_the_public_check_are_masked():
         "王*英",
         "欧**国",
     ]
+
+
+def test_the_street_comparison_counts_activities_volunteers_and_hours(
+    db, community, other_community, staff_user, crew
+):
+    from app.services import compare
+
+    held = closed_activity(db, community, staff_user, crew, (90, 60, 0))
+    run(db, service.close, staff_user, held)
+    factories.activity(community, starts_in=-timedelta(hours=3))  # open: not counted
+    today = local_today()
+    values = compare.values_of(
+        db.session, [community.id, other_community.id], today - timedelta(days=1), today
+    )
+    assert values["volunteer_activities"] == {community.id: 1}
+    assert values["volunteers_served"] == {community.id: 2}
+    assert values["volunteer_hours"] == {community.id: 150}
+    assert compare.measure("volunteer_hours").kind == "minutes"

@@ -7,16 +7,18 @@ from datetime import UTC, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from ..auth.access import get_or_404, scope
+from ..auth.access import get_or_404, scope, street_communities
 from ..clock import LOCAL, local_day_bounds, local_today, to_local, utcnow
 from ..extensions import db
 from ..models import (
     ActivityKind,
     ActivityStatus,
     Community,
+    Role,
     SignupStatus,
     User,
     Volunteer,
@@ -83,6 +85,15 @@ OUTSIDE_FIELDS = {
 def local_to_utc(value):
     """A time typed at the office (Asia/Shanghai, naive) as aware UTC; None stays None."""
     return None if value is None else value.replace(tzinfo=LOCAL).astimezone(UTC)
+
+
+def visible_community_ids() -> list[int] | None:
+    """The communities whose figures the signed-in office sees; None: the whole district."""
+    if is_district_admin():
+        return None
+    if current_user.role == Role.STREET_STAFF:
+        return list(db.session.scalars(street_communities(current_user)))
+    return [current_user.community_id]
 
 
 def _community_for_new(form) -> int | None:
@@ -217,7 +228,7 @@ def volunteers_roster():
             Volunteer.status == VolunteerStatus.PENDING
         )
     )
-    community_ids = None if is_district_admin() else [own_community_id()]
+    community_ids = visible_community_ids()
     return render_template(
         "admin/volunteers/roster.html",
         listing=listing,

@@ -29,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ..clock import local_day_bounds, local_today, to_local, utcnow
@@ -52,7 +52,7 @@ from ..models import (
     VolunteerStatus,
     VolunteerUnit,
 )
-from . import accounts, audit, points
+from . import accounts, audit, compare, points
 from .errors import N_, DomainError
 
 MARGIN = timedelta(minutes=30)  # check in this early; check out this late
@@ -1081,7 +1081,7 @@ def issue_certificate(
         serial=new_certificate_serial(),
         volunteer_name=user.name,
         volunteer_number=volunteer.number,
-        issuer_name=f"{community.district}{community.street}{community.name}居民委员会",
+        issuer_name=f"{community.district}{community.street_name}{community.name}居民委员会",
         period_from=period_from,
         period_until=period_until,
         minutes=sum(line["minutes"] for line in lines),
@@ -1303,3 +1303,82 @@ def public_board(session: Session, slug: str) -> tuple[PublicActivity, ...]:
         )
         for item in board(session, community_id)[:10]
     )
+
+
+# --- 互看互比: the volunteers' measures in the street's comparison (services.compare) ---------
+
+
+def _held_in(ctx) -> Select:
+    """The activities closed by the office that started in the comparison's period."""
+    return select(VolunteerActivity.id).where(
+        VolunteerActivity.status == ActivityStatus.CLOSED,
+        VolunteerActivity.starts_at >= ctx.since,
+        VolunteerActivity.starts_at < ctx.until,
+    )
+
+
+def _hours_given(ctx) -> dict[int, int]:
+    return ctx.grouped(
+        VolunteerSignup.community_id,
+        func.sum(VolunteerSignup.minutes),
+        VolunteerSignup.status == SignupStatus.SIGNED,
+        VolunteerSignup.activity_id.in_(_held_in(ctx)),
+    )
+
+
+def _volunteers_served(ctx) -> dict[int, int]:
+    return ctx.grouped(
+        VolunteerSignup.community_id,
+        func.count(func.distinct(VolunteerSignup.volunteer_id)),
+        VolunteerSignup.status == SignupStatus.SIGNED,
+        VolunteerSignup.minutes > 0,
+        VolunteerSignup.activity_id.in_(_held_in(ctx)),
+    )
+
+
+def _activities_held(ctx) -> dict[int, int]:
+    return ctx.grouped(
+        VolunteerActivity.community_id,
+        func.count(VolunteerActivity.id),
+        VolunteerActivity.id.in_(_held_in(ctx)),
+    )
+
+
+compare.register(
+    compare.Measure(
+        "volunteer_activities",
+        N_("Volunteer activities held"),
+        N_("Volunteer activities that started in the period and that the office closed."),
+        "int",
+        _activities_held,
+        short=N_("Activities"),
+    )
+)
+compare.register(
+    compare.Measure(
+        "volunteers_served",
+        N_("Volunteers who served"),
+        N_(
+            "Residents, cadres and party members with confirmed hours in a volunteer activity "
+            "of the period, each counted once."
+        ),
+        "int",
+        _volunteers_served,
+        relative="per_household",
+        short=N_("Volunteers"),
+    )
+)
+compare.register(
+    compare.Measure(
+        "volunteer_hours",
+        N_("Volunteer hours"),
+        N_(
+            "Hours from on-site check-in to check-out, in half hours, as the office confirmed "
+            "them when it closed each activity of the period."
+        ),
+        "minutes",
+        _hours_given,
+        relative="per_household",
+        short=N_("Volunteer hours"),
+    )
+)

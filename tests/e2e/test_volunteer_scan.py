@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.clock import utcnow
-from app.database import begin_write
+from app.database import write_transaction
 from app.models import Community, User, Volunteer, VolunteerSignup
 from app.services import volunteers
 
@@ -19,25 +19,24 @@ CADRE = "13800000021"  # the demo's 刘卫东, a cadre of 汉阳区城市管理�
 def activity_now(server) -> tuple[int, str]:
     """An activity of 紫荆花 that started ten minutes ago, published as the office does."""
     with server.db() as session:
-        begin_write(session)
-        community = session.scalar(select(Community).where(Community.slug == "zijinghua"))
-        staff = session.scalar(select(User).where(User.username == "zijinghua"))
-        start = utcnow().replace(microsecond=0) - timedelta(minutes=10)
-        activity = volunteers.publish(
-            session,
-            staff,
-            community.id,
-            volunteers.ActivityDetails(
-                title="扫码签到测试：垃圾分类宣传",
-                kind="publicity",
-                place="党群服务中心门口",
-                starts_at=start,
-                ends_at=start + timedelta(hours=2),
-                needed=10,
-                points_per_hour=10,
-            ),
-        )
-        session.commit()
+        with write_transaction(session):
+            community = session.scalar(select(Community).where(Community.slug == "zijinghua"))
+            staff = session.scalar(select(User).where(User.username == "zijinghua"))
+            start = utcnow().replace(microsecond=0) - timedelta(minutes=10)
+            activity = volunteers.publish(
+                session,
+                staff,
+                community.id,
+                volunteers.ActivityDetails(
+                    title="扫码签到测试：垃圾分类宣传",
+                    kind="publicity",
+                    place="党群服务中心门口",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=2),
+                    needed=10,
+                    points_per_hour=10,
+                ),
+            )
         return activity.id, activity.token
 
 
@@ -79,10 +78,9 @@ def test_a_volunteer_checks_in_and_out_by_scanning_the_activitys_qr(
 def test_the_organiser_sees_who_checked_in_on_the_list(server, desk):
     activity_id, token = activity_now(server)
     with server.db() as session:
-        begin_write(session)
-        user = session.scalar(select(User).where(User.phone == CADRE))
-        volunteers.check_in(session, user, token)
-        session.commit()
+        with write_transaction(session):
+            user = session.scalar(select(User).where(User.phone == CADRE))
+            volunteers.check_in(session, user, token)
     log_in(desk, server, "zijinghua")
     desk.goto(f"{server.url}/admin/volunteers/activities/{activity_id}")
     row = desk.locator("#list tr", has_text="刘卫东")
