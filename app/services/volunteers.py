@@ -306,7 +306,7 @@ def register_outside(
 ) -> Volunteer:
     """Sign up a cadre or party member who lives elsewhere; they sign in once confirmed."""
     community = session.get(Community, community_id) if community_id else None
-    if community is None:
+    if community is None or community.archived_at is not None:
         raise VolunteerError("not_found")
     return _outside(session, None, community, details, password, confirmed=False)
 
@@ -1288,7 +1288,9 @@ def when_text(activity: VolunteerActivity) -> str:
 
 def public_board(session: Session, slug: str) -> tuple[PublicActivity, ...]:
     """Return the open activities of the community `slug` for its public page."""
-    community_id = session.scalar(select(Community.id).where(Community.slug == slug))
+    community_id = session.scalar(
+        select(Community.id).where(Community.slug == slug, Community.archived_at.is_(None))
+    )
     if community_id is None:
         return ()
     return tuple(
