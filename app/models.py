@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -228,6 +229,11 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.login_name} {self.role}>"
+
+
+# A user name signs in whatever its case (ZhiYin-Staff, zhiyin-staff): unique in any case, and
+# looked up as lower(username) (accounts.authenticate).
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class Merchant(db.Model):
