@@ -60,14 +60,6 @@ def _per_resident() -> str:
     return f"aid:{current_user.get_id() if current_user.is_authenticated else request.remote_addr}"
 
 
-@bp.before_request
-def _password_first():
-    """A resident given a temporary password at the office chooses their own first."""
-    if current_user.is_authenticated and current_user.must_change_password:
-        return redirect(url_for("auth.change_password"))
-    return None
-
-
 @bp.context_processor
 def aid_helpers():
     return {"error_message": message}
@@ -77,7 +69,11 @@ def aid_helpers():
 
 
 @bp.route("/join", methods=["GET", "POST"])
-@limiter.limit(configured_limit("AID_JOIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(
+    configured_limit("AID_JOIN_RATE_LIMIT"),
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 200,  # only a sign-up that was taken
+)
 def join():
     """A resident signs up with a phone and a household; staff confirm them at the office."""
     form = ResidentJoinForm()
