@@ -133,22 +133,20 @@ def test_one_counter_signs_up_sixty_neighbours_in_an_hour(db, client, community)
     assert db.session.scalar(select(func.count(User.id)).where(User.role == Role.RESIDENT)) == 60
 
 
-def test_refused_sign_ups_do_not_count_against_the_counter(make_app):
+def test_refused_sign_ups_do_not_count_against_the_counter(make_app, community):
     app = make_app(AID_JOIN_RATE_LIMIT="3 per hour")
     client = app.test_client()
-    with app.app_context():
-        community_id = factories.community().id
+    community_id = community.id
     for n in range(10):  # a mistyped phone, ten times over
         assert client.post("/aid/join", data=join_form(community_id, n, phone="139")).status_code == 422
     codes = [client.post("/aid/join", data=join_form(community_id, n)).status_code for n in range(4)]
     assert codes == [200, 200, 200, 429]
 
 
-def test_the_sign_up_limit_says_how_long_to_wait(make_app):
+def test_the_sign_up_limit_says_how_long_to_wait(make_app, community):
     app = make_app(AID_JOIN_RATE_LIMIT="1 per hour")
     client = app.test_client()
-    with app.app_context():
-        community_id = factories.community().id
+    community_id = community.id
     start = utcnow()
     with time_machine.travel(start, tick=False):
         assert client.post("/aid/join", data=join_form(community_id, 1)).status_code == 200
@@ -159,11 +157,10 @@ def test_the_sign_up_limit_says_how_long_to_wait(make_app):
     assert "请等一分钟" not in page_text(refused)
 
 
-def test_a_daily_limit_says_the_time_it_opens_again(make_app):
+def test_a_daily_limit_says_the_time_it_opens_again(make_app, community):
     app = make_app(AID_JOIN_RATE_LIMIT="1 per day")
     client = app.test_client()
-    with app.app_context():
-        community_id = factories.community().id
+    community_id = community.id
     with time_machine.travel("2026-12-04 02:00:00+00:00", tick=False):  # 10:00 in Wuhan
         assert client.post("/aid/join", data=join_form(community_id, 1)).status_code == 200
         refused = client.post("/aid/join", data=join_form(community_id, 2))
