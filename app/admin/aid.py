@@ -292,7 +292,7 @@ def resident_state(user: User) -> str:
 
 
 def resident_written_any_way(q: str) -> list:
-    """Find a resident by a phone typed with spaces or dashes, or a household written 3栋2单元501."""
+    """Find a resident by a phone typed with spaces or dashes, or a household as 3栋2单元501."""
     found = []
     phone = normalise_phone(q)
     if phone.isdigit() and len(phone) >= 4:
