@@ -135,6 +135,7 @@ def test_exchanging_points_asks_once_with_the_balance_after(app, db, community, 
     assert db.session.scalar(select(Card.campaign_id)) == campaign.id
 
 
-def test_asking_to_exchange_for_a_campaign_not_on_offer_is_404(app, db, community, asker):
+def test_asking_to_exchange_for_a_campaign_not_on_offer_says_so(app, db, community, asker):
     campaign = factories.campaign(community)  # not exchangeable
-    assert login(app, asker).get(f"/aid/exchange/{campaign.id}").status_code == 404
+    response = login(app, asker).get(f"/aid/exchange/{campaign.id}", follow_redirects=True)
+    assert "这张卡不能用积分兑换" in page_text(response)

@@ -315,8 +315,9 @@ def exchange(campaign_id):
     if request.method == "GET":
         offers = points.exchangeable_campaigns(db.session, current_user.community_id)
         campaign = next((c for c, _left in offers if c.id == campaign_id), None)
-        if campaign is None:
-            abort(404)
+        if campaign is None:  # no longer on offer since the page was loaded
+            flash(message(points.PointsError("not_exchangeable")), "error")
+            return redirect(url_for("aid.my_points") + "#exchange")
         balance = current_user.points_balance
         return render_template(
             "aid/confirm.html",
