@@ -236,6 +236,7 @@ ACTION_LABELS = {
 # What staff call each refusal in the attempt log: short words, not the till's sentences.
 REFUSAL_LABELS = {
     "not_found": _l("No such card"),
+    "other_community": _l("Card of another community"),
     "not_issued": _l("Card not handed out"),
     "expired": _l("Card expired"),
     "not_started": _l("Campaign not started"),
