@@ -109,7 +109,7 @@ def test_office_shop_and_resident_do_the_whole_thing(
         till.locator("#current").fill(OWNER_PASSWORD)
         till.locator("#new").fill("our-own-2026")
         till.locator("#confirm").fill("our-own-2026")
-        till.locator("form button[type=submit]").click()
+        till.get_by_role("button", name="修改密码").click()
         till.wait_for_url("**/m/")
         till.goto(f"{server.url}/m/scan")
         till.wait_for_url("**/m/card?**", timeout=15_000)
