@@ -10,8 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app import till
 from app.clock import local_today, utcnow
-from app.models import Card, Redemption, Role, User
+from app.database import write_transaction
+from app.models import Card, Merchant, Redemption, Role, User
 from app.rules import MAX_BILL_FEN
 from app.services import (
     accounts,
@@ -29,6 +31,7 @@ from app.services.campaigns import CampaignDetails
 from app.services.communities import CommunityDetails
 from app.services.logins import Login
 from app.services.merchants import MerchantDetails
+from app.services.redemptions import TillRequest
 
 PASSWORD = "longest-2026"
 SLUG = "longest"
@@ -68,13 +71,15 @@ def _row(session, model, *conditions):
 
 
 def build(session) -> Longest:
-    """Add a community with the longest shop and resident; return their logins."""
-    admin = _row(session, User, User.role == Role.DISTRICT_ADMIN)
-    community = communities.create(
-        session, admin, CommunityDetails(COMMUNITY_NAME, SLUG, "琴断口街道办事处", "汉阳区")
-    )
-    staff = communities.add_staff(session, admin, community, Login(PERSON, STAFF_LOGIN, PASSWORD))
-    session.commit()
+    """Add a community with the longest shop and resident; return their logins. Each step is a
+    write transaction of its own, as the office's pages and the till open them."""
+    with write_transaction(session):
+        admin = _row(session, User, User.role == Role.DISTRICT_ADMIN)
+        community = communities.create(
+            session, admin, CommunityDetails(COMMUNITY_NAME, SLUG, "琴断口街道办事处", "汉阳区")
+        )
+        login = Login(PERSON, STAFF_LOGIN, PASSWORD)
+        staff = communities.add_staff(session, admin, community, login)
     merchant_id, till_card, card = _shop(session, community, staff)
     exchange_id, post_id = _resident(session, community, staff)
     return Longest(
@@ -112,6 +117,26 @@ def _campaign(session, staff, community, code, funding="merchant", rule_text="8�
 
 
 def _shop(session, community, staff) -> tuple[int, str, str]:
+    with write_transaction(session):
+        merchant_id, till_token, tokens = _shop_and_cards(session, community, staff)
+    merchant = session.get(Merchant, merchant_id)
+    owner = _row(session, User, User.username == SHOP_LOGIN)
+    now = utcnow()
+    for n, token in enumerate(tokens):
+        yesterday = n >= BILLS_TODAY
+        at = now - timedelta(days=1) if yesterday else now - timedelta(minutes=BILLS_TODAY - n)
+        asked = TillRequest(token, MAX_BILL_FEN, f"longest-{n:04d}")
+        with till.transaction(session):
+            receipt = redemptions.redeem(session, merchant, owner, asked, now=at)
+        if n in (0, BILLS_TODAY):  # a voided one on each day
+            with write_transaction(session):
+                row = session.get(Redemption, receipt.id)
+                reason = "收银员输错金额，顾客要求重新结账" * 5
+                redemptions.void_redemption(session, row, staff, reason)
+    return merchant_id, till_token, tokens[-1]
+
+
+def _shop_and_cards(session, community, staff) -> tuple[int, str, list[str]]:
     details = MerchantDetails(
         name=SHOP_NAME,
         category="超市副食",
@@ -137,50 +162,37 @@ def _shop(session, community, staff) -> tuple[int, str, str]:
     made = session.scalars(select(Card).where(Card.batch_id == batch.id).order_by(Card.id)).all()
     for n, card in enumerate(made):
         issuing.issue_card(session, staff, card.serial, f"{HOUSEHOLD[:-3]}{n:03d}")
-    tokens = [card.token for card in made]
-    session.commit()
-    now = utcnow()
-    for n, token in enumerate(tokens):
-        yesterday = n >= BILLS_TODAY
-        at = now - timedelta(days=1) if yesterday else now - timedelta(minutes=BILLS_TODAY - n)
-        receipt = redemptions.redeem(
-            session, token, merchant, owner, MAX_BILL_FEN, f"longest-{n:04d}", now=at
-        ).receipt
-        session.commit()
-        if n in (0, BILLS_TODAY):  # a voided one on each day
-            row = session.get(Redemption, receipt.id)
-            redemptions.void_redemption(session, row, staff, "收银员输错金额，顾客要求重新结账" * 5)
-            session.commit()
-    return merchant.id, till_token, tokens[-1]
+    return merchant.id, till_token, [card.token for card in made]
 
 
 def _resident(session, community, staff) -> tuple[int, int]:
-    exchange = _campaign(session, staff, community, "ZJHJF", funding="community")
-    points.set_exchange(session, staff, exchange, 10000, None)
-    session.commit()
-    resident = residents.join(session, community.id, PERSON, RESIDENT_PHONE, HOUSEHOLD, PASSWORD)
-    session.flush()
-    residents.confirm(session, staff, resident)
-    for _ in range(8):
-        reason = ("打扫楼道、照看独居老人、帮邻居代买药品" * 6)[:200]
-        points.adjust(session, staff, resident, 10000, reason)
-    session.commit()
-    for kind in ("request", "offer", "request"):
-        post = helpboard.create_post(
-            session,
-            resident,
-            helpboard.PostDetails(
-                kind=kind,
-                category="medicine",
-                title=("请帮忙到社区卫生服务中心代取降压药和胰岛素，电话13899999999" * 2)[:80],
-                details=("送到1234栋12单元123456室，到了打 138-9999-9999。" * 40)[:1000],
-                when_text=("二〇二六年十二月五日星期六上午九点到十一点半之间都可以" * 3)[:80],
-                area=("紫荆花小区东门进去第三栋楼和第四栋楼之间的小花园旁边" * 3)[:80],
-            ),
+    with write_transaction(session):
+        exchange = _campaign(session, staff, community, "ZJHJF", funding="community")
+        points.set_exchange(session, staff, exchange, 10000, None)
+        resident = residents.join(
+            session, community.id, PERSON, RESIDENT_PHONE, HOUSEHOLD, PASSWORD
         )
-        session.commit()
+        session.flush()
+        residents.confirm(session, staff, resident)
+        for _ in range(8):
+            reason = ("打扫楼道、照看独居老人、帮邻居代买药品" * 6)[:200]
+            points.adjust(session, staff, resident, 10000, reason)
+    for kind in ("request", "offer", "request"):
+        with write_transaction(session):
+            post = helpboard.create_post(
+                session,
+                resident,
+                helpboard.PostDetails(
+                    kind=kind,
+                    category="medicine",
+                    title=("请帮忙到社区卫生服务中心代取降压药和胰岛素，电话13899999999" * 2)[:80],
+                    details=("送到1234栋12单元123456室，到了打 138-9999-9999。" * 40)[:1000],
+                    when_text=("二〇二六年十二月五日星期六上午九点到十一点半之间都可以" * 3)[:80],
+                    area=("紫荆花小区东门进去第三栋楼和第四栋楼之间的小花园旁边" * 3)[:80],
+                ),
+            )
         post_id = post.id
     for _ in range(3):
-        points.exchange(session, resident, exchange.id)
-        session.commit()
+        with write_transaction(session):
+            points.exchange(session, resident, exchange.id)
     return exchange.id, post_id
