@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import till
 from app.clock import local_today, utcnow
 from app.database import write_transaction
-from app.models import Card, Merchant, Redemption, Role, User
+from app.models import Card, Merchant, Redemption, Role, Street, User
 from app.rules import MAX_BILL_FEN
 from app.services import (
     accounts,
@@ -75,8 +75,9 @@ def build(session) -> Longest:
     write transaction of its own, as the office's pages and the till open them."""
     with write_transaction(session):
         admin = _row(session, User, User.role == Role.DISTRICT_ADMIN)
+        street = _row(session, Street, Street.name == "琴断口街")
         community = communities.create(
-            session, admin, CommunityDetails(COMMUNITY_NAME, SLUG, "琴断口街道办事处", "汉阳区")
+            session, admin, CommunityDetails(COMMUNITY_NAME, SLUG, street.id, "汉阳区")
         )
         login = Login(PERSON, STAFF_LOGIN, PASSWORD)
         staff = communities.add_staff(session, admin, community, login)
