@@ -164,9 +164,11 @@ def test_a_card_of_another_community_is_refused_as_another_communitys(db, other_
     refused("other_community", db, card.token, their_shop, None, 10000, "elsewhere-01")
 
 
-def test_a_serial_of_another_community_without_its_pin_is_not_found(db, other_community, card):
+def test_a_serial_of_another_community_is_refused_without_its_pin_being_tried(
+    db, other_community, card
+):
     their_shop = factories.merchant(other_community, "江堤小吃店")
-    refused("not_found", db, card.serial, their_shop, None, 10000, "elsewhere-02")
+    refused("other_community", db, card.serial, their_shop, None, 10000, "elsewhere-02")
 
 
 def test_a_card_not_yet_handed_out_is_refused(db, campaign, offer, shop):
