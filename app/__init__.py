@@ -24,6 +24,7 @@ from .merchant import bp as merchant_bp
 from .resident import bp as resident_bp
 from .security import RowIdConverter, add_security_headers, refuse_nul_bytes
 from .services import audit
+from .volunteer import bp as volunteer_bp
 
 PACKAGE = Path(__file__).resolve().parent
 # In a checkout templates/, static/ and migrations/ sit beside app/; an installed wheel carries
@@ -61,6 +62,7 @@ def create_app(test_config=None):
     app.register_blueprint(resident_bp)
     app.register_blueprint(aid_bp, url_prefix="/aid")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(volunteer_bp)
     errorpages.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

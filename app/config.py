@@ -65,8 +65,9 @@ class Defaults:
     CARD_RATE_LIMIT = "300 per minute"  # only against floods: many phones share an address
     CARD_MISS_RATE_LIMIT = "20 per minute;200 per day"  # unknown tokens: someone is guessing
     LOOKUP_RATE_LIMIT = "10 per minute;50 per day"  # failed lookups from one address
-    # The help board (/aid): sign-ups per address, posts and takes per resident.
-    AID_JOIN_RATE_LIMIT = "5 per hour;20 per day"
+    # The help board (/aid): sign-ups per address, posts and takes per resident. Only accepted
+    # sign-ups count; an office signing its neighbours up at one counter needs a busy morning.
+    AID_JOIN_RATE_LIMIT = "60 per hour;300 per day"
     AID_POST_RATE_LIMIT = "10 per hour;30 per day"
     AID_TAKE_RATE_LIMIT = "20 per hour;60 per day"
     # Responses are compressed only where chosen (resident pages, static files): a page that

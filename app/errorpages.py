@@ -1,14 +1,20 @@
 """Error pages in the visitor's language; JSON errors under /api/."""
 
 import logging
+import math
+import time
+from datetime import UTC, datetime
 
 from flask import jsonify, render_template, request
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .extensions import db
+from .clock import local_today, to_local
+from .extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +59,33 @@ def render_error(status: int, message=None):
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+def wait_message() -> str:
+    """Say how long a visitor refused by a rate limit must wait: the limit's real reset time."""
+    breached = limiter.current_limit
+    if breached is None:
+        return str(EXPLANATIONS[429])
+    seconds = breached.reset_at - time.time()
+    if seconds <= 90:
+        return str(EXPLANATIONS[429])
+    if seconds < 60 * 60:
+        return _(
+            "Too many attempts in a short time. Please try again in %(minutes)s minutes.",
+            minutes=math.ceil(seconds / 60),
+        )
+    at = datetime.fromtimestamp(breached.reset_at, UTC)
+    shown = format_datetime(at, "HH:mm")
+    if to_local(at).date() == local_today():
+        return _("Too many attempts in a short time. Please try again after %(time)s.", time=shown)
+    return _("Too many attempts today. Please try again tomorrow after %(time)s.", time=shown)
+
+
 def init_app(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         status = error.code or 500
         if status not in TITLES:
             return error
-        body, status = render_error(status)
+        body, status = render_error(status, wait_message() if status == 429 else None)
         response = app.make_response((body, status))
         # What the exception says about the refusal stays: Allow on a 405, Retry-After on a 429.
         for name, value in error.get_headers():

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -228,6 +229,11 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.login_name} {self.role}>"
+
+
+# A user name signs in whatever its case (ZhiYin-Staff, zhiyin-staff): unique in any case, and
+# looked up as lower(username) (accounts.authenticate).
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class Merchant(db.Model):
@@ -697,6 +703,8 @@ class PointsEntry(db.Model):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("help_post.id"), unique=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
     card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), unique=True)
+    # Points for a volunteer's hours on an activity: once per sign-up.
+    signup_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_signup.id"), unique=True)
     created_at: Mapped[datetime] = created_at_column()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -753,6 +761,239 @@ class MonthlyReport(db.Model):
     sent_by_label: Mapped[str] = mapped_column(String(80), default="")  # name at the time
 
     community: Mapped[Community] = relationship()
+
+
+# --- volunteers (志愿服务): volunteers, 共驻共建 units, activities, sign-ups, certificates -------
+
+
+class VolunteerOrigin(enum.StrEnum):
+    RESIDENT = "resident"  # 居民志愿者: a resident of the help board
+    UNIT = "unit"  # 下沉干部 / 在职党员: sent by a unit, lives elsewhere
+
+
+class VolunteerStatus(enum.StrEnum):
+    PENDING = "pending"  # registered, waiting for the office
+    CONFIRMED = "confirmed"
+    INACTIVE = "inactive"  # left, or turned off by the office
+
+
+class ActivityKind(enum.StrEnum):
+    CLEANUP = "cleanup"  # 清扫
+    PATROL = "patrol"  # 巡逻/防汛
+    CLINIC = "clinic"  # 义诊
+    ELDERLY = "elderly"  # 助老
+    PUBLICITY = "publicity"  # 宣传
+    EPIDEMIC = "epidemic"  # 防疫
+    OTHER = "other"  # 其他
+
+
+class ActivityStatus(enum.StrEnum):
+    OPEN = "open"  # published: sign-up, check-in and check-out
+    CLOSED = "closed"  # hours confirmed and points credited
+    CANCELLED = "cancelled"
+
+
+class SignupStatus(enum.StrEnum):
+    SIGNED = "signed"  # has a place
+    WAITING = "waiting"  # on the waiting list, in order of sign-up
+    WITHDRAWN = "withdrawn"
+
+
+class VolunteerUnit(db.Model):
+    """共驻共建单位: a unit that signed a co-building agreement with the community."""
+
+    __tablename__ = "volunteer_unit"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    contact_name: Mapped[str] = mapped_column(String(40), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    agreement_date: Mapped[date | None] = mapped_column(Date)  # 共驻共建协议签订日期
+    commitment: Mapped[str] = mapped_column(String(200), default="")  # e.g. 每天派一人
+    note: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+    community: Mapped[Community] = relationship()
+    volunteers: Mapped[list[Volunteer]] = relationship(back_populates="unit")
+
+    def __repr__(self) -> str:
+        return f"<VolunteerUnit {self.id} {self.name}>"
+
+
+class Volunteer(db.Model):
+    """志愿者: a login's volunteer profile in its community. No national ID number is kept."""
+
+    __tablename__ = "volunteer"
+    __table_args__ = (
+        CheckConstraint("origin <> 'unit' OR unit_id IS NOT NULL", name="unit_volunteer_has_unit"),
+        Index("ix_volunteer_community_status", "community_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    origin: Mapped[VolunteerOrigin] = mapped_column(str_enum(VolunteerOrigin, "volunteer_origin"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_unit.id"), index=True)
+    # 在职党员到社区报到: reports to the community as a party member.
+    party_report: Mapped[bool] = mapped_column(default=False)
+    skills: Mapped[str] = mapped_column(String(200), default="")
+    availability: Mapped[str] = mapped_column(String(200), default="")  # times they can give
+    status: Mapped[VolunteerStatus] = mapped_column(
+        str_enum(VolunteerStatus, "volunteer_status"), default=VolunteerStatus.PENDING
+    )
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    unit: Mapped[VolunteerUnit | None] = relationship(back_populates="volunteers")
+
+    @property
+    def number(self) -> str:
+        """志愿者编号, as the certificate prints it."""
+        return f"ZY{self.community_id:03d}{self.id:06d}"
+
+    def __repr__(self) -> str:
+        return f"<Volunteer {self.id} {self.origin} {self.status}>"
+
+
+class VolunteerActivity(db.Model):
+    """志愿活动: a turnout at a time and place, with people needed and points per hour.
+
+    `token` is what the on-site QR carries (not the id): scanning it opens the check-in page.
+    """
+
+    __tablename__ = "volunteer_activity"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("needed >= 1", name="needed_min"),
+        CheckConstraint("points_per_hour >= 0", name="points_per_hour_not_negative"),
+        Index("ix_volunteer_activity_community_starts", "community_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    title: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[ActivityKind] = mapped_column(str_enum(ActivityKind, "activity_kind"))
+    place: Mapped[str] = mapped_column(String(120))
+    details: Mapped[str] = mapped_column(Text, default="")
+    leader: Mapped[str] = mapped_column(String(40), default="")  # 活动负责人, as printed
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    needed: Mapped[int] = mapped_column(Integer)
+    points_per_hour: Mapped[int] = mapped_column(Integer, default=0)
+    urgent: Mapped[bool] = mapped_column(default=False)  # 一呼百应: top of the board
+    status: Mapped[ActivityStatus] = mapped_column(
+        str_enum(ActivityStatus, "activity_status"), default=ActivityStatus.OPEN
+    )
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    community: Mapped[Community] = relationship()
+    signups: Mapped[list[VolunteerSignup]] = relationship(
+        back_populates="activity", order_by="VolunteerSignup.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<VolunteerActivity {self.id} {self.title} {self.status}>"
+
+
+class VolunteerSignup(db.Model):
+    """A volunteer on an activity's list: a place or the waiting list, check-in, check-out, hours.
+
+    `minutes` is the time credited: check-in to check-out rounded to the half hour, or what
+    staff corrected it to (`VolunteerCorrection`). Points go to the ledger once, when the
+    activity is closed (`PointsEntry.signup_id` is unique).
+    """
+
+    __tablename__ = "volunteer_signup"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "volunteer_id"),
+        CheckConstraint("checked_out_at IS NULL OR checked_in_at IS NOT NULL", name="out_after_in"),
+        CheckConstraint("minutes IS NULL OR minutes >= 0", name="minutes_not_negative"),
+        CheckConstraint("points IS NULL OR points >= 0", name="points_not_negative"),
+        Index("ix_volunteer_signup_volunteer", "volunteer_id", "id"),
+        Index("ix_volunteer_signup_activity_status", "activity_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("volunteer_activity.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id"))
+    status: Mapped[SignupStatus] = mapped_column(str_enum(SignupStatus, "signup_status"))
+    created_at: Mapped[datetime] = created_at_column()  # order of the waiting list
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # staff, or None
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    points: Mapped[int | None] = mapped_column(Integer)  # credited when the activity closed
+
+    activity: Mapped[VolunteerActivity] = relationship(back_populates="signups")
+    volunteer: Mapped[Volunteer] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<VolunteerSignup {self.id} {self.status}>"
+
+
+class VolunteerCorrection(db.Model):
+    """Staff changed the hours credited for a sign-up, with a reason."""
+
+    __tablename__ = "volunteer_correction"
+    __table_args__ = (
+        CheckConstraint("minutes_after >= 0", name="minutes_after_not_negative"),
+        Index("ix_volunteer_correction_signup", "signup_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    signup_id: Mapped[int] = mapped_column(ForeignKey("volunteer_signup.id"))
+    minutes_before: Mapped[int | None] = mapped_column(Integer)
+    minutes_after: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class VolunteerCertificate(db.Model):
+    """志愿服务记录证明: what it certified, frozen when it was issued, under a checkable serial.
+
+    `lines` keeps each activity as printed (title, kind, place, day, hours, organiser), so the
+    certificate and its public check say the same thing however records change later.
+    """
+
+    __tablename__ = "volunteer_certificate"
+    __table_args__ = (
+        CheckConstraint("minutes >= 0", name="minutes_not_negative"),
+        CheckConstraint("period_until >= period_from", name="period_window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(20), unique=True)
+    volunteer_name: Mapped[str] = mapped_column(String(40))
+    volunteer_number: Mapped[str] = mapped_column(String(20))
+    issuer_name: Mapped[str] = mapped_column(String(120))  # 出具单位
+    period_from: Mapped[date] = mapped_column(Date)
+    period_until: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    activities: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    issued_at: Mapped[datetime] = created_at_column()
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_by_label: Mapped[str] = mapped_column(String(80))  # 经办人: staff, or 本人自助打印
+
+    volunteer: Mapped[Volunteer] = relationship()
 
 
 # --- the household roster (住户名单), who a campaign's cards go to, hand-out lists ------------

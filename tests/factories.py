@@ -256,3 +256,92 @@ def exchange_campaign(community, price=100, stock=None, **limits):
         points_stock=stock,
         **limits,
     )
+
+
+def unit(community, name="汉阳区城管局", commitment="每天派一人"):
+    """A 共驻共建 unit of `community`."""
+    from app.models import VolunteerUnit
+
+    return _save(VolunteerUnit(community_id=community.id, name=name, commitment=commitment))
+
+
+def volunteer(community, phone="13900000101", name="李志远", unit=None, status="confirmed"):
+    """A volunteer: a confirmed resident of the help board, or a cadre of `unit` when given."""
+    from app.clock import utcnow
+    from app.models import Volunteer, VolunteerOrigin, VolunteerStatus
+
+    login = resident(community, phone, None if unit else "5-1-302", name)
+    return _save(
+        Volunteer(
+            community_id=community.id,
+            user_id=login.id,
+            origin=VolunteerOrigin.UNIT if unit else VolunteerOrigin.RESIDENT,
+            unit_id=unit.id if unit else None,
+            status=VolunteerStatus(status),
+            confirmed_at=utcnow() if status == "confirmed" else None,
+        )
+    )
+
+
+def activity(community, starts_in=timedelta(hours=1), hours=2, needed=5, points_per_hour=10, **f):
+    """An open activity of `community` starting `starts_in` from now and lasting `hours`."""
+    from app.clock import utcnow
+    from app.models import ActivityKind, VolunteerActivity
+    from app.services.volunteers import new_token
+
+    starts = utcnow().replace(microsecond=0) + starts_in
+    return _save(
+        VolunteerActivity(
+            community_id=community.id,
+            title=f.pop("title", "琴断口小区大扫除"),
+            kind=ActivityKind(f.pop("kind", "cleanup")),
+            place=f.pop("place", "3栋楼下"),
+            leader=f.pop("leader", "王芳"),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=hours),
+            needed=needed,
+            points_per_hour=points_per_hour,
+            token=new_token(),
+            **f,
+        )
+    )
+
+
+def certificate(volunteer, minutes=120):
+    """A certificate of `volunteer` as issued (no audit row: for tests of who may see it)."""
+    from app.models import VolunteerCertificate
+    from app.services.volunteers import new_certificate_serial
+
+    today = local_today()
+    return _save(
+        VolunteerCertificate(
+            community_id=volunteer.community_id,
+            volunteer_id=volunteer.id,
+            serial=new_certificate_serial(),
+            volunteer_name=volunteer.user.name,
+            volunteer_number=volunteer.number,
+            issuer_name="汉阳区琴断口街紫荆花社区居民委员会",
+            period_from=today,
+            period_until=today,
+            minutes=minutes,
+            activities=1,
+            lines=[],
+            issued_by_label="本人自助打印",
+        )
+    )
+
+
+def signup(activity, volunteer, status="signed"):
+    """`volunteer` on `activity`'s list (no audit row)."""
+    from app.clock import utcnow
+    from app.models import SignupStatus, VolunteerSignup
+
+    return _save(
+        VolunteerSignup(
+            community_id=activity.community_id,
+            activity_id=activity.id,
+            volunteer_id=volunteer.id,
+            status=SignupStatus(status),
+            created_at=utcnow(),
+        )
+    )

@@ -192,9 +192,11 @@ MATRIX = {
     ("aid.post", "GET"): RESIDENT,
     ("aid.take", "POST"): RESIDENT,
     ("aid.done", "POST"): RESIDENT,
+    ("aid.cancel", "GET"): RESIDENT,
     ("aid.cancel", "POST"): RESIDENT,
     ("aid.release", "POST"): RESIDENT,
     ("aid.my_points", "GET"): RESIDENT,
+    ("aid.exchange", "GET"): RESIDENT,
     ("aid.exchange", "POST"): RESIDENT,
     ("admin.aid_posts", "GET"): STAFF,
     ("admin.aid_post", "GET"): STAFF_OF_A,
@@ -234,6 +236,53 @@ MATRIX = {
     ("admin.handout_scan", "POST"): WRITE_OF_A,
     ("admin.handout_close", "POST"): WRITE_OF_A,
     ("admin.handout_print", "GET"): WRITE_OF_A,
+    # volunteers: on their phones at /v (and /V/<token> from an activity's QR), the office's pages
+    ("volunteer.board", "GET"): RESIDENT,
+    ("volunteer.activity", "GET"): RESIDENT,
+    ("volunteer.count", "GET"): RESIDENT,
+    ("volunteer.sign_up", "POST"): RESIDENT,
+    ("volunteer.withdraw", "POST"): RESIDENT,
+    ("volunteer.register", "GET"): RESIDENT,
+    ("volunteer.register", "POST"): RESIDENT,
+    ("volunteer.join", "GET"): PUBLIC,
+    ("volunteer.join", "POST"): PUBLIC,
+    ("volunteer.units", "GET"): PUBLIC,
+    ("volunteer.on_site", "GET"): RESIDENT,
+    ("volunteer.check_in", "POST"): RESIDENT,
+    ("volunteer.check_out", "POST"): RESIDENT,
+    ("volunteer.scan", "GET"): RESIDENT,
+    ("volunteer.scan_open", "GET"): RESIDENT,
+    ("volunteer.hours", "GET"): RESIDENT,
+    ("volunteer.hours", "POST"): RESIDENT,
+    ("volunteer.certificate", "GET"): {**RESIDENT, "resident": 404},  # someone else's
+    ("volunteer.check", "GET"): PUBLIC,
+    ("admin.volunteers_roster", "GET"): STAFF,
+    ("admin.volunteer_new", "GET"): WRITE,
+    ("admin.volunteer_new", "POST"): WRITE,
+    ("admin.volunteer_detail", "GET"): STAFF_OF_A,
+    ("admin.volunteer_move", "POST"): WRITE_OF_A,
+    ("admin.volunteer_password", "POST"): WRITE_OF_A,
+    ("admin.volunteer_certificate_issue", "POST"): WRITE_OF_A,
+    ("admin.volunteer_certificate", "GET"): STAFF_OF_A,
+    ("admin.volunteer_units", "GET"): STAFF,
+    ("admin.volunteer_unit_new", "GET"): WRITE,
+    ("admin.volunteer_unit_new", "POST"): WRITE,
+    ("admin.volunteer_unit", "GET"): WRITE_OF_A,
+    ("admin.volunteer_unit", "POST"): WRITE_OF_A,
+    ("admin.volunteer_unit_print", "GET"): STAFF_OF_A,
+    ("admin.volunteer_activities", "GET"): STAFF,
+    ("admin.volunteer_activity_new", "GET"): WRITE,
+    ("admin.volunteer_activity_new", "POST"): WRITE,
+    ("admin.volunteer_activity", "GET"): STAFF_OF_A,
+    ("admin.volunteer_activity_edit", "GET"): WRITE_OF_A,
+    ("admin.volunteer_activity_edit", "POST"): WRITE_OF_A,
+    ("admin.volunteer_activity_mark", "POST"): WRITE_OF_A,
+    ("admin.volunteer_activity_correct", "POST"): WRITE_OF_A,
+    ("admin.volunteer_activity_add", "POST"): WRITE_OF_A,
+    ("admin.volunteer_activity_close", "POST"): WRITE_OF_A,
+    ("admin.volunteer_activity_cancel", "POST"): WRITE_OF_A,
+    ("admin.volunteer_activity_notice", "GET"): STAFF_OF_A,
+    ("admin.volunteer_hours", "GET"): STAFF,
 }
 # Routes whose URL names an action: the action the matrix tries.
 ACTIONS = {
@@ -245,6 +294,8 @@ ACTIONS = {
     "admin.community_archive": "restore",  # archiving A would hide its pages from later routes
     "admin.street_staff_active": "disable",
     "admin.aid_resident_active": "disable",
+    "admin.volunteer_move": "disable",
+    "admin.volunteer_activity_mark": "out",
 }
 SKIPPED = {"static"}  # files, not pages
 
@@ -282,6 +333,12 @@ def world(
     )
     factories.cards(campaign, 1, issued=False)
     handout_list = handout.make_list(db.session, staff_user, campaign, None, factories.a_date())
+    volunteer = factories.volunteer(
+        community, "13900000007", "张志愿", unit=factories.unit(community)
+    )
+    activity = factories.activity(community)
+    signup = factories.signup(activity, volunteer)
+    certificate = factories.certificate(volunteer)
     db.session.commit()
     users = {
         "resident": resident,
@@ -314,6 +371,13 @@ def world(
         "resident_id": resident.id,
         "household_id": household.id,
         "handout_id": handout_list.id,
+        "volunteer_id": volunteer.id,
+        "unit_id": volunteer.unit_id,
+        "activity_id": activity.id,
+        "activity_token": activity.token,
+        "signup_id": signup.id,
+        "certificate_id": certificate.id,
+        "serial": certificate.serial,
     }
     return users, args
 

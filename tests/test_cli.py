@@ -100,7 +100,9 @@ def test_the_demo_help_board_has_residents_posts_in_every_state_and_exact_points
     app.test_cli_runner().invoke(args=["seed-demo"])
     states = set(db.session.scalars(select(HelpPost.status)))
     assert {s.value for s in states} == {"open", "taken", "done", "confirmed", "cancelled"}
-    residents = db.session.scalars(select(User).where(User.role == Role.RESIDENT)).all()
+    residents = db.session.scalars(  # the help board's: with a household (cadres have none)
+        select(User).where(User.role == Role.RESIDENT, User.household.is_not(None))
+    ).all()
     assert len(residents) == 8 and sum(r.confirmed_at is None for r in residents) == 2
     for resident in residents:
         assert resident.points_balance == ledger_sum(db.session, resident.id) >= 0
@@ -111,6 +113,28 @@ def test_the_demo_help_board_has_residents_posts_in_every_state_and_exact_points
     assert "13800000001" in result.output
     response = client.post("/login", data={"login": "13800000001", "password": DEMO_PASSWORD})
     assert response.headers["Location"] == "/aid/"
+
+
+def test_the_demo_volunteers_turned_out_and_their_points_are_on_the_ledger(app, db, client):
+    from app.models import ActivityStatus, PointsEntry, VolunteerActivity, VolunteerSignup
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    closed = db.session.scalars(
+        select(VolunteerActivity).where(VolunteerActivity.status == ActivityStatus.CLOSED)
+    ).all()
+    assert len(closed) == 3
+    credited = db.session.scalar(
+        select(func.sum(VolunteerSignup.points)).where(
+            VolunteerSignup.activity_id.in_([a.id for a in closed])
+        )
+    )
+    on_ledger = db.session.scalar(
+        select(func.sum(PointsEntry.amount)).where(PointsEntry.signup_id.is_not(None))
+    )
+    assert credited == on_ledger > 0
+    assert db.session.scalar(select(VolunteerActivity).where(VolunteerActivity.urgent.is_(True)))
+    response = client.post("/login", data={"login": "13800000021", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/v/"
 
 
 def test_demo_redemptions_respect_the_money_and_the_limits(app, db):

@@ -191,10 +191,14 @@ def test_a_pin_in_the_address_is_never_read(cashier, card):
     assert 'class="stack typed-card"' in page.text and 'method="post"' in page.text
 
 
-def test_a_merchant_of_another_community_cannot_see_the_card(app, db, card, other_community):
+def test_a_merchant_of_another_community_is_told_whose_card_it_is_and_nothing_more(
+    app, db, card, other_community
+):
     theirs = factories.merchant(other_community, "江堤小吃店")
     client = login(app, factories.user(Role.MERCHANT_OWNER, merchant=theirs, username="jb01"))
-    assert client.get(f"/m/card?ref={card.token}").status_code == 404
+    response = client.get(f"/m/card?ref={card.token}")
+    assert response.status_code == 409
+    assert "紫荆花社区" in response.text and card.serial not in response.text
 
 
 def test_a_shop_sees_only_its_own_redemptions(app, db, cashier, card, community):

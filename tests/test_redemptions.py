@@ -159,9 +159,16 @@ def test_every_refusal_is_written_to_the_attempt_log(db, card, shop, cashier_use
     assert all(r.merchant_id == shop.id and r.user_id == cashier_user.id for r in rows)
 
 
-def test_a_card_of_another_community_is_not_found(db, other_community, card):
+def test_a_card_of_another_community_is_refused_as_another_communitys(db, other_community, card):
     their_shop = factories.merchant(other_community, "江堤小吃店")
-    refused("not_found", db, card.token, their_shop, None, 10000, "elsewhere-01")
+    refused("other_community", db, card.token, their_shop, None, 10000, "elsewhere-01")
+
+
+def test_a_serial_of_another_community_is_refused_without_its_pin_being_tried(
+    db, other_community, card
+):
+    their_shop = factories.merchant(other_community, "江堤小吃店")
+    refused("other_community", db, card.serial, their_shop, None, 10000, "elsewhere-02")
 
 
 def test_a_card_not_yet_handed_out_is_refused(db, campaign, offer, shop):

@@ -29,7 +29,8 @@ from ..models import (
     User,
 )
 from ..services import helpboard, points, residents
-from ..services.households import household_label
+from ..services.accounts import normalise_phone
+from ..services.households import HouseholdError, household_label, parse_household
 from . import bp
 from .common import (
     is_district_admin,
@@ -290,6 +291,19 @@ def resident_state(user: User) -> str:
     return _("Confirmed")
 
 
+def resident_written_any_way(q: str) -> list:
+    """Find a resident by a phone typed with spaces or dashes, or a household as 3栋2单元501."""
+    found = []
+    phone = normalise_phone(q)
+    if phone.isdigit() and len(phone) >= 4:
+        found.append(User.phone.contains(phone, autoescape=True))
+    try:
+        found.append(User.household == parse_household(q))
+    except HouseholdError:
+        pass
+    return found
+
+
 def resident_columns() -> list[Column]:
     columns = [
         Column("name", _l("Name"), User.name, lambda r: r.User.name),
@@ -347,6 +361,7 @@ def aid_residents():
         stmt,
         resident_columns(),
         search=(User.name, User.phone, User.household),
+        exact=resident_written_any_way,
         default_sort="-joined",
         tiebreak=User.id,
         scalars=False,

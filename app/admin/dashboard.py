@@ -17,7 +17,7 @@ from ..inputs import optional_date, optional_id
 from ..models import Campaign, Funding, Merchant
 from ..rules import format_money
 from ..services import dashboard as service
-from ..services import misuse
+from ..services import misuse, volunteers
 from ..services.dashboard import DashboardError, Scope
 from ..services.exports import ExportColumn
 from ..services.summary import close_days
@@ -136,6 +136,10 @@ def dashboard():
         discount_label=DISCOUNT_LABELS[kind],
         district_wide=district_wide,
         finding_url=finding_url,
+        volunteer_months=volunteers.monthly_figures(
+            db.session, None if chosen.community_id is None else [chosen.community_id]
+        ),
+        hours_text=volunteers.hours_text,
     )
 
 

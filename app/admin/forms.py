@@ -105,7 +105,10 @@ class LoginFields:
     )
     owner_password = StringField(
         _l("First password"),
-        description=_l("At least 8 characters. Tell it to the person; they can change it."),
+        description=_l(
+            "At least 8 characters. Tell it to the person; they choose their own at the first "
+            "sign-in."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -132,6 +135,7 @@ class ShopLoginForm(Form, LoginFields):
 class PasswordResetForm(Form):
     password = StringField(
         _l("New password"),
+        description=_l("Tell it to the person; they choose their own at the next sign-in."),
         validators=[InputRequired(message=_l("Please enter a new password."))],
         render_kw={"autocomplete": "new-password"},
     )

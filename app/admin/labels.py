@@ -5,6 +5,8 @@ import re
 from flask_babel import lazy_gettext as _l
 
 from ..models import (
+    ActivityKind,
+    ActivityStatus,
     CampaignKind,
     CampaignStatus,
     CardStatus,
@@ -19,6 +21,9 @@ from ..models import (
     PointsKind,
     RedemptionStatus,
     Role,
+    SignupStatus,
+    VolunteerOrigin,
+    VolunteerStatus,
 )
 
 LABELS = {
@@ -101,6 +106,35 @@ LABELS = {
     HandoutStatus: {
         HandoutStatus.OPEN: (_l("Out for signing"), "warn"),
         HandoutStatus.CLOSED: (_l("Taken back in"), ""),
+    },
+    # volunteers (志愿服务)
+    VolunteerOrigin: {
+        VolunteerOrigin.RESIDENT: (_l("Resident volunteer"), ""),
+        VolunteerOrigin.UNIT: (_l("Cadre or party member of a unit"), ""),
+    },
+    VolunteerStatus: {
+        VolunteerStatus.PENDING: (_l("Waiting for confirmation"), "warn"),
+        VolunteerStatus.CONFIRMED: (_l("Confirmed"), "ok"),
+        VolunteerStatus.INACTIVE: (_l("Turned off"), ""),
+    },
+    ActivityKind: {
+        ActivityKind.CLEANUP: (_l("Cleaning up"), ""),
+        ActivityKind.PATROL: (_l("Patrol and flood watch"), ""),
+        ActivityKind.CLINIC: (_l("Free clinic"), ""),
+        ActivityKind.ELDERLY: (_l("Helping the elderly"), ""),
+        ActivityKind.PUBLICITY: (_l("Publicity"), ""),
+        ActivityKind.EPIDEMIC: (_l("Epidemic prevention"), ""),
+        ActivityKind.OTHER: (_l("Other"), ""),
+    },
+    ActivityStatus: {
+        ActivityStatus.OPEN: (_l("Open for sign-up"), "ok"),
+        ActivityStatus.CLOSED: (_l("Closed, points credited"), ""),
+        ActivityStatus.CANCELLED: (_l("Cancelled"), "bad"),
+    },
+    SignupStatus: {
+        SignupStatus.SIGNED: (_l("Has a place"), "ok"),
+        SignupStatus.WAITING: (_l("On the waiting list"), "warn"),
+        SignupStatus.WITHDRAWN: (_l("Withdrew"), ""),
     },
 }
 
@@ -200,11 +234,32 @@ ACTION_LABELS = {
     "handout.receive": _l("Took in signatures from a hand-out list"),
     "handout.close": _l("Closed a hand-out list"),
     "wave.plan": _l("Planned waves of cards"),
+    # volunteers (志愿服务)
+    "volunteer.register": _l("Registered as a volunteer"),
+    "volunteer.add": _l("Added a volunteer"),
+    "volunteer.confirm": _l("Confirmed a volunteer"),
+    "volunteer.disable": _l("Turned a volunteer off"),
+    "volunteer.enable": _l("Turned a volunteer on"),
+    "volunteer_unit.create": _l("Recorded a co-building unit"),
+    "volunteer_unit.update": _l("Changed a co-building unit"),
+    "activity.publish": _l("Published a volunteer activity"),
+    "activity.update": _l("Changed a volunteer activity"),
+    "activity.cancel": _l("Cancelled a volunteer activity"),
+    "activity.close": _l("Closed a volunteer activity and credited points"),
+    "signup.create": _l("Signed up for an activity"),
+    "signup.withdraw": _l("Withdrew from an activity"),
+    "signup.promote": _l("Got a place from the waiting list"),
+    "signup.add": _l("Put a volunteer on an activity's list"),
+    "signup.check_in": _l("Checked in at an activity"),
+    "signup.check_out": _l("Checked out of an activity"),
+    "signup.correct": _l("Corrected a volunteer's hours"),
+    "certificate.issue": _l("Issued a volunteer service certificate"),
 }
 
 # What staff call each refusal in the attempt log: short words, not the till's sentences.
 REFUSAL_LABELS = {
     "not_found": _l("No such card"),
+    "other_community": _l("Card of another community"),
     "not_issued": _l("Card not handed out"),
     "expired": _l("Card expired"),
     "not_started": _l("Campaign not started"),
@@ -253,6 +308,11 @@ AREA_LABELS = {
     "household": _l("Household roster"),
     "handout": _l("Hand-out lists"),
     "wave": _l("Waves"),
+    "volunteer": _l("Volunteers"),
+    "volunteer_unit": _l("Co-building units"),
+    "activity": _l("Volunteer activities"),
+    "signup": _l("Volunteer sign-ups"),
+    "certificate": _l("Volunteer certificates"),
 }
 
 

@@ -97,6 +97,7 @@ SECTIONS = [
     ("admin.households", _l("Households"), ("admin.household", "admin.handout")),
     ("admin.redemptions", _l("Redemptions"), ("admin.redemption", "admin.attempt")),
     ("admin.aid_posts", _l("Help board"), ("admin.aid",)),
+    ("admin.volunteers_roster", _l("Volunteers"), ("admin.volunteer",)),
     ("admin.dashboard", _l("Figures"), ("admin.dashboard", "admin.settlement")),
     ("admin.compare", _l("Compare (互看互比)"), ("admin.compare",)),
     ("admin.report", _l("Monthly reports"), ("admin.report", "admin.street_report")),
@@ -221,4 +222,5 @@ from . import (  # noqa: E402, F401
     reports,
     rule_box,
     streets,
+    volunteers,
 )

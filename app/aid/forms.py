@@ -55,7 +55,10 @@ class PostForm(Form):
     )
     details = TextAreaField(
         _l("Details"),
-        description=_l("No phone number or room number here: the board is for everyone."),
+        description=_l(
+            "Everyone can read the board: a phone number or room written here is hidden, and "
+            "shown only to the neighbour who takes it on."
+        ),
         filters=[stripped],
         validators=[Length(max=2000)],
         render_kw={"rows": 4},

@@ -27,6 +27,8 @@ from ..models import (
 )
 from ..services import helpboard, points, residents
 from ..services.accounts import mask_phone
+from ..services.helpboard import CANCELLABLE, shown_text
+from ..templating import localdate
 from . import bp
 from .forms import PostForm, ResidentJoinForm
 
@@ -60,24 +62,20 @@ def _per_resident() -> str:
     return f"aid:{current_user.get_id() if current_user.is_authenticated else request.remote_addr}"
 
 
-@bp.before_request
-def _password_first():
-    """A resident given a temporary password at the office chooses their own first."""
-    if current_user.is_authenticated and current_user.must_change_password:
-        return redirect(url_for("auth.change_password"))
-    return None
-
-
 @bp.context_processor
 def aid_helpers():
-    return {"error_message": message}
+    return {"error_message": message, "shown_text": helpboard.shown_text}
 
 
 # --- joining ----------------------------------------------------------------------------------
 
 
 @bp.route("/join", methods=["GET", "POST"])
-@limiter.limit(configured_limit("AID_JOIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(
+    configured_limit("AID_JOIN_RATE_LIMIT"),
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 200,  # only a sign-up that was taken
+)
 def join():
     """A resident signs up with a phone and a household; staff confirm them at the office."""
     form = ResidentJoinForm()
@@ -178,6 +176,14 @@ def post_new():
         done = perform(helpboard.create_post, details, form=form, fields=POST_FIELDS)
         if done:
             flash(_("Your post is on the board. Neighbours can see it now."), "success")
+            if shown_text(done.value, None).masked:
+                flash(
+                    _(
+                        "The phone numbers and rooms you wrote are hidden on the board; the "
+                        "neighbour who takes it on will see them."
+                    ),
+                    "info",
+                )
             return redirect(url_for("aid.post", post_id=done.value.id))
     status = 422 if request.method == "POST" else 200
     return render_template("aid/new.html", form=form), status
@@ -198,6 +204,7 @@ def post(post_id):
         is_author=post.author_id == current_user.id,
         is_taker=post.taker_id == current_user.id,
         is_helped=post.helped_id == current_user.id,
+        has_contact=shown_text(post, None).masked,
         mask_phone=mask_phone,
     )
 
@@ -241,10 +248,33 @@ def release(post_id):
     )
 
 
-@bp.post("/posts/<int:post_id>/cancel")
+@bp.route("/posts/<int:post_id>/cancel", methods=["GET", "POST"])
 @resident_required
 def cancel(post_id):
-    return _move(post_id, helpboard.cancel, _("The post is cancelled."))
+    """Ask once (a neighbour may have taken it on), then cancel the post."""
+    if request.method == "POST":
+        return _move(post_id, helpboard.cancel, _("The post is cancelled."))
+    post = _load(post_id)
+    if post.author_id != current_user.id or post.status not in CANCELLABLE:
+        return redirect(url_for("aid.post", post_id=post.id))
+    return render_template(
+        "aid/confirm.html",
+        title=_("Cancel this post?"),
+        subject=shown_text(post, current_user).title,
+        warning=(
+            _(
+                "%(name)s has taken it on and will see that it is cancelled. "
+                "Please tell them yourself too.",
+                name=post.taker.name,
+            )
+            if post.taker_id
+            else _("It leaves the board, and it cannot be put back.")
+        ),
+        action=url_for("aid.cancel", post_id=post.id),
+        button=_("Yes, cancel it"),
+        back=url_for("aid.post", post_id=post.id),
+        back_text=_("No, keep it"),
+    )
 
 
 # --- points -----------------------------------------------------------------------------------
@@ -278,9 +308,36 @@ def my_points():
     )
 
 
-@bp.post("/exchange/<int:campaign_id>")
+@bp.route("/exchange/<int:campaign_id>", methods=["GET", "POST"])
 @resident_required
 def exchange(campaign_id):
+    """Ask once what the points buy and what is left after, then exchange them for the card."""
+    if request.method == "GET":
+        offers = points.exchangeable_campaigns(db.session, current_user.community_id)
+        campaign = next((c for c, _left in offers if c.id == campaign_id), None)
+        if campaign is None:  # no longer on offer since the page was loaded
+            flash(message(points.PointsError("not_exchangeable")), "error")
+            return redirect(url_for("aid.my_points") + "#exchange")
+        balance = current_user.points_balance
+        return render_template(
+            "aid/confirm.html",
+            title=_("Exchange %(points)s points for this card?", points=campaign.points_price),
+            subject=campaign.name,
+            facts=[
+                (_("Discount"), campaign.default_rule_text),
+                (
+                    _("Valid"),
+                    " – ".join(map(localdate, (campaign.valid_from, campaign.valid_until))),
+                ),
+                (_("Points now"), str(balance)),
+                (_("Points after"), str(balance - campaign.points_price)),
+            ],
+            warning=_("Points exchanged are not given back."),
+            action=url_for("aid.exchange", campaign_id=campaign.id),
+            button=_("Yes, exchange %(points)s points", points=campaign.points_price),
+            back=url_for("aid.my_points") + "#exchange",
+            back_text=_("Not now"),
+        )
     done = perform(points.exchange, campaign_id)
     if done:
         flash(_("Done: the card is yours. Open it below and keep the link."), "success")

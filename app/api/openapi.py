@@ -2,6 +2,7 @@
 
 REFUSAL_CODES = [
     "not_found",
+    "other_community",
     "not_issued",
     "expired",
     "not_started",

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from .. import till
 from ..clock import local_today
 from ..extensions import configured_limit, csrf, db, limiter
+from ..i18n import message
 from ..inputs import MAX_JSON_BYTES, InputError, clean_text, load_json_object, parse_date, parse_fen
 from ..models import Redemption
 from ..rules import format_money
@@ -54,7 +55,7 @@ def key_required(view):
                 _key, g.merchant, g.actor = found
                 return view(*args, **kwargs)
         except RedeemError as refusal:
-            return error(refusal.code, _(refusal.message), till.refusal_status(refusal.code))
+            return error(refusal.code, message(refusal), till.refusal_status(refusal.code))
 
     return wrapped
 

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -77,3 +77,18 @@ def change_password():
             flash(_("Your password has been changed."), "success")
             return redirect(home_for(current_user))
     return render_template("auth/password.html", form=form)
+
+
+# Pages of signed-in people; the resident's card pages are left alone (no session to read).
+PASSWORD_FIRST_BLUEPRINTS = frozenset({"admin", "merchant", "aid"})
+
+
+@bp.before_app_request
+def password_first():
+    """Someone whose password staff set (a shop, a resident) chooses their own before anything."""
+    if request.blueprint not in PASSWORD_FIRST_BLUEPRINTS:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        flash(_("Please choose a new password of your own now."), "info")
+        return redirect(url_for("auth.change_password"))
+    return None

@@ -26,7 +26,8 @@ def home_for(user) -> str:
     if user.role in (Role.MERCHANT_OWNER, Role.CASHIER):
         return url_for("merchant.index")
     if user.role == Role.RESIDENT:
-        return url_for("aid.board")
+        # a 下沉 cadre volunteers here but lives elsewhere: no household, no help board of theirs
+        return url_for("aid.board") if user.household else url_for("volunteer.board")
     return url_for("main.index")
 
 

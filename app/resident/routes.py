@@ -25,7 +25,7 @@ from ..errorpages import EXPLANATIONS, TITLES
 from ..extensions import compress, configured_limit, db, limiter
 from ..i18n import select_locale
 from ..main.routes import redirect_back
-from ..services import cardview
+from ..services import cardview, volunteers
 from ..services.cards import normalise_token
 from ..services.errors import NotFound
 from ..templating import asset_url, html_lang, public_base_url
@@ -233,7 +233,11 @@ def community(slug):
         page = cardview.community_page(db.session, slug, category=request.args.get("cat"))
     except NotFound:
         abort(404)
-    html = render_template("resident/community.html", page=page)
+    html = render_template(
+        "resident/community.html",
+        page=page,
+        activities=volunteers.public_board(db.session, page.slug),
+    )
     etag = hashlib.blake2b(html.encode(), digest_size=16).hexdigest()
     if unchanged(etag):
         return revalidated(make_response("", 304), etag, private=False)

@@ -1,8 +1,9 @@
 """Logins: who may sign in, passwords, and the accounts staff create."""
 
 import re
+import unicodedata
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
@@ -11,13 +12,14 @@ from . import audit
 from .errors import AccountError
 
 MIN_PASSWORD_LENGTH = 8
-_PHONE_NOISE = re.compile(r"[\s\-()（）]")
+# What people put between a phone's digits: spaces, dashes of every width, dots, brackets.
+_PHONE_NOISE = re.compile(r"[\s\-‐‑‒–—―.·()（）]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def normalise_phone(text: str) -> str:
-    """Return a phone number without spaces, dashes or a +86 prefix."""
-    phone = _PHONE_NOISE.sub("", text or "")
+    """Return a phone number without spaces, dashes or a +86 prefix; full-width digits as ASCII."""
+    phone = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", text or ""))
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             phone = phone[len(prefix) :]
@@ -38,16 +40,27 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def login_taken(session: Session, username: str | None, phone: str | None) -> bool:
+    """Tell whether a user name (in any case) or a phone already names a login, as either."""
+    names = {v.lower() for v in (username, phone) if v}
+    if not names:
+        return False
+    stmt = select(User.id).where(or_(func.lower(User.username).in_(names), User.phone.in_(names)))
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def authenticate(session: Session, login: str, password: str) -> User:
-    """Return the active user whose user name or phone is `login` and whose password matches.
+    """Return the active user whose user name (in any case) or phone (written any way) is
+    `login` and whose password matches.
 
     Writes nothing: checking a password takes a while, and no write lock is held meanwhile.
     """
-    login = (login or "").strip()
-    candidates = {login, normalise_phone(login)} - {""}
-    user = session.scalars(
-        select(User).where(or_(User.username.in_(candidates), User.phone.in_(candidates)))
-    ).first()
+    login = unicodedata.normalize("NFKC", login or "").strip()
+    phone = normalise_phone(login)
+    named = [func.lower(User.username) == login.lower()]
+    if phone:
+        named.append(User.phone == phone)
+    user = session.scalars(select(User).where(or_(*named))).first()
     if user is None or not user.check_password(password or ""):
         raise AccountError("bad_credentials")
     if not user.active:  # turned off: say so, even to a resident the office never confirmed
@@ -95,10 +108,7 @@ def create_user(
     username = (username or "").strip() or None
     phone = normalise_phone(phone or "") or None
     check_new_password(password)
-    taken = [v for v in (username, phone) if v]
-    if taken and session.scalar(
-        select(User.id).where(or_(User.username.in_(taken), User.phone.in_(taken)))
-    ):
+    if login_taken(session, username, phone):
         raise AccountError("login_taken")
     if role in MERCHANT_ROLES and merchant_id is None:
         raise ValueError("a merchant login needs its merchant")

@@ -31,7 +31,7 @@ from ..models import (
     User,
 )
 from ..rules import parse_rule
-from . import accounts, audit, cards, demo_households, demo_streets
+from . import accounts, audit, cards, demo_households, demo_streets, demo_volunteers
 
 # Printed by `make run`; a demo is only ever seeded into an empty database.
 # A published demo login.
@@ -93,6 +93,7 @@ DEMO_LOGINS = [
     DemoLogin("商户店主 (江博 · 江堤小吃店)", "jb01"),
     DemoLogin("其他江博商户店主", "jb02 … jb19"),
     DemoLogin("居民 (紫荆花 · 王秀英 3-2-501, 邻里互助)", "13800000001"),
+    DemoLogin("下沉干部 (紫荆花 · 刘卫东, 汉阳区城市管理执法局, 志愿服务)", "13800000021"),
 ]
 DEMO_LOGINS += [DemoLogin(who, login) for who, login in demo_streets.LOGINS]
 
@@ -118,6 +119,7 @@ def seed_demo(session: Session, today: date | None = None) -> list[DemoLogin]:
     _jiangbo(session, admin, rng, today)
     demo_streets.seed(session, admin, today)
     demo_households.seed(session, today)
+    demo_volunteers.seed(session, today)
     audit.record(session, admin, "demo.seed", object_type="demo", note="紫荆花社区, 江博社区")
     return DEMO_LOGINS
 

@@ -16,6 +16,7 @@ may hide a post (with a reason) from the board. Every change writes an audit row
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from . import audit, points
 from .errors import N_, DomainError
 
 POST_FIELDS = ["status", "taker_id", "minutes", "points", "hidden", "hidden_reason"]
+CANCELLABLE = (HelpStatus.OPEN, HelpStatus.TAKEN)  # the author may withdraw a post in these
 MAX_MINUTES = 12 * 60
 
 
@@ -118,6 +120,68 @@ def sees_contact(post: HelpPost, viewer: User | None) -> bool:
     if viewer is None or post.taker_id is None or post.status == HelpStatus.OPEN:
         return False
     return viewer.id in (post.author_id, post.taker_id)
+
+
+# --- phones and rooms typed into a post -------------------------------------------------------
+
+_GAP = r"[ \-—–.·]?"  # what people type between digits
+# Full-width digits, plus and dash (a Chinese keyboard) read as ASCII, one character for one, so
+# what is found in the read copy is hidden at the same place in the text as written.
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
+_CONTACT = re.compile(
+    "|".join(
+        (
+            # a mobile: 13812345678, 138 1234 5678, +86-138-1234-5678
+            rf"(?:\+?86{_GAP})?1[3-9][0-9](?:{_GAP}[0-9]){{8}}",
+            # a landline: 027-84651234, 8465 1234
+            rf"(?:0[0-9]{{2,3}}{_GAP})?[2-9][0-9]{{2,3}}{_GAP}[0-9]{{4}}",
+            # a room: 3-2-501, 3栋2单元501室, 3号楼 2单元 501, 3栋501, 2单元501, 501室, 3-501
+            r"[0-9]{1,3} ?(?:号楼|栋|幢|座|楼|-) ?[0-9]{1,2} ?(?:单元|门|-) ?[0-9]{1,6}"
+            r" ?(?:室|号|户)?",
+            r"[0-9]{1,3} ?(?:号楼|栋|幢|座) ?[0-9]{3,4} ?(?:室|号|户)?",
+            r"[0-9]{1,2} ?单元 ?[0-9]{2,6} ?(?:室|号|户)?",
+            r"[0-9]{3,4} ?(?:室|房|户)",
+            r"[0-9]{1,3}-[0-9]{3,4}",
+        )
+    ).join((r"(?<![0-9])(?:", r")(?![0-9])"))
+)
+
+
+def has_contact(text: str) -> bool:
+    """Tell whether `text` holds something that reads as a phone number or a room."""
+    return bool(_CONTACT.search((text or "").translate(_HALF_WIDTH)))
+
+
+def mask_contacts(text: str) -> str:
+    """Hide every digit of a phone number or a room in `text`: 请送到*栋*单元***室."""
+    text = text or ""
+    shown = list(text)
+    for found in _CONTACT.finditer(text.translate(_HALF_WIDTH)):
+        for at in range(found.start(), found.end()):
+            if found.string[at].isdigit():
+                shown[at] = "*"
+    return "".join(shown)
+
+
+@dataclass(frozen=True)
+class PostText:
+    """A post's words as one viewer may read them, and whether anything was hidden."""
+
+    title: str
+    details: str
+    when_text: str
+    area: str
+    masked: bool
+
+
+def shown_text(post: HelpPost, viewer: User | None) -> PostText:
+    """Return the post's words for `viewer`: as written for its author and, once taken, for the
+    one who took it; for everyone else with phones and rooms hidden."""
+    texts = (post.title, post.details or "", post.when_text or "", post.area or "")
+    if viewer is not None and (viewer.id == post.author_id or sees_contact(post, viewer)):
+        return PostText(*texts, masked=False)
+    shown = [mask_contacts(text) for text in texts]
+    return PostText(*shown, masked=shown != list(texts))
 
 
 def _locked(session: Session, post_id: int, community_id: int | None) -> HelpPost:
@@ -223,7 +287,7 @@ def cancel(session: Session, actor: User, post: HelpPost) -> HelpPost:
     post = _locked(session, post.id, actor.community_id)
     if post.author_id != actor.id:
         raise HelpError("author_only")
-    if post.status not in (HelpStatus.OPEN, HelpStatus.TAKEN):
+    if post.status not in CANCELLABLE:
         raise HelpError("not_cancellable")
     before = audit.snapshot(post, POST_FIELDS)
     post.status = HelpStatus.CANCELLED

@@ -289,7 +289,7 @@ def add_login(session: Session, actor: User, merchant: Merchant, role: Role, log
 
 
 def _create_login(session, actor, merchant, role, fields, password) -> User:
-    return accounts.create_user(
+    user = accounts.create_user(
         session,
         actor,
         role=role,
@@ -298,6 +298,8 @@ def _create_login(session, actor, merchant, role, fields, password) -> User:
         merchant_id=merchant.id,
         **fields,
     )
+    user.must_change_password = True  # staff chose it: the shop picks its own at first sign-in
+    return user
 
 
 def set_login_active(
@@ -312,11 +314,13 @@ def set_login_active(
 def reset_password(
     session: Session, actor: User, merchant: Merchant, user: User, password: str
 ) -> None:
-    """Give a shop's login a new password (the shop forgot theirs); its sessions end."""
+    """Give a shop's login a new password (the shop forgot theirs); its sessions end, and the
+    shop chooses its own at the next sign-in, as a resident does."""
     if user.merchant_id != merchant.id:
         raise MerchantError("not_merchant_login")
     accounts.check_new_password(password)
     user.set_password(password)
+    user.must_change_password = True
     audit.record(session, actor, "user.reset_password", user, community_id=merchant.community_id)
 
 

@@ -40,6 +40,7 @@ from ..models import (
     Card,
     CardBatch,
     CardStatus,
+    Community,
     Merchant,
     MerchantStatus,
     Offer,
@@ -62,6 +63,9 @@ class RedeemError(DomainError):
 
     messages = {
         "not_found": N_("No such card. Check the code and try again."),
+        "other_community": N_(
+            "This is a card of %(community)s; it can be used only at that community's shops."
+        ),
         "not_issued": N_("This card has not been handed out yet; it cannot be used."),
         "expired": N_("This card's campaign is over; the card has expired."),
         "not_started": N_("This card's campaign has not started yet."),
@@ -284,8 +288,8 @@ def read_card(
 
     A typed serial also needs the card's PIN, printed beside it: the serial alone is not a
     secret, and a shop must not be able to redeem cards it has never seen. A card of another
-    community is not found, so its existence does not leak. `lock` takes the card row FOR
-    UPDATE (PostgreSQL; on SQLite the write transaction holds the lock already).
+    community is refused as such (`other_community`), its PIN never consulted. `lock` takes the
+    card row FOR UPDATE (PostgreSQL; on SQLite the write transaction holds the lock already).
     """
     token, serial = _token_and_serial(ref)
     connection = session.connection()
@@ -299,6 +303,7 @@ def read_card(
         },
     ).first()
     if row is None:
+        _refuse_another_communitys(session, token, serial, merchant.community_id)
         return None
     card = CardAtTill(**row._mapping)
     if card.token != token:  # named by its serial: the PIN must match
@@ -311,6 +316,19 @@ def read_card(
         ).scalar_one()
         card = dataclasses.replace(card, uses_here_today=uses)
     return card
+
+
+def _refuse_another_communitys(session, token, serial, community_id) -> None:
+    """Say so when the card named is another community's (the lookup's miss path only). Its PIN
+    is not looked at, so this is no way round the PIN count; a serial says whose it is anyway."""
+    found = session.scalar(
+        select(Community.name)
+        .join(Card, Card.community_id == Community.id)
+        .where(Card.community_id != community_id, or_(Card.token == token, Card.serial == serial))
+        .limit(1)
+    )
+    if found is not None:
+        raise RedeemError("other_community", community=found)
 
 
 def check_pin(session: Session, card_id: int, serial: str, expected: str, typed: str | None):

@@ -8,6 +8,8 @@ const cameraBox = root.querySelector(".camera");
 const video = document.getElementById("camera");
 const startButton = document.getElementById("camera-start");
 const photo = document.getElementById("photo");
+const problem = document.getElementById("camera-problem");
+const problemText = document.getElementById("camera-why");
 
 let detectorPromise = null;
 let stream = null;
@@ -66,8 +68,36 @@ async function scanLoop(found) {
   tick();
 }
 
+// Why the camera did not start, by the name of the error getUserMedia gave (or what is missing),
+// as the key of a data-why-* message on the scanner. A retry can help only some of them.
+const REASONS = {
+  NotAllowedError: "whyDenied",
+  PermissionDeniedError: "whyDenied",
+  SecurityError: "whyDenied",
+  NotFoundError: "whyNone",
+  DevicesNotFoundError: "whyNone",
+  OverconstrainedError: "whyNone",
+  NotReadableError: "whyBusy",
+  TrackStartError: "whyBusy",
+  AbortError: "whyBusy",
+};
+const RETRYABLE = new Set(["whyDenied", "whyBusy", "whyOther"]);
+
+function cannotStart(reason) {
+  if (problem) {
+    problemText.textContent = root.dataset[reason] || root.dataset.whyOther;
+    problem.hidden = false;
+  }
+  say("");
+  if (startButton) startButton.hidden = !RETRYABLE.has(reason);
+  return false;
+}
+
 async function startCamera() {
-  if (!navigator.mediaDevices || !window.isSecureContext) return false;
+  if (!window.isSecureContext) return cannotStart("whyInsecure");
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return cannotStart("whyUnsupported");
+  }
   try {
     stream = await navigator.mediaDevices.getUserMedia({
       video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 } },
@@ -75,8 +105,9 @@ async function startCamera() {
     });
   } catch (e) {
     console.warn("camera refused", e);
-    return false;
+    return cannotStart(REASONS[e && e.name] || "whyOther");
   }
+  if (problem) problem.hidden = true;
   cameraBox.hidden = false;
   if (startButton) startButton.hidden = true;
   video.srcObject = stream;
@@ -106,11 +137,6 @@ photo.addEventListener("change", async () => {
 
 if (cameraBox) {
   detector(); // start loading the decoder while the camera warms up
-  startCamera().then((started) => {
-    if (!started && startButton) {
-      startButton.hidden = false;
-      say(root.dataset.cameraOff);
-    }
-  });
+  startCamera();
   if (startButton) startButton.addEventListener("click", startCamera);
 }

@@ -5,8 +5,11 @@ no request to another host.
 The pages come from `app.url_map`: every GET route outside the office (/admin) and the till API
 (/api) is opened, so a new page is checked as soon as it exists. A route whose URL needs a value
 this file cannot make fails here with its name: add the value to VALUES (or teach `value_for`).
-Shop pages are opened signed in as the demo's 张记热干面 owner; the help board's (blueprint
-`aid`) as the demo's first resident when there is one; the others as a visitor.
+
+The pages are filled with the longest data the app can hold (`longest.py`: names, addresses,
+rules as long as the forms allow, days of the largest bills, a resident's longest posts and
+ledger): shop pages are opened signed in as its shop, the help board's (blueprint `aid`) as its
+resident, the others as a visitor, on the demo's cards and the longest community's.
 """
 
 import re
@@ -16,13 +19,15 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db as _db
-from app.models import Card, CardStatus, Community, Redemption, User
+from app.models import Card, CardStatus, Community, Redemption
 
+from . import longest as longest_data
 from .conftest import PHONE, demo_resident, log_in
 
 SKIPPED_BLUEPRINTS = {"admin", "api"}  # the office works at a desk; the API answers tills
 SHOP_BLUEPRINTS = {"merchant"}
-RESIDENT_BLUEPRINTS = {"aid"}  # the help board: signed in as the demo's resident, once it has one
+RESIDENT_BLUEPRINTS = {"aid"}  # the help board: signed in as the longest resident
+VOLUNTEER_BLUEPRINTS = {"volunteer"}  # as the demo's resident (a volunteer too)
 
 AUDIT = """
 () => {
@@ -88,20 +93,31 @@ def _first(session, statement):
     return value
 
 
-def values(server) -> dict:
-    """Values for the URL arguments of resident and shop pages, from the demo."""
+@pytest.fixture(scope="module")
+def longest(server) -> longest_data.Longest:
     with server.db() as session:
-        shop_id = _first(session, select(User.merchant_id).where(User.username == "zjh01"))
-        community_id = _first(session, select(Community.id).where(Community.slug == "zijinghua"))
-        known = {}
-        posts = _db.metadata.tables.get("help_post")  # the help board, once it is in
-        if posts is not None:
-            known["post_id"] = _first(
-                session,
-                select(posts.c.id)
-                .where(posts.c.community_id == community_id, posts.c.hidden.is_(False))
-                .order_by(posts.c.id),
-            )
+        return longest_data.build(session)
+
+
+def values(server, longest) -> dict:
+    """Values for the URL arguments of resident and shop pages: the longest shop's and
+    resident's rows, and the demo's most used card."""
+    shop_id = longest.merchant_id
+    with server.db() as session:
+        known = {
+            "post_id": longest.post_id,  # the resident's own: its cancel page asks
+            "campaign_id": longest.exchange_id,  # its exchange page asks
+        }
+        demo = _first(session, select(Community.id).where(Community.slug == "zijinghua"))
+        activities = _db.metadata.tables.get("volunteer_activity")  # volunteers, once they are in
+        if activities is not None:
+            certificates = _db.metadata.tables["volunteer_certificate"]
+            known["activity_id"], known["activity_token"] = session.execute(
+                select(activities.c.id, activities.c.token)
+                .where(activities.c.community_id == demo, activities.c.urgent.is_(True))
+                .limit(1)
+            ).one()
+            known["serial"] = _first(session, select(certificates.c.serial))
         return known | {
             "token": _first(
                 session,
@@ -119,7 +135,7 @@ def values(server) -> dict:
                 .order_by(Redemption.id.desc()),
             ),
             "merchant_id": shop_id,
-            "community_id": community_id,
+            "community_id": longest.community_id,
         }
 
 
@@ -138,9 +154,9 @@ def value_for(server, name: str, known: dict):
     pytest.fail(f"no value for the URL argument {name!r}: add one to values() in {__file__}")
 
 
-def phone_pages(server) -> list[tuple[str, str]]:
+def phone_pages(server, longest) -> list[tuple[str, str]]:
     """(blueprint, URL) of every GET page outside the office and the API."""
-    known = values(server)
+    known = values(server, longest)
     pages = []
     with server.app.test_request_context(base_url=server.url):
         for rule in server.app.url_map.iter_rules():
@@ -154,9 +170,13 @@ def phone_pages(server) -> list[tuple[str, str]]:
             pages.append((blueprint, url))
     # Pages that are states of a route rather than routes of their own.
     pages += [
-        ("merchant", f"/m/card?ref={known['token']}"),  # the card at the till
+        ("merchant", f"/m/card?ref={longest.card}"),  # the card at the till
+        ("merchant", f"/m/card?ref={longest.till_card}"),  # at the longest rule
+        ("merchant", f"/m/card?ref={known['token']}"),  # refused: another community's
         ("merchant", "/m/card?ref=ZJH-0000-00"),  # refused: no such card
         ("merchant", "/m/history?date=2000-01-01"),  # a day without uses
+        ("resident", f"/s/{longest.slug}"),  # the longest community's notice board
+        ("resident", f"/c/{longest.card}"),  # a card of the longest campaign, used
     ]
     return sorted(set(pages))
 
@@ -174,26 +194,27 @@ def check(page, url) -> list[str]:
     return [f"{url}: {problem}" for problem in audit(page)]
 
 
-def test_every_resident_and_shop_page_fits_a_phone(server, new_context, guard):
+def test_every_resident_and_shop_page_fits_a_phone(server, longest, new_context, guard):
     # Refusals answer 4xx on purpose, and Chromium logs each as a failed load.
-    guard.allow(r"status of 4\d\d .*\((http://[^)]*)?(/m/card\?ref=ZJH-0000-00|/card)\)")
-    pages = phone_pages(server)
+    guard.allow(r"status of 4\d\d .*\((http://[^)]*)?(/m/card\?ref=[^)]*|/card)\)")
+    pages = phone_pages(server, longest)
     assert len(pages) >= 15
     visitor = new_context().new_page()
     shop = new_context().new_page()
-    log_in(shop, server, "zjh01")
-    neighbour = visitor
-    if resident := demo_resident(server):
-        neighbour = new_context().new_page()
-        log_in(neighbour, server, resident)
+    log_in(shop, server, longest.shop_login, longest.password)
+    neighbour = new_context().new_page()
+    log_in(neighbour, server, longest.resident_login, longest.password)
+    volunteer = new_context().new_page()
+    log_in(volunteer, server, demo_resident(server))
     problems = []
     for blueprint, path in pages:
         page = shop if blueprint in SHOP_BLUEPRINTS else visitor
         page = neighbour if blueprint in RESIDENT_BLUEPRINTS else page
+        page = volunteer if blueprint in VOLUNTEER_BLUEPRINTS else page
         problems += check(page, server.url + path)
 
     # Pages behind a form: the quote, a failed lookup; and the card page in large type.
-    shop.goto(f"{server.url}/m/card?ref={values(server)['token']}")
+    shop.goto(f"{server.url}/m/card?ref={longest.card}")
     shop.locator("#bill").fill("88")
     shop.locator("form.bill-form button").click()
     shop.wait_for_load_state()
@@ -206,12 +227,12 @@ def test_every_resident_and_shop_page_fits_a_phone(server, new_context, guard):
     visitor.wait_for_load_state()
     problems += [f"failed lookup: {p}" for p in audit(visitor)]
     visitor.goto(f"{server.url}/large-type/on")
-    problems += check(visitor, f"{server.url}/c/{values(server)['token']}")
+    problems += check(visitor, f"{server.url}/c/{values(server, longest)['token']}")
 
     assert not problems, "\n".join(problems)
 
 
-def test_the_pages_checked_include_every_kind(server):
-    paths = [path for _bp, path in phone_pages(server)]
+def test_the_pages_checked_include_every_kind(server, longest):
+    paths = [path for _bp, path in phone_pages(server, longest)]
     for expected in (r"^/c/", r"^/C/", r"^/card$", r"^/s/zijinghua$", r"^/m/scan$", r"^/m/r/\d+$"):
         assert any(re.search(expected, path) for path in paths), expected

@@ -48,8 +48,8 @@ def test_a_photo_without_a_code_says_so_and_stays(server, phone):
     assert phone.url.endswith("/m/scan")
 
 
-def test_a_card_of_another_community_is_refused_at_the_till(server, phone, guard):
-    guard.allow(r"status of 404 .*/m/card\?ref=")  # the refusal page answers 404, as it should
+def test_a_card_of_another_community_is_refused_at_the_till_saying_whose(server, phone, guard):
+    guard.allow(r"status of 409 .*/m/card\?ref=")  # the refusal page answers 409, as it should
     other = issued_card(server, "jiangbo")
     log_in(phone, server, "zjh01")
     phone.goto(f"{server.url}/m/scan")
@@ -61,5 +61,7 @@ def test_a_card_of_another_community_is_refused_at_the_till(server, phone, guard
         }
     )
     phone.wait_for_url("**/m/card?**", timeout=15_000)
-    assert phone.locator(".refusal-message").get_attribute("data-code") == "not_found"
+    refusal = phone.locator(".refusal-message")
+    assert refusal.get_attribute("data-code") == "other_community"
+    assert "江博社区" in refusal.inner_text()
     assert phone.locator("#bill").count() == 0

@@ -6,8 +6,8 @@ a number of cards per household for each; handout_list and handout_line are the 
 lists, each line a card set aside for a household until it signs or the list is closed.
 card_batch gains a wave number and dates of its own (分批发放).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-04
 """
 from alembic import op
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
