@@ -19,6 +19,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..models import (
+    ActivityKind,
+    ActivityStatus,
     ApiKey,
     AuditLog,
     Campaign,
@@ -47,8 +49,16 @@ from ..models import (
     Redemption,
     RedemptionStatus,
     Role,
+    SignupStatus,
     Street,
     User,
+    Volunteer,
+    VolunteerActivity,
+    VolunteerCertificate,
+    VolunteerOrigin,
+    VolunteerSignup,
+    VolunteerStatus,
+    VolunteerUnit,
 )
 from ..services.accounts import mask_phone
 from ..services.households import household_label
@@ -73,6 +83,11 @@ OBJECT_LABELS = {
     "demo": _l("Demo data"),
     "household": _l("Household"),
     "handout_list": _l("Hand-out list"),
+    "volunteer": _l("Volunteer"),
+    "volunteer_unit": _l("Co-building unit"),
+    "volunteer_activity": _l("Volunteer activity"),
+    "volunteer_signup": _l("Sign-up for an activity"),
+    "volunteer_certificate": _l("Volunteer service certificate"),
 }
 
 # What each field of a before/after is called. A field not listed shows as its code, and the
@@ -162,6 +177,31 @@ FIELD_LABELS = {
     "signed": _l("Signed"),
     "returned": _l("Back in stock"),
     "waves": _l("Waves"),
+    # volunteers (志愿服务)
+    "availability": _l("Times they can give"),
+    "origin": _l("Volunteer from"),
+    "party_report": _l("Reports as a party member"),
+    "skills": _l("Skills"),
+    "unit_id": _l("Unit"),
+    "credited": _l("Points credited to"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "leader": _l("Person in charge"),
+    "needed": _l("People needed"),
+    "not_checked_out": _l("Not checked out"),
+    "place": _l("Place"),
+    "points_per_hour": _l("Points per hour"),
+    "urgent": _l("Urgent call"),
+    "activities": _l("Activities"),
+    "volunteer_id": _l("Volunteer"),
+    "activity_id": _l("Activity"),
+    "by_staff": _l("By staff"),
+    "checked_in_at": _l("Checked in"),
+    "checked_out_at": _l("Checked out"),
+    "agreement_date": _l("Agreement signed on"),
+    "commitment": _l("Commitment"),
+    "contact_name": _l("Contact"),
+    "contact_phone": _l("Contact phone"),
 }
 
 # Fields whose name depends on what they belong to.
@@ -190,14 +230,27 @@ ENUM_FIELDS = {
     ("points_entry", "kind"): PointsKind,
     ("users", "role"): Role,
     ("handout_list", "status"): HandoutStatus,
+    ("volunteer", "origin"): VolunteerOrigin,
+    ("volunteer", "status"): VolunteerStatus,
+    ("volunteer_activity", "kind"): ActivityKind,
+    ("volunteer_activity", "status"): ActivityStatus,
+    ("volunteer_signup", "status"): SignupStatus,
 }
 
 MONEY_FIELDS = {"budget_fen", "bill_fen", "discount_fen", "paid_fen"}
-POINTS_FIELDS = {"points", "amount", "balance", "price", "points_price"}
-DATE_FIELDS = {"valid_from", "valid_until"}
-TIME_FIELDS = {"confirmed_at"}
-PHONE_FIELDS = {"phone", "holder_phone"}
-YES_NO_FIELDS = {"active", "hidden", "archived", "leaderboard_on"}
+POINTS_FIELDS = {"points", "amount", "balance", "price", "points_price", "points_per_hour"}
+DATE_FIELDS = {"valid_from", "valid_until", "agreement_date"}
+TIME_FIELDS = {"confirmed_at", "starts_at", "ends_at", "checked_in_at", "checked_out_at"}
+PHONE_FIELDS = {"phone", "holder_phone", "contact_phone"}
+YES_NO_FIELDS = {
+    "active",
+    "hidden",
+    "archived",
+    "leaderboard_on",
+    "party_report",
+    "urgent",
+    "by_staff",
+}
 # Fields that name another row: the model and how that row is called.
 REFERENCES = {
     "merchant_id": Merchant,
@@ -205,6 +258,9 @@ REFERENCES = {
     "user_id": User,
     "taker_id": User,
     "replaces_id": Card,
+    "unit_id": VolunteerUnit,
+    "activity_id": VolunteerActivity,
+    "volunteer_id": Volunteer,
 }
 CHANNELS = {
     "web": _l("On the till page"),
@@ -353,6 +409,21 @@ class Words:
         if isinstance(obj, ApiKey):
             shop = self._get(Merchant, obj.merchant_id)
             return f"{obj.name} · {shop.name}", url_for("admin.merchant", merchant_id=shop.id)
+        if isinstance(obj, Volunteer):
+            user = self._get(User, obj.user_id)
+            url = url_for("admin.volunteer_detail", volunteer_id=obj.id)
+            return (user.name if user else f"#{obj.id}"), url
+        if isinstance(obj, VolunteerUnit):
+            return obj.name, url_for("admin.volunteer_unit", unit_id=obj.id)
+        if isinstance(obj, VolunteerActivity):
+            return obj.title, url_for("admin.volunteer_activity", activity_id=obj.id)
+        if isinstance(obj, VolunteerSignup):
+            activity = self._get(VolunteerActivity, obj.activity_id)
+            who_signed = self._name_and_url(self._get(Volunteer, obj.volunteer_id))[0]
+            url = url_for("admin.volunteer_activity", activity_id=obj.activity_id)
+            return f"{who_signed} · {activity.title}", url
+        if isinstance(obj, VolunteerCertificate):
+            return obj.serial, url_for("admin.volunteer_certificate", certificate_id=obj.id)
         if isinstance(obj, Household):
             return household_label(obj.address), url_for("admin.household", household_id=obj.id)
         if isinstance(obj, HandoutList):
@@ -430,7 +501,7 @@ class Words:
                 return f"#{value}"
             if isinstance(obj, User):
                 return self._user(obj)[0]
-            return obj.serial if isinstance(obj, Card) else obj.name
+            return self._name_and_url(obj)[0]
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
         return str(value)
@@ -506,4 +577,9 @@ OBJECTS = {
     "api_key": ApiKey,
     "household": Household,
     "handout_list": HandoutList,
+    "volunteer": Volunteer,
+    "volunteer_unit": VolunteerUnit,
+    "volunteer_activity": VolunteerActivity,
+    "volunteer_signup": VolunteerSignup,
+    "volunteer_certificate": VolunteerCertificate,
 }
