@@ -94,7 +94,7 @@ SECTIONS = [
     ("admin.merchants", _l("Shops"), ("admin.merchant",)),
     ("admin.campaigns", _l("Campaigns"), ("admin.campaign", "admin.offer", "admin.batch")),
     ("admin.cards", _l("Cards"), ("admin.card", "admin.issue")),
-    ("admin.households", _l("Households"), ("admin.household", "admin.handout")),
+    ("admin.households", _l("Household roster"), ("admin.household", "admin.handout")),
     ("admin.redemptions", _l("Redemptions"), ("admin.redemption", "admin.attempt")),
     ("admin.aid_posts", _l("Help board"), ("admin.aid",)),
     ("admin.volunteers_roster", _l("Volunteers"), ("admin.volunteer",)),
