@@ -42,6 +42,9 @@ def close_summary(start: date, end: date) -> None:
             close_days(db.session, missing[0], missing[-1])
 
 
+PERIOD_ARGS = ("month", "from", "to", "sort")
+
+
 def read_period() -> service.Period:
     """Read `month=2026-11` or `from`/`to` from the query string; default: last month."""
     today = local_today()
@@ -208,7 +211,9 @@ def compare():
     else:
         street = db.session.get(Street, request.args.get("street", type=int) or 0)
         if street is None:
-            return redirect(url_for("admin.compare_district", **request.args))
+            # Only what the comparison reads travels on: the period and the order.
+            kept = {k: request.args[k][:40] for k in PERIOD_ARGS if request.args.get(k)}
+            return redirect(url_for("admin.compare_district", **kept))
     period = read_period()
     communities = db.session.scalars(
         select(Community)

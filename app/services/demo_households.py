@@ -21,11 +21,13 @@ from ..models import (
     Community,
     Funding,
     HouseholdGroup,
+    Merchant,
+    MerchantStatus,
     Role,
     User,
 )
 from ..rules import parse_rule
-from . import audit, handout, roster, waves
+from . import audit, campaigns, handout, roster, waves
 from .sheets import SheetRow
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
@@ -103,6 +105,13 @@ def seed(session: Session, today: date) -> None:
     session.add(campaign)
     session.flush()
     audit.record(session, staff, "campaign.create", campaign)
+    shops = session.scalars(
+        select(Merchant)
+        .where(Merchant.community_id == community.id, Merchant.status == MerchantStatus.ACTIVE)
+        .order_by(Merchant.id)
+        .limit(8)
+    ).all()
+    campaigns.add_offers(session, staff, campaign, list(shops), "")
     roster.set_campaign_groups(
         session,
         staff,

@@ -311,7 +311,7 @@ def issued_card(server, community="zijinghua") -> DemoCard:
                 Card.status == CardStatus.ISSUED,
                 Card.uses_count == 0,
             )
-            .order_by(Card.serial)
+            .order_by(Card.id)  # the community's first campaign: every demo shop takes it
             .limit(len(_handed_out) + 1)
         ).all()
     for row in rows:
