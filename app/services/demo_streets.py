@@ -27,7 +27,7 @@ from .logins import Login
 from .redemptions import RedeemError, TillRequest, redeem, void_redemption
 
 DISTRICT = "汉阳区"
-PASSWORD = "linli-demo"  # noqa: S105 - the demo's published password
+PASSWORD = "linli-demo"  # noqa: S105  # nosec B105 - the demo's published password
 # 汉阳区's streets; the demo fills the first two.
 STREETS = ["琴断口街", "江堤街", "五里墩街", "建桥街", "永丰街", "四新街"]
 SIZES = {"紫荆花社区": (1150, 3260), "江博社区": (980, 2710)}
