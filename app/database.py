@@ -61,8 +61,8 @@ def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
     immediate = conn.get_execution_options().get(IMMEDIATE, False)
-    # Straight on the driver: exec_driver_sql would add its events and result to every transaction.
-    conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # SQLAlchemy's documented pysqlite recipe: the BEGIN is emitted through the connection.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 _WRITING = "linli_write_transaction"
