@@ -352,6 +352,8 @@ def issue():
             )
             return redirect(url_for("admin.issue"))
         status = 422
+    elif request.method == "POST":
+        status = 422
     recent = db.session.scalars(
         scope(select(Card), Card)
         .where(Card.issued_at.is_not(None), Card.issued_by_id == current_user.id)

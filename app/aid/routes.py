@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from ..admin.common import community_choices, message, perform, perform_public
+from ..admin.common import check_too, community_choices, message, perform, perform_public
 from ..admin.labels import choices
 from ..auth.access import roles_required
 from ..extensions import configured_limit, db, limiter
@@ -97,6 +97,19 @@ def join():
         )
         if done:
             return render_template("aid/joined.html", community=done.value.community)
+    elif request.method == "POST":
+        check_too(
+            lambda: residents.check_join(
+                db.session,
+                form.community.data or None,
+                form.name.data or "",
+                form.phone.data or "",
+                form.household.data or "",
+                form.password.data or "",
+            ),
+            form,
+            JOIN_FIELDS,
+        )
     status = 422 if request.method == "POST" else 200
     return render_template("aid/join.html", form=form), status
 
@@ -164,15 +177,15 @@ def post_new():
     form.set_choices(choices(HelpCategory))
     if request.method == "GET" and request.args.get("kind") == HelpKind.OFFER.value:
         form.kind.data = HelpKind.OFFER.value
+    details = helpboard.PostDetails(
+        kind=form.kind.data or "",
+        category=form.category.data or "",
+        title=form.title.data or "",
+        details=form.details.data or "",
+        when_text=form.when_text.data or "",
+        area=form.area.data or "",
+    )
     if form.validate_on_submit():
-        details = helpboard.PostDetails(
-            kind=form.kind.data or "",
-            category=form.category.data or "",
-            title=form.title.data or "",
-            details=form.details.data or "",
-            when_text=form.when_text.data or "",
-            area=form.area.data or "",
-        )
         done = perform(helpboard.create_post, details, form=form, fields=POST_FIELDS)
         if done:
             flash(_("Your post is on the board. Neighbours can see it now."), "success")
@@ -185,6 +198,8 @@ def post_new():
                     "info",
                 )
             return redirect(url_for("aid.post", post_id=done.value.id))
+    elif request.method == "POST":
+        check_too(details.cleaned, form, POST_FIELDS)
     status = 422 if request.method == "POST" else 200
     return render_template("aid/new.html", form=form), status
 

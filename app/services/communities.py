@@ -170,7 +170,7 @@ def add_staff(session: Session, actor: User, community: Community, login: Login)
         role=Role.STAFF,
         password=login.password,
         community_id=community.id,
-        **login.fields(),
+        **login.fields(session),
     )
 
 

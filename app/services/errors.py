@@ -53,6 +53,14 @@ class Problems:
     def codes(self) -> set[str]:
         return {error.code for error in self.errors}
 
+    def check(self, call):
+        """Return what `call()` returns; keep its refusal (or refusals) instead, and return None."""
+        try:
+            return call()
+        except DomainError as error:
+            self.errors.extend(error.errors if isinstance(error, Refusals) else [error])
+            return None
+
     def raise_any(self) -> None:
         """Raise the one refusal, or all of them as `Refusals` of the first one's class (so
         `except MerchantError` still catches them)."""

@@ -33,7 +33,7 @@ from ..models import (
     User,
 )
 from . import audit, points
-from .errors import N_, DomainError
+from .errors import N_, DomainError, Problems
 
 POST_FIELDS = ["status", "taker_id", "minutes", "points", "hidden", "hidden_reason"]
 CANCELLABLE = (HelpStatus.OPEN, HelpStatus.TAKEN)  # the author may withdraw a post in these
@@ -85,24 +85,27 @@ class PostDetails:
     area: str = ""
 
     def cleaned(self) -> PostDetails:
+        """Return the post trimmed and checked, or raise every problem at once."""
+        problems = Problems()
         if self.kind not in {k.value for k in HelpKind}:
-            raise HelpError("kind_invalid")
+            problems.add(HelpError("kind_invalid"))
         if self.category not in {c.value for c in HelpCategory}:
-            raise HelpError("category_invalid")
+            problems.add(HelpError("category_invalid"))
         title = " ".join((self.title or "").split())
         if not title:
-            raise HelpError("title_required")
-        if len(title) > 80:
-            raise HelpError("title_too_long")
+            problems.add(HelpError("title_required"))
+        elif len(title) > 80:
+            problems.add(HelpError("title_too_long"))
         details = (self.details or "").strip()
         if len(details) > 1000:
-            raise HelpError("details_too_long")
+            problems.add(HelpError("details_too_long"))
         when_text = " ".join((self.when_text or "").split())
         if len(when_text) > 80:
-            raise HelpError("when_too_long")
+            problems.add(HelpError("when_too_long"))
         area = " ".join((self.area or "").split())
         if len(area) > 80:
-            raise HelpError("area_too_long")
+            problems.add(HelpError("area_too_long"))
+        problems.raise_any()
         return PostDetails(self.kind, self.category, title, details, when_text, area)
 
 

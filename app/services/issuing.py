@@ -30,7 +30,7 @@ from ..models import (
 )
 from . import accounts, audit, roster
 from .cards import generate_batch, normalise_serial, normalise_token
-from .errors import N_, DomainError
+from .errors import N_, DomainError, Problems
 from .households import HouseholdError, household_label, parse_household
 from .sheets import SheetColumn, SheetRow
 
@@ -163,13 +163,15 @@ def issue_card(
     session: Session, actor: User, ref: str, household_text: str, phone_text: str = ""
 ) -> Card:
     """Hand the card `ref` names to a household, within the campaign's cards-per-household."""
+    problems = Problems()
+    found = None
     if not (ref or "").strip():
-        raise IssueError("card_required")
-    household = parse_household(household_text)
-    phone = clean_phone(phone_text)
-    found = find_card(session, ref, scope_of(actor))
-    if found is None:
-        raise IssueError("card_not_found")
+        problems.add(IssueError("card_required"))
+    elif (found := find_card(session, ref, scope_of(actor))) is None:
+        problems.add(IssueError("card_not_found"))
+    household = problems.check(lambda: parse_household(household_text))
+    phone = problems.check(lambda: clean_phone(phone_text))
+    problems.raise_any()
     card, campaign = locked_card(session, found.id)
     return hand_out(session, actor, card, campaign, household, phone)
 

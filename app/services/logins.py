@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..models import User
 from . import accounts, audit
-from .errors import N_, DomainError
+from .errors import N_, AccountError, DomainError, Problems
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,39}")
 
@@ -31,20 +31,33 @@ class Login:
     login: str
     password: str
 
-    def fields(self) -> dict[str, str | None]:
-        """Return name, username and phone for accounts.create_user, or raise the problem."""
+    def fields(self, session: Session | None = None) -> dict[str, str | None]:
+        """Return name, username and phone for accounts.create_user, or raise every problem of
+        the login at once: name, login name, first password, and (given a session) a login name
+        already taken."""
+        problems = Problems()
         name = (self.name or "").strip()
         login = (self.login or "").strip()
+        fields = None
         if not name:
-            raise LoginError("owner_name_required")
+            problems.add(LoginError("owner_name_required"))
         if not login:
-            raise LoginError("login_required")
-        phone = accounts.normalise_phone(login)
-        if accounts.is_mobile(phone):
-            return {"name": name[:40], "username": None, "phone": phone}
-        if not _USERNAME.fullmatch(login):
-            raise LoginError("login_format")
-        return {"name": name[:40], "username": login, "phone": None}
+            problems.add(LoginError("login_required"))
+        elif accounts.is_mobile(phone := accounts.normalise_phone(login)):
+            fields = {"name": name[:40], "username": None, "phone": phone}
+        elif not _USERNAME.fullmatch(login):
+            problems.add(LoginError("login_format"))
+        else:
+            fields = {"name": name[:40], "username": login, "phone": None}
+        problems.check(lambda: accounts.check_new_password(self.password))
+        if (
+            session is not None
+            and fields is not None
+            and accounts.login_taken(session, fields["username"], fields["phone"])
+        ):
+            problems.add(AccountError("login_taken"))
+        problems.raise_any()
+        return fields
 
 
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:

@@ -103,13 +103,16 @@ def register(
     owner: Login | None = None,
 ) -> Merchant:
     """Register an active shop for `community_id`, with its owner's login when one is given."""
+    problems = Problems()
     if not community_id:
-        raise MerchantError("community_required")
-    streets.may_act_for(session, actor, community_id)
-    details = details.cleaned()
-    if _name_taken(session, community_id, details.name):
-        raise MerchantError("name_taken")
-    owner_fields = owner.fields() if owner is not None else None
+        problems.add(MerchantError("community_required"))
+    else:
+        streets.may_act_for(session, actor, community_id)
+    details = problems.check(details.cleaned)
+    if details is not None and community_id and _name_taken(session, community_id, details.name):
+        problems.add(MerchantError("name_taken"))
+    owner_fields = problems.check(lambda: owner.fields(session)) if owner is not None else None
+    problems.raise_any()
     merchant = Merchant(
         community_id=community_id, status=MerchantStatus.ACTIVE, **vars(details), status_reason=""
     )
@@ -220,7 +223,7 @@ def _change_status(
 
 def approve(session: Session, actor: User, merchant: Merchant, owner: Login | None = None) -> None:
     """Accept a pending application: the shop becomes active, with its owner's login if given."""
-    owner_fields = owner.fields() if owner is not None else None
+    owner_fields = owner.fields(session) if owner is not None else None
     _change_status(
         session,
         actor,
@@ -285,7 +288,7 @@ def add_login(session: Session, actor: User, merchant: Merchant, role: Role, log
     """Add an owner's or cashier's login to a shop."""
     if role not in (Role.MERCHANT_OWNER, Role.CASHIER):
         raise ValueError("a shop login is an owner or a cashier")
-    return _create_login(session, actor, merchant, role, login.fields(), login.password)
+    return _create_login(session, actor, merchant, role, login.fields(session), login.password)
 
 
 def _create_login(session, actor, merchant, role, fields, password) -> User:

@@ -13,7 +13,7 @@ from ..clock import utcnow
 from ..database import locked
 from ..models import Community, Role, User
 from . import accounts, audit
-from .errors import N_, DomainError
+from .errors import N_, AccountError, DomainError, Problems
 from .households import parse_household
 
 RESIDENT_FIELDS = ["name", "phone", "household", "confirmed_at", "active"]
@@ -42,18 +42,34 @@ def _check_name(name: str) -> str:
     return name
 
 
+def check_join(
+    session: Session, community_id: int | None, name: str, phone: str, household: str, password: str
+) -> tuple[Community, str, str, str]:
+    """Return the community, name, phone and household of a sign-up, or raise every problem
+    of it at once (a phone already signed up included). Writes nothing."""
+    problems = Problems()
+    community = session.get(Community, community_id) if community_id else None
+    if community is None or community.archived_at is not None:
+        problems.add(ResidentError("community_required"))
+    name = problems.check(lambda: _check_name(name))
+    phone = accounts.normalise_phone(phone or "")
+    if not accounts.is_mobile(phone):
+        problems.add(ResidentError("phone_format"))
+    elif accounts.login_taken(session, None, phone):
+        problems.add(AccountError("login_taken"))
+    household = problems.check(lambda: parse_household(household))
+    problems.check(lambda: accounts.check_new_password(password))
+    problems.raise_any()
+    return community, name, phone, household
+
+
 def join(
     session: Session, community_id: int | None, name: str, phone: str, household: str, password: str
 ) -> User:
     """Sign a resident up to their community; they sign in once staff confirm the household."""
-    community = session.get(Community, community_id) if community_id else None
-    if community is None or community.archived_at is not None:
-        raise ResidentError("community_required")
-    name = _check_name(name)
-    phone = accounts.normalise_phone(phone or "")
-    if not accounts.is_mobile(phone):
-        raise ResidentError("phone_format")
-    household = parse_household(household)
+    community, name, phone, household = check_join(
+        session, community_id, name, phone, household, password
+    )
     user = accounts.create_user(
         session,
         None,

@@ -27,7 +27,7 @@ from .. import inputs
 from ..clock import utcnow
 from ..models import Campaign, CampaignGroup, Household, HouseholdGroup, HouseholdMembership, User
 from . import accounts, audit
-from .errors import N_, DomainError
+from .errors import N_, DomainError, Problems
 from .households import HouseholdError, household_label, parse_household
 from .sheets import SheetColumn, SheetRow
 
@@ -153,16 +153,24 @@ class HouseholdFields:
     def read(
         cls, address, head_name="", phone="", people="", groups="", note=""
     ) -> HouseholdFields:
-        """Read a household from text (a form or a sheet's cells); refuse what is wrong."""
+        """Read a household from text (a form or a sheet's cells); refuse everything that is
+        wrong at once."""
+        problems = Problems()
         if isinstance(groups, str):
-            groups = parse_groups(groups)
+            groups = problems.check(lambda: parse_groups(groups)) or []
+        fields = {
+            "address": problems.check(lambda: parse_household(address)),
+            "head_name": problems.check(lambda: clean_text(head_name, MAX_NAME, "name_too_long")),
+            "phone": problems.check(lambda: parse_phone(phone)),
+            "people": people
+            if isinstance(people, int) or people is None
+            else problems.check(lambda: parse_people(people)),
+            "note": problems.check(lambda: clean_text(note, MAX_NOTE, "note_too_long")),
+        }
+        problems.raise_any()
         return cls(
-            address=parse_household(address),
-            head_name=clean_text(head_name, MAX_NAME, "name_too_long") or None,
-            phone=parse_phone(phone),
-            people=people if isinstance(people, int) or people is None else parse_people(people),
+            **fields | {"head_name": fields["head_name"] or None},
             groups=tuple(sorted(set(groups), key=list(HouseholdGroup).index)),
-            note=clean_text(note, MAX_NOTE, "note_too_long"),
         )
 
 

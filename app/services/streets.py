@@ -133,7 +133,7 @@ def add_staff(session: Session, actor: User, street: Street, login: Login) -> Us
         role=Role.STREET_STAFF,
         password=login.password,
         street_id=street.id,
-        **login.fields(),
+        **login.fields(session),
     )
 
 
