@@ -289,6 +289,10 @@ class Campaign(db.Model):
         CheckConstraint("points_price IS NULL OR points_price >= 1", name="points_price_min"),
         CheckConstraint("points_stock IS NULL OR points_stock >= 0", name="points_stock_min"),
         Index("ix_campaign_community_status", "community_id", "status"),
+        # Names and serial prefixes are unique within a community (campaigns.create and
+        # update check first and say so; the index decides two at once).
+        Index("uq_campaign_community_name", "community_id", "name", unique=True),
+        Index("uq_campaign_community_code", "community_id", "code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..clock import local_today
@@ -247,6 +248,19 @@ def _check_unique(
     problems.raise_any()
 
 
+def _flush_unique(session: Session) -> None:
+    """Write the campaign now; a name or serial prefix another campaign of the community took
+    in the meantime (two offices saving at once, PostgreSQL) is refused as the check would."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        said = str(error.orig)
+        for column, code in (("code", "code_taken"), ("name", "name_taken")):
+            if f"uq_campaign_community_{column}" in said or f"campaign.{column}" in said:
+                raise CampaignError(code) from None
+        raise
+
+
 def read_rule(text: str) -> Rule | None:
     """Return the rule `text` says (None when blank), or raise `bad_rule` in the engine's words."""
     if not (text or "").strip():
@@ -292,7 +306,7 @@ def create(
     )
     _apply(campaign, details, rule)
     session.add(campaign)
-    session.flush()
+    _flush_unique(session)
     audit.record(
         session, actor, "campaign.create", campaign, after=audit.snapshot(campaign, CAMPAIGN_FIELDS)
     )
@@ -390,6 +404,7 @@ def update(session: Session, actor: User, campaign: Campaign, details: CampaignD
     problems.raise_any()
     before = audit.snapshot(campaign, CAMPAIGN_FIELDS)
     _apply(campaign, details, rule)
+    _flush_unique(session)
     after = audit.snapshot(campaign, CAMPAIGN_FIELDS)
     changed = [key for key in CAMPAIGN_FIELDS if before[key] != after[key]]
     if changed:
