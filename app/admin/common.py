@@ -141,8 +141,32 @@ def visible_communities_stmt():
     return stmt
 
 
-def visible_communities() -> list[Community]:
-    return list(db.session.scalars(visible_communities_stmt()))
+def visible_communities(archived: bool = True) -> list[Community]:
+    """Return the communities the signed-in user sees; `archived=False` leaves out the archived
+    ones, as the figures over many communities do."""
+    stmt = visible_communities_stmt()
+    if not archived:
+        stmt = stmt.where(Community.archived_at.is_(None))
+    return list(db.session.scalars(stmt))
+
+
+def not_archived(model):
+    """A condition on `model` leaving out the rows of archived communities: figures over many
+    communities (the district's, a street's) count only the ones that run."""
+    return model.community_id.not_in(
+        select(Community.id).where(Community.archived_at.is_not(None))
+    )
+
+
+def left_out(street_id: int | None = None) -> list[str]:
+    """Return the names of the archived communities that figures over the user's communities
+    (or a street's) leave out, for the note that says so."""
+    if not sees_many():
+        return []
+    stmt = visible_communities_stmt().where(Community.archived_at.is_not(None))
+    if street_id is not None:
+        stmt = stmt.where(Community.street_id == street_id)
+    return [c.name for c in db.session.scalars(stmt)]
 
 
 def community_choices() -> list[tuple[int, str]]:

@@ -26,7 +26,7 @@ from ..services.exports import ExportColumn
 from ..services.summary import close_days, closed_until, unclosed_days
 from . import bp
 from .charts import ranking_chart
-from .common import district_admin_required, message
+from .common import district_admin_required, left_out, message
 from .tables import export_response
 
 street_required = roles_required(Role.STREET_STAFF, Role.DISTRICT_ADMIN)
@@ -226,7 +226,7 @@ def compare():
         comparison,
         _("%(street)s 互看互比", street=street.name),
         _("Community"),
-        {"street": street},
+        {"street": street, "left_out": left_out(street.id)},
     )
 
 
@@ -238,4 +238,9 @@ def compare_district():
     district = db.session.scalar(select(Street.district).order_by(Street.id).limit(1)) or DISTRICT
     close_summary(period.previous_start, period.end)
     comparison = service.compare_streets(db.session, district, period)
-    return _page(comparison, _("%(district)s 街道互看互比", district=district), _("Street"), {})
+    return _page(
+        comparison,
+        _("%(district)s 街道互看互比", district=district),
+        _("Street"),
+        {"left_out": left_out()},
+    )

@@ -23,7 +23,14 @@ from ..services.exports import ExportColumn
 from ..services.summary import close_days
 from . import bp
 from .charts import Bar, bar_chart
-from .common import is_street_staff, message, sees_many, staff_required, visible_communities
+from .common import (
+    is_street_staff,
+    left_out,
+    message,
+    sees_many,
+    staff_required,
+    visible_communities,
+)
 from .tables import Column, Listing, export_response
 
 DISCOUNT_LABELS = {
@@ -53,7 +60,7 @@ def read_scope(campaign: Campaign | None = None) -> tuple[Scope, Campaign | None
             community_id = campaign.community_id
     if is_street_staff() and campaign is None:
         # one community of the street at a time (互看互比 sets them side by side)
-        ids = [c.id for c in visible_communities()]
+        ids = [c.id for c in visible_communities(archived=False)]
         community_id = community_id if community_id in ids else (ids[0] if ids else 0)
     start, end = service.default_period(campaign)
     start = _date_arg("from") or start
@@ -120,7 +127,7 @@ def dashboard():
     campaigns = db.session.execute(
         scope(select(Campaign.id, Campaign.name), Campaign).order_by(Campaign.id.desc())
     ).all()
-    communities = visible_communities() if sees_many() else []
+    communities = visible_communities(archived=False) if sees_many() else []
     kind = service.discount_label_kind(db.session, chosen)
     return render_template(
         "admin/dashboard/index.html",
@@ -135,6 +142,7 @@ def dashboard():
         communities=[(c.id, c.name) for c in communities],
         discount_label=DISCOUNT_LABELS[kind],
         district_wide=district_wide,
+        left_out=left_out() if district_wide else [],
         finding_url=finding_url,
         volunteer_months=volunteers.monthly_figures(
             db.session, None if chosen.community_id is None else [chosen.community_id]

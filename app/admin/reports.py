@@ -16,7 +16,7 @@ from ..services import compare
 from ..services import reports as service
 from ..services.exports import ExportColumn
 from . import bp
-from .common import perform, staff_required, visible_communities_stmt
+from .common import left_out, perform, staff_required, visible_communities_stmt
 from .compare import change_tone, close_summary, write_change, write_relative, write_value
 from .forms import EmptyForm
 from .tables import export_response
@@ -130,6 +130,7 @@ def street_report(street_id):
     return render_template(
         "admin/reports/street.html",
         found=found,
+        left_out=left_out(street.id),
         cells=cells,
         months=_months(),
         **_writers(),

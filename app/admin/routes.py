@@ -35,7 +35,9 @@ from .aid import stale_conditions
 from .audit_words import Words
 from .common import (
     STREET_REFUSED,
+    left_out,
     message,
+    not_archived,
     sees_many,
     staff_required,
     visible_communities,
@@ -160,9 +162,12 @@ def recent_findings() -> list:
 def index():
     """The office's start page: what waits for a decision, today at a glance, the figures."""
 
+    # Over many communities (the district, a street) the archived ones are left out, and said.
+    running = sees_many()
+
     def count(model, *conditions):
         stmt = scope(select(func.count()).select_from(model), model).where(*conditions)
-        return db.session.scalar(stmt)
+        return db.session.scalar(stmt.where(not_archived(model)) if running else stmt)
 
     figures = {
         "merchants": count(Merchant, Merchant.status == MerchantStatus.ACTIVE),
@@ -174,7 +179,11 @@ def index():
         scope(
             select(func.count(Redemption.id), func.coalesce(func.sum(Redemption.discount_fen), 0)),
             Redemption,
-        ).where(Redemption.local_day == local_today(), Redemption.status == RedemptionStatus.OK)
+        ).where(
+            Redemption.local_day == local_today(),
+            Redemption.status == RedemptionStatus.OK,
+            *([not_archived(Redemption)] if running else []),
+        )
     ).one()
     waiting = {
         "merchants": count(Merchant, Merchant.status == MerchantStatus.PENDING),
@@ -186,7 +195,10 @@ def index():
         "stale": count(HelpPost, *stale_conditions()),
         "findings": recent_findings(),
         "drafts": db.session.scalars(
-            scope(select(Campaign), Campaign).where(Campaign.status == CampaignStatus.DRAFT)
+            scope(select(Campaign), Campaign).where(
+                Campaign.status == CampaignStatus.DRAFT,
+                *([not_archived(Campaign)] if running else []),
+            )
         ).all(),
     }
     recent = db.session.scalars(
@@ -194,9 +206,10 @@ def index():
     ).all()
     words = Words(db.session, district=sees_many())
     words.read(recent)
-    communities = visible_communities() if sees_many() else []
+    communities = visible_communities(archived=False) if running else []
     return render_template(
         "admin/index.html",
+        left_out=left_out(),
         figures=figures,
         today={"uses": today[0], "discounts": int(today[1])},
         waiting=waiting,

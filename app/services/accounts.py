@@ -65,6 +65,8 @@ def authenticate(session: Session, login: str, password: str) -> User:
         raise AccountError("bad_credentials")
     if not user.active:  # turned off: say so, even to a resident the office never confirmed
         raise AccountError("inactive")
+    if user.community_id is not None and user.community.archived_at is not None:
+        raise AccountError("community_archived")  # until the district admin brings it back
     if user.role == Role.RESIDENT and user.confirmed_at is None:
         raise AccountError("not_confirmed")
     return user

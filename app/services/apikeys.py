@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..models import ApiKey, Merchant, Role, User
+from ..models import ApiKey, Community, Merchant, Role, User
 from . import audit
 from .errors import N_, DomainError
 
@@ -86,7 +86,8 @@ def revoke_key(session: Session, owner: User, key_id: int) -> ApiKey:
 def authenticate(session: Session, presented: str | None) -> tuple[ApiKey, Merchant, User] | None:
     """Return the live key a request presents, with its shop and the owner who made it.
 
-    None for a missing, wrong or revoked key, or one whose owner's account is disabled. One
+    None for a missing, wrong or revoked key, one whose owner's account is disabled or whose
+    shop's community is archived. One
     query: the till calls this on every redemption.
     """
     if not presented or not presented.startswith("lk_"):
@@ -95,15 +96,16 @@ def authenticate(session: Session, presented: str | None) -> tuple[ApiKey, Merch
     if not prefix or not secret:
         return None
     found = session.execute(
-        select(ApiKey, Merchant, User)
+        select(ApiKey, Merchant, User, Community.archived_at)
         .join(Merchant, Merchant.id == ApiKey.merchant_id)
         .join(User, User.id == ApiKey.created_by_id)
+        .join(Community, Community.id == Merchant.community_id)
         .where(ApiKey.prefix == prefix)
     ).first()
     if found is None:
         return None
-    key, merchant, owner = found
-    if key.revoked_at is not None or not owner.active:
+    key, merchant, owner, archived_at = found
+    if key.revoked_at is not None or not owner.active or archived_at is not None:
         return None
     if not secrets.compare_digest(key.key_hash, _digest(secret)):
         return None

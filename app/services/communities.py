@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -129,6 +130,12 @@ def archive(session: Session, actor: User, community: Community) -> Community:
     if community.archived_at is not None:
         raise CommunityError("already_archived")
     community.archived_at = utcnow()
+    # Its logins are refused at sign-in from now on (accounts.authenticate); end their sessions.
+    session.execute(
+        sa.update(User)
+        .where(User.community_id == community.id)
+        .values(session_version=User.session_version + 1)
+    )
     audit.record(
         session,
         actor,

@@ -82,6 +82,12 @@ class Scope:
         return found
 
 
+def running_communities():
+    """Return a query of the ids of the communities not archived: the district's figures count
+    only these (an archived community's rows are kept, and shown when it is chosen)."""
+    return select(Community.id).where(Community.archived_at.is_(None))
+
+
 def default_period(campaign: Campaign | None, today: date | None = None) -> tuple[date, date]:
     """Return the period shown first: a campaign's days so far, else the last 30 days."""
     today = today or local_today()
@@ -153,6 +159,8 @@ def overview(session: Session, scope: Scope, today: date | None = None) -> Overv
             where.append(RedemptionDay.campaign_id == scope.campaign_id)
         if scope.community_id is not None:
             where.append(RedemptionDay.community_id == scope.community_id)
+        if district:
+            where.append(RedemptionDay.community_id.in_(running_communities()))
         parts.append((RedemptionDay.local_day, RedemptionDay.community_id, summed, where))
     if split < scope.end:
         recent = Scope(
@@ -161,7 +169,7 @@ def overview(session: Session, scope: Scope, today: date | None = None) -> Overv
         where = recent.conditions()
         if district:
             # lets PostgreSQL use the (community_id, local_day) index, one community at a time
-            where.append(Redemption.community_id.in_(select(Community.id)))
+            where.append(Redemption.community_id.in_(running_communities()))
         parts.append((Redemption.local_day, Redemption.community_id, sums(), where))
     by_day: dict[date, list[int]] = {}
     by_community: dict[int, list[int]] = {}
@@ -196,6 +204,8 @@ def card_counts(session: Session, scope: Scope) -> tuple[int, int]:
         conditions.append(Card.campaign_id == scope.campaign_id)
     if scope.community_id is not None:
         conditions.append(Card.community_id == scope.community_id)
+    elif scope.campaign_id is None:
+        conditions.append(Card.community_id.in_(running_communities()))
     issued, used = session.execute(
         select(
             func.count(Card.id),

@@ -86,6 +86,10 @@ class AccountError(DomainError):
     messages = {
         "bad_credentials": N_("Wrong login name or password."),
         "inactive": N_("This account has been disabled."),
+        "community_archived": N_(
+            "This account's community has been archived, so its logins cannot sign in. "
+            "The district admin can bring the community back."
+        ),
         "not_confirmed": N_(
             "The community office has not confirmed your household yet. "
             "You can sign in once they have; ask at the office if it takes long."
