@@ -445,8 +445,14 @@ class Words:
         return text, None
 
     def changes(self, row: AuditLog) -> list[Change]:
+        """Return the fields a row changed (or names), old → new; a field kept as it was is
+        left out (handing out a card does not change its void reason: no "— → —")."""
         before, after = row.before or {}, row.after or {}
-        keys = list(dict.fromkeys([*before, *after]))
+        keys = [
+            key
+            for key in dict.fromkeys([*before, *after])
+            if not (key in before and key in after and before[key] == after[key])
+        ]
         return [
             Change(
                 field_label(key, row.object_type),

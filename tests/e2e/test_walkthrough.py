@@ -8,6 +8,7 @@ scans it with the phone's camera (Chromium's fake camera playing the card), type
 use on its figures and in its Excel export; the resident sees it in the card's history.
 """
 
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -22,6 +23,8 @@ from .media import camera_file, decode, qr_image
 SHOP = "七里庙牛肉粉馆"
 OWNER_LOGIN, OWNER_PASSWORD = "qlm-niurou", "niurou-2026"
 CAMPAIGN = "七里庙邻里互助消费卡"
+# An audit action or a state as the code names it (redemption.create, bill_fen), never shown.
+RAW_CODE = re.compile(r"\b[a-z]+(?:\.[a-z_]+|_[a-z]+)\b")
 
 
 def test_office_shop_and_resident_do_the_whole_thing(
@@ -165,3 +168,23 @@ def test_office_shop_and_resident_do_the_whole_thing(
     resident.reload()
     history = resident.locator("table.history").inner_text()
     assert SHOP in history and "¥20.00" in history
+
+    # The office reads what everyone did in its audit log, in words, and takes it away.
+    office.goto(f"{server.url}/admin/audit")
+    log = office.locator("main").inner_text()
+    for did in ("登记商户", "创建活动", "生成一批卡", "发卡", "核销"):
+        assert did in log, did
+    assert "¥188.00" in log and serial in log
+    assert not RAW_CODE.search(log), RAW_CODE.search(log)
+    with office.expect_download() as download:
+        office.get_by_role("link", name="Excel (.xlsx)").click()
+    saved = tmp_path / "audit.xlsx"
+    download.value.save_as(saved)
+    cells = [
+        str(cell)
+        for row in openpyxl.load_workbook(saved).active.iter_rows(values_only=True)
+        for cell in row
+        if cell is not None
+    ]
+    assert any("核销" in cell for cell in cells) and any(SHOP in cell for cell in cells)
+    assert not [cell for cell in cells if RAW_CODE.fullmatch(cell)]
