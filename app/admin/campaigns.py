@@ -115,7 +115,7 @@ def campaign_columns() -> list[Column]:
         Column("funding", _l("Paid by"), Campaign.funding, lambda c: label(c.funding)),
         Column("rule", _l("Default rule"), None, lambda c: c.default_rule_text),
         Column("budget", _l("Budget"), Campaign.budget_fen, lambda c: c.budget_fen, "money"),
-        Column("spent", _l("Discounts given"), Campaign.spent_fen, lambda c: c.spent_fen, "money"),
+        Column("spent", _l("Discounts"), Campaign.spent_fen, lambda c: c.spent_fen, "money"),
     ]
     if sees_many():
         columns.insert(
