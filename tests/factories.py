@@ -114,7 +114,7 @@ def merchant(community, name="张记热干面", category="餐饮", status=Mercha
 
 def campaign(
     community,
-    name="邻里互助消费卡",
+    name=None,
     code="ZJH",
     kind=CampaignKind.CARD,
     status=CampaignStatus.ACTIVE,
@@ -125,6 +125,14 @@ def campaign(
     **limits,
 ):
     today = local_today()
+    if name is None:  # names are unique in a community: a second one is told by its code
+        name = "邻里互助消费卡"
+        if db.session.scalar(
+            db.select(Campaign.id).where(
+                Campaign.community_id == community.id, Campaign.name == name
+            )
+        ):
+            name = f"{name}（{code}）"
     parsed = parse_rule(rule)
     if kind == CampaignKind.COUPON:
         limits.setdefault("uses_per_card", 1)
