@@ -58,7 +58,8 @@ def test_the_passbook_lists_the_whole_ledger_and_its_totals_are_the_balance(
     ).all()
     book = paper.passbook(db.session, helper)
     assert [line.balance for line in book.lines] == [e.balance_after for e in entries]
-    assert book.total_in == sum(e.amount for e in entries if e.amount > 0) == 15 + 50  # 90 minutes of shopping: 15
+    # 90 minutes of shopping earn 15
+    assert book.total_in == sum(e.amount for e in entries if e.amount > 0) == 15 + 50
     assert book.total_out == -sum(e.amount for e in entries if e.amount < 0) == 7 + 20
     assert book.balance == helper.points_balance == points.ledger_sum(db.session, helper.id)
     assert book.adds_up
@@ -256,7 +257,8 @@ def test_the_poster_names_how_many_shops_did_not_fit(db, community):
     for n in range(paper.POSTER_SHOPS + 3):
         factories.offer(campaign, factories.merchant(community, f"小店{n:02d}"), "9折")
     found = paper.poster(db.session, community)
-    assert len(found.shops) == paper.POSTER_SHOPS and found.more == 3
+    assert len(found.rows) == paper.POSTER_SHOPS and found.more == 3
+    assert {row.rules for row in found.rows} == {("9折",)}
 
 
 def test_the_district_admin_sets_the_offices_phone_and_it_is_audited(db, district_admin, community):

@@ -46,7 +46,7 @@ class CommunityDetails:
     district: str
     households: int | None = None
     residents: int | None = None
-    phone: str = ""  # the office's, for the poster; empty: not printed
+    phone: str | None = None  # the office's, for the poster; "" none; None: left as it is
 
     def cleaned(self) -> "CommunityDetails":
         details = CommunityDetails(
@@ -56,7 +56,7 @@ class CommunityDetails:
             district=streets.clean(self.district),
             households=self.households,
             residents=self.residents,
-            phone=" ".join((self.phone or "").split()),
+            phone=None if self.phone is None else " ".join(self.phone.split()),
         )
         problems = Problems()
         if any(
@@ -93,7 +93,7 @@ def create(session: Session, actor: User, details: CommunityDetails) -> Communit
     details = details.cleaned()
     _check_unique(session, details)
     street = streets.street_for(session, details.street_id, details.district)
-    community = Community(**vars(details))
+    community = Community(**(vars(details) | {"phone": details.phone or ""}))
     session.add(community)
     session.flush()
     audit.record(
@@ -113,7 +113,7 @@ def update(session: Session, actor: User, community: Community, details: Communi
     street = streets.street_for(session, details.street_id, details.district)
     before = audit.snapshot(community, COMMUNITY_FIELDS)
     for key, value in vars(details).items():
-        if key != "street_id":
+        if key != "street_id" and not (key == "phone" and value is None):
             setattr(community, key, value)
     after = audit.snapshot(community, COMMUNITY_FIELDS)
     changed = [key for key in COMMUNITY_FIELDS if before[key] != after[key]]

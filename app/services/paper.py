@@ -281,18 +281,26 @@ def sticker(session: Session, merchant: Merchant) -> Sticker:
 
 
 @dataclass(frozen=True)
+class PosterRow:
+    shop: cardview.Shop
+    rules: tuple[str, ...]  # the shop's rule in each of the poster's campaigns ("" for none)
+
+
+@dataclass(frozen=True)
 class Poster:
     community: str
     slug: str
     street: str
     office_phone: str
     campaigns: tuple[cardview.CampaignSummary, ...]
-    shops: tuple[cardview.Shop, ...]  # the first shops taking part, with their rules
+    rows: tuple[PosterRow, ...]  # the first shops taking part, a rule per campaign
     more: int = 0  # shops taking part that did not fit on the sheet (the QR lists them)
 
 
-# Shops on one A4 poster; more are counted and left to the community page its QR opens.
-POSTER_SHOPS = 18
+# What one A4 poster holds; more shops are counted and left to the page its QR opens, more
+# campaigns are listed but get no column of their own.
+POSTER_SHOPS = 20
+POSTER_COLUMNS = 4
 
 
 def poster(session: Session, community: Community) -> Poster:
@@ -303,13 +311,19 @@ def poster(session: Session, community: Community) -> Poster:
         return Poster(
             community.name, community.slug, community.street_name, community.phone, (), ()
         )
-    shops = [shop for _category, group in page.shops.groups for shop in group if shop.rules]
+    columns = [campaign.name for campaign in page.campaigns[:POSTER_COLUMNS]]
+    rows = []
+    for _category, group in page.shops.groups:
+        for shop in group:
+            given = {rule.campaign: rule.text for rule in shop.rules}
+            if any(name in given for name in columns):
+                rows.append(PosterRow(shop, tuple(given.get(name, "") for name in columns)))
     return Poster(
         community=community.name,
         slug=community.slug,
         street=community.street_name,
         office_phone=community.phone,
         campaigns=page.campaigns,
-        shops=tuple(shops[:POSTER_SHOPS]),
-        more=max(len(shops) - POSTER_SHOPS, 0),
+        rows=tuple(rows[:POSTER_SHOPS]),
+        more=max(len(rows) - POSTER_SHOPS, 0),
     )
