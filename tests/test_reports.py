@@ -191,5 +191,11 @@ def test_each_wave_shows_in_the_month_s_report_and_the_street_s_and_stays_as_sen
     client = login(app, factories.street_staff(community.street, "qinduankou"))
     page = client.get(f"/admin/streets/{community.street_id}/report?month=2026-11")
     assert "第 3 批" in page.text and "2026-11-30" in page.text
+    sheet = client.get(
+        f"/admin/streets/{community.street_id}/report?month=2026-11&export=xlsx&table=waves"
+    )
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("社区", "活动", "批次")
+    assert rows[2][:3] == ("紫荆花社区", "爱心卡", 2) and rows[2][6:] == (1, 1, 1, 10)
     board = staff.get(f"/admin/dashboard?campaign={campaign.id}&from=2026-11-01&to=2026-11-20")
     assert "分批发放" in board.text and "本期发出" in board.text and "第 2 批" in board.text
