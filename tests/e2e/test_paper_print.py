@@ -85,7 +85,7 @@ def test_the_longest_residents_passbook_prints_on_a5_and_a4(
     page = desk(new_context)
     log_in(page, server, longest.resident_login, longest.password)
     url = f"{server.url}/aid/points/passbook?paper={paper}"
-    pdf = printed(page, url, paper, tmp_path, folder, f"passbook-longest-{paper}")
+    pdf = printed(page, url, paper, tmp_path, folder, f"paper-passbook-longest-{paper}")
     # Each line of the longest ledger (a 200-character reason) takes at most half a page.
     assert 1 <= len(pdf) <= 1 + lines // 2, f"{len(pdf)} pages for {lines} lines"
     assert "爱心存折" in text_of(pdf, 0)
@@ -109,7 +109,7 @@ def test_the_demo_residents_passbook_prints_from_the_office_on_a5(
     page = desk(new_context)
     log_in(page, server, "zijinghua")
     url = f"{server.url}/admin/aid/residents/{resident_id}/passbook"
-    pdf = printed(page, url, "a5", tmp_path, folder, "passbook")
+    pdf = printed(page, url, "a5", tmp_path, folder, "paper-passbook")
     assert "合计" in text_of(pdf, len(pdf) - 1)
 
 
@@ -128,7 +128,12 @@ def test_card_statements_print_on_a4(server, longest, new_context, tmp_path, fol
     page = desk(new_context)
     log_in(page, server, "zijinghua")
     pdf = printed(
-        page, f"{server.url}/admin/cards/{most_used}/statement", "a4", tmp_path, folder, "statement"
+        page,
+        f"{server.url}/admin/cards/{most_used}/statement",
+        "a4",
+        tmp_path,
+        folder,
+        "paper-statement",
     )
     assert serial in text_of(pdf, 0)
     assert len(pdf) <= 1 + uses // 10, f"{len(pdf)} pages for {uses} uses"
@@ -141,7 +146,7 @@ def test_card_statements_print_on_a4(server, longest, new_context, tmp_path, fol
         "a4",
         tmp_path,
         folder,
-        "statement-longest",
+        "paper-statement-longest",
     )
     assert len(pdf) == 1 and "合计" in text_of(pdf, 0)
 
@@ -155,7 +160,7 @@ def test_window_stickers_print_on_one_a6_sheet(server, longest, new_context, tmp
         "a6",
         tmp_path,
         folder,
-        "sticker-longest",
+        "paper-sticker-longest",
         fixed_sheet=True,
     )
     assert len(pdf) == 1 and "本店接受邻里互助消费卡" in text_of(pdf, 0)
@@ -170,7 +175,7 @@ def test_window_stickers_print_on_one_a6_sheet(server, longest, new_context, tmp
     staff = desk(new_context)
     log_in(staff, server, "zijinghua")
     url = f"{server.url}/admin/merchants/{first_shop}/sticker"
-    pdf = printed(staff, url, "a6", tmp_path, folder, "sticker", fixed_sheet=True)
+    pdf = printed(staff, url, "a6", tmp_path, folder, "paper-sticker", fixed_sheet=True)
     assert len(pdf) == 1
 
 
@@ -186,7 +191,7 @@ def test_the_notice_board_poster_prints_on_one_a4_sheet(
         log_in(page, server, who)
         with server.db() as session:
             community_id = session.scalar(select(Community.id).where(Community.slug == who))
-    name = "poster" if who == "zijinghua" else "poster-longest"
+    name = "paper-poster" if who == "zijinghua" else "paper-poster-longest"
     pdf = printed(page, f"{server.url}/admin/poster/{community_id}", "a4", tmp_path, folder, name)
     assert len(pdf) == 1, f"the poster printed on {len(pdf)} pages"
     assert "/s/" in text_of(pdf, 0)
