@@ -160,9 +160,7 @@ def visible_communities(archived: bool = True) -> list[Community]:
 def not_archived(model):
     """A condition on `model` leaving out the rows of archived communities: figures over many
     communities (the district's, a street's) count only the ones that run."""
-    return model.community_id.not_in(
-        select(Community.id).where(Community.archived_at.is_not(None))
-    )
+    return model.community_id.not_in(select(Community.id).where(Community.archived_at.is_not(None)))
 
 
 def left_out(street_id: int | None = None) -> list[str]:
