@@ -372,7 +372,10 @@ def refusal_bursts(session: Session, checks: Checks) -> dict[int, list[Finding]]
     for cid, *row in rows:
         by_community[cid].append(row)
     worst = {cid: _worst_windows(attempts) for cid, attempts in by_community.items()}
-    names = _names(session, {m for shops, _cards in worst.values() for m in shops})
+    names = _names(  # of the shops found only
+        session,
+        {m for shops, _cards in worst.values() for m, (n, _at) in shops.items() if n >= BURST_MIN},
+    )
     found: dict[int, list[Finding]] = {}
     for cid, (worst_shop, worst_card) in worst.items():
         items = []
