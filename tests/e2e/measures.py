@@ -104,6 +104,19 @@ MEASURE = """
     }
   }
 
+  // --- no time limit, no puzzle, no state by colour alone ---------------------------------
+  if (document.querySelector('meta[http-equiv="refresh" i]')) {
+    problems.push('moves on by itself (meta refresh): a time limit that hurries a person');
+  }
+  if (document.querySelector('[class*="captcha" i], [id*="captcha" i], iframe')) {
+    problems.push('a CAPTCHA or a frame from elsewhere');
+  }
+  for (const badge of document.querySelectorAll('.badge')) {
+    if (shown(badge) && !(badge.innerText || '').trim()) {
+      problems.push(`a state told by colour alone (a badge without words): ${describe(badge)}`);
+    }
+  }
+
   // --- tap targets ---------------------------------------------------------------------------
   // A link inside a sentence is exempt (WCAG 2.5.8): its size is the text's.
   const inSentence = (el) => {
@@ -248,7 +261,7 @@ LARGE = Mode("大字", large=True, font=18, figure=30, target=60)
 ZOOM = Mode("200% text", large=False, text_scale=2.0, overflow_only=True)
 CARE = Mode("关怀模式", large=True, text_scale=1.5, font=18, target=60, overflow_only=True)
 MODES = (NORMAL, LARGE, ZOOM, CARE)
-OVERFLOW_PROBLEMS = ("scrolls sideways", "clips or scrolls")
+OVERFLOW_PROBLEMS = ("scrolls sideways", "clips or scrolls", "moves on", "a CAPTCHA", "a state")
 MEASURES = ("font", "figure", "line", "contrast", "target", "overflow")
 WORST_IS_HIGHEST = {"overflow"}
 

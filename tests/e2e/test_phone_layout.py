@@ -15,7 +15,9 @@ ledger): shop pages are opened signed in as its shop, the help board's (blueprin
 resident, the others as a visitor, on the demo's cards and the longest community's.
 """
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -207,3 +209,39 @@ def test_the_pages_checked_include_every_kind(server, longest):
     paths = [path for _bp, path in phone_pages(server, longest)]
     for expected in (r"^/c/", r"^/C/", r"^/card$", r"^/s/zijinghua$", r"^/m/scan$", r"^/m/r/\d+$"):
         assert any(re.search(expected, path) for path in paths), expected
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    chosen = os.environ.get("LINLI_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_screenshots_of_the_longest_pages_in_both_modes(server, longest, new_context, folder):
+    """The card, the points, the help board, the till and a check-in at 360 × 740, with the
+    longest data, in the normal mode and in 大字 (`make screenshots` keeps them)."""
+    known = values(server, longest)
+    visitor = new_context().new_page()
+    shop = new_context().new_page()
+    log_in(shop, server, longest.shop_login, longest.password)
+    neighbour = new_context().new_page()
+    log_in(neighbour, server, longest.resident_login, longest.password)
+    volunteer = new_context().new_page()
+    log_in(volunteer, server, demo_resident(server))
+    screens = [
+        ("card", visitor, f"/c/{longest.card}"),
+        ("points", neighbour, "/aid/points"),
+        ("help-board", neighbour, "/aid/"),
+        ("till", shop, f"/m/card?ref={longest.till_card}"),
+        ("check-in", volunteer, f"/V/{known['activity_token']}"),
+    ]
+    for mode in (measures.NORMAL, measures.LARGE):
+        for name, page, path in screens:
+            measures.set_mode(page, server.url, mode)
+            page.goto(server.url + path)
+            suffix = "large" if mode.large else "normal"
+            shot = folder / f"phone-{name}-{suffix}.png"
+            page.screenshot(path=shot, animations="disabled", caret="initial")
+            assert shot.stat().st_size > 5_000  # a blank page compresses to less
