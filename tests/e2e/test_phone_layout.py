@@ -26,7 +26,6 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.models import Card, CardStatus, Community, Redemption
 
-from . import longest as longest_data
 from . import measures
 from .conftest import PHONE, demo_resident, log_in
 
@@ -40,12 +39,6 @@ def _first(session, statement):
     value = session.scalar(statement.limit(1))
     assert value is not None, statement
     return value
-
-
-@pytest.fixture(scope="module")
-def longest(server) -> longest_data.Longest:
-    with server.db() as session:
-        return longest_data.build(session)
 
 
 def values(server, longest) -> dict:
