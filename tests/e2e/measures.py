@@ -34,11 +34,11 @@ text size is reported, to show the zoom took.
 from dataclasses import dataclass
 
 # Pages that are paper, not phone screens: a page says so with a `data-paper` attribute on any
-# element, or has no stylesheet but print ones (file names with "print" in them).
+# element, or has no stylesheet but print ones (file names with "print" or "paper" in them).
 IS_PAPER = """
 () => !!document.querySelector('[data-paper]') || (() => {
   const sheets = [...document.querySelectorAll('link[rel=stylesheet]')].map((l) => l.href);
-  return sheets.length > 0 && sheets.every((href) => /print/.test(href.split('/').pop()));
+  return sheets.length > 0 && sheets.every((href) => /print|paper/.test(href.split('/').pop()));
 })()
 """
 
