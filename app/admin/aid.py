@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -412,6 +413,7 @@ def show_resident(user, status=200, **forms):
         entries=entries,
         posts=posts,
         empty_form=EmptyForm(formdata=None),
+        may_print=current_user.role != Role.STREET_STAFF,  # the passbook is the office's
         **forms,
     ), status
 
