@@ -123,6 +123,7 @@ def seed_demo(session: Session, today: date | None = None) -> list[DemoLogin]:
     from . import demo_on_behalf  # 代办: kept apart from the rest of the demo
 
     demo_on_behalf.seed(session, today)
+    demo_streets.send_reports(session, today)
     audit.record(session, admin, "demo.seed", object_type="demo", note="紫荆花社区, 江博社区")
     return DEMO_LOGINS
 
