@@ -134,6 +134,8 @@ class Community(db.Model):
     # The community's size, for per-household figures; NULL while the office has not said.
     households: Mapped[int | None] = mapped_column(Integer)
     residents: Mapped[int | None] = mapped_column(Integer)
+    # The office's phone, on the notice-board poster and the paper residents keep.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # Whether residents see the help board's leaderboard (staff switch it off).
     leaderboard_on: Mapped[bool] = mapped_column(default=True)
     # 归档: a community made by mistake or no longer run is hidden from everything public (the

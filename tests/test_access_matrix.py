@@ -295,6 +295,14 @@ MATRIX = {
     ("admin.volunteer_activity_close", "POST"): WRITE_OF_A,
     ("admin.volunteer_activity_cancel", "POST"): WRITE_OF_A,
     ("admin.volunteer_activity_notice", "GET"): STAFF_OF_A,
+    # paper: the passbook is the office's to hand over (street staff do not print it)
+    ("admin.aid_resident_passbook", "GET"): WRITE_OF_A,
+    ("admin.card_statement", "GET"): STAFF_OF_A,
+    ("admin.merchant_sticker", "GET"): STAFF_OF_A,
+    ("admin.community_poster", "GET"): STAFF_OF_A,
+    ("aid.my_passbook", "GET"): RESIDENT,  # the signed-in resident's own: no id in the URL
+    ("resident.card_statement", "GET"): PUBLIC,  # whoever holds the QR holds the card
+    ("merchant.sticker", "GET"): SHOP,  # the signed-in shop's own: no id in the URL
     ("admin.volunteer_hours", "GET"): STAFF,
 }
 # Routes whose URL names an action: the action the matrix tries.

@@ -436,6 +436,7 @@ def show_resident(user, status=200, **forms):
         empty_form=EmptyForm(formdata=None),
         acts_for=acts,
         offers=points.exchangeable_campaigns(db.session, user.community_id) if acts else [],
+        may_print=current_user.role != Role.STREET_STAFF,  # the passbook is the office's
         **forms,
     ), status
 

@@ -25,6 +25,7 @@ from ..models import (
     VolunteerOrigin,
     VolunteerStatus,
 )
+from ..services.paper import PassbookKind
 
 LABELS = {
     MerchantStatus: {
@@ -94,6 +95,15 @@ LABELS = {
         PointsKind.EARNED: (_l("Earned"), "ok"),
         PointsKind.EXCHANGED: (_l("Exchanged"), ""),
         PointsKind.ADJUSTED: (_l("Adjusted"), "warn"),
+    },
+    # the 摘要 of a line of the printed passbook
+    PassbookKind: {
+        PassbookKind.HELPED_OTHERS: (_l("Helped a neighbour"), ""),
+        PassbookKind.VOLUNTEERED: (_l("Volunteer service"), ""),
+        PassbookKind.EXCHANGED: (_l("Exchanged for a card"), ""),
+        PassbookKind.ADJUSTED_UP: (_l("Added by the office"), ""),
+        PassbookKind.ADJUSTED_DOWN: (_l("Taken off by the office"), ""),
+        PassbookKind.WAS_HELPED: (_l("Help received"), ""),
     },
     HouseholdGroup: {
         HouseholdGroup.LOW_INCOME: (_l("Low income"), ""),

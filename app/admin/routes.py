@@ -219,6 +219,7 @@ from . import (  # noqa: E402, F401
     join,
     merchants,
     on_behalf,
+    paper,
     records,
     reports,
     rule_box,

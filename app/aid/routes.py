@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from ..admin.common import community_choices, message, perform, perform_public
 from ..admin.labels import choices
+from ..admin.paper import passbook_page
 from ..auth.access import roles_required
 from ..extensions import configured_limit, db, limiter
 from ..inputs import optional_id
@@ -322,6 +323,17 @@ def my_points():
         new_card=next((c for c in cards if c.id == new_card), None),
         offers=points.exchangeable_campaigns(db.session, current_user.community_id),
         leaders=points.leaderboard(db.session, community.id) if community.leaderboard_on else None,
+    )
+
+
+@bp.get("/points/passbook")
+@resident_required
+def my_passbook():
+    """The resident's own 爱心存折 to print: A5, or A4 (`?paper=a4`)."""
+    return passbook_page(
+        current_user._get_current_object(),
+        paper_url=url_for("aid.my_passbook"),
+        back_url=url_for("aid.my_points") + "#ledger",
     )
 
 

@@ -31,6 +31,7 @@ from app.services.logins import Login
 from harness import Gunicorn, ScratchDatabase
 
 from ..conftest import PG_URL, compile_catalogue
+from . import longest as longest_data
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -280,6 +281,13 @@ def log_in(page, server, login, password=DEMO_PASSWORD):
     page.locator("form button[type=submit]").click()
     page.wait_for_load_state()
     assert "/login" not in page.url, page.locator(".errors, .notice").all_inner_texts()
+
+
+@pytest.fixture(scope="session")
+def longest(server) -> longest_data.Longest:
+    """The community of the longest data (`longest.py`), built once for every test that needs it."""
+    with server.db() as session:
+        return longest_data.build(session)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.models import Card, CardStatus, Community, Redemption
 
-from . import longest as longest_data
 from .conftest import PHONE, demo_resident, log_in
 
 SKIPPED_BLUEPRINTS = {"admin", "api"}  # the office works at a desk; the API answers tills
@@ -91,12 +90,6 @@ def _first(session, statement):
     value = session.scalar(statement.limit(1))
     assert value is not None, statement
     return value
-
-
-@pytest.fixture(scope="module")
-def longest(server) -> longest_data.Longest:
-    with server.db() as session:
-        return longest_data.build(session)
 
 
 def values(server, longest) -> dict:
