@@ -9,15 +9,15 @@ rebuilding `users` would need foreign keys off.
 help_post gains posted_by_id, done_by_id and cancelled_by_id, points_entry on_behalf_by_id:
 the staff member who did that step for the resident, NULL where the resident did it.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
@@ -76,4 +76,4 @@ def _loosen_sqlite_check(table, old, new):
 
 
 def downgrade():
-    raise NotImplementedError('residents without a login cannot be kept by 0008: restore a backup')
+    raise NotImplementedError('residents without a login cannot be kept by 0009: restore a backup')
