@@ -5,7 +5,8 @@ window sticker (A6) and the notice-board poster (A4), each with the longest data
 Chromium prints with the page's own CSS (`@page size`); every page of the PDF must be the
 paper's size, nothing on the sheet may be clipped, the sticker and the poster are one sheet
 each, and the last page of the passbook and the statement carries the totals. The first page of
-each is rendered to PNG (into LINLI_SCREENSHOTS, e.g. docs/screenshots/, when it is set).
+each is rendered to PNG; the demo's go into LINLI_SCREENSHOTS when it is set (`make screenshots`:
+docs/screenshots/paper-*.png).
 """
 
 import os
@@ -53,7 +54,7 @@ def printed(page, url, paper, tmp_path, folder, name, *, fixed_sheet=False):
     for number in range(len(pdf)):
         image = pdf[number].render(scale=110 / 72).to_pil()
         image.save(tmp_path / f"{name}-{number + 1}.png")
-        if number == 0:
+        if number == 0 and "longest" not in name:  # the demo's, as the README shows them
             image.save(folder / f"{name}.png")
     if not fixed_sheet:  # a sheet that flows onto more pages is as tall as it needs
         clipped = [e for e in clipped if not e.startswith("ARTICLE.")]
