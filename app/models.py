@@ -451,7 +451,7 @@ class Redemption(db.Model):
         Index("ix_redemption_merchant_day", "merchant_id", "local_day"),
         Index("ix_redemption_campaign_day", "campaign_id", "local_day"),
         # (community, day) first; the rest lets 互看互比 and the misuse checks read uses from
-        # the index alone (migration 0010)
+        # the index alone (migration 0011)
         Index(
             "ix_redemption_community_day_uses",
             "community_id",

@@ -7,16 +7,16 @@ its place, carries status, campaign, shop, card, bill and rule too, so those rea
 index-only. It replaces the old one (same leading columns): a redemption still writes the
 same number of index entries.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04
 """
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
