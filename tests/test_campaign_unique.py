@@ -1,6 +1,6 @@
 """A campaign's name and serial prefix are unique within a community: the service says so,
 and when two saves pass the check at once (PostgreSQL, read committed) the database's index
-refuses the second with the same words. Migration 0010 adds the index on both backends."""
+refuses the second with the same words. Migration 0012 adds the index on both backends."""
 
 from datetime import timedelta
 
@@ -103,15 +103,15 @@ def test_the_page_says_the_index_refusal_in_chinese_not_a_500(
 
 
 @pytest.fixture
-def at_0009(tmp_path):
-    """A database migrated to 0009, with the app's session on it."""
+def at_0011(tmp_path):
+    """A database migrated to 0011, with the app's session on it."""
     scratch = ScratchDatabase(PG_URL, "linli_migration", tmp_path / "old.sqlite")
     app = create_app(base_config(scratch.url, tmp_path / "instance"))
     from app.extensions import db
 
     try:
         with app.app_context():
-            upgrade(directory=MIGRATIONS, revision="0009")
+            upgrade(directory=MIGRATIONS, revision="0011")
             yield db
             db.session.remove()
             db.engine.dispose()
@@ -119,8 +119,8 @@ def at_0009(tmp_path):
         scratch.drop()
 
 
-def test_migration_0010_adds_the_unique_indexes(at_0009):
-    db = at_0009
+def test_migration_0012_adds_the_unique_indexes(at_0011):
+    db = at_0011
     ids = [
         factories.community("紫荆花社区", slug="zijinghua", street="琴断口街").id,
         factories.community("江博社区", slug="jiangbo", street="江堤街").id,
@@ -140,8 +140,8 @@ def test_migration_0010_adds_the_unique_indexes(at_0009):
     assert db.session.scalar(select(func.count(Campaign.id))) == 3
 
 
-def test_migration_0010_names_the_campaigns_to_rename_first(at_0009, capfd):
-    db = at_0009
+def test_migration_0012_names_the_campaigns_to_rename_first(at_0011, capfd):
+    db = at_0011
     community_id = factories.community("紫荆花社区", slug="zijinghua", street="琴断口街").id
     db.session.add(old_campaign(community_id, "邻里互助消费卡", "ZJH"))
     db.session.add(old_campaign(community_id, "邻里互助消费卡", "ZJK"))
