@@ -90,7 +90,8 @@ bench: install
 
 ## screenshots: photograph the main screens and the paper on the demo into docs/screenshots/ (shown in the README)
 screenshots: install browsers
-	LINLI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py tests/e2e/test_paper_print.py -q -rs -p no:cacheprovider
+	LINLI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py tests/e2e/test_paper_print.py \
+	  tests/e2e/test_phone_layout.py::test_screenshots_of_the_longest_pages_in_both_modes -q -rs -p no:cacheprovider
 
 ## lint: ruff (with its security rules) and bandit
 lint: install

@@ -30,7 +30,7 @@ from ..models import (
     User,
 )
 from ..services import helpboard, points, residents
-from ..services.accounts import normalise_phone
+from ..services.accounts import mask_phone, normalise_phone
 from ..services.households import HouseholdError, household_label, parse_household
 from . import bp
 from .common import (
@@ -197,6 +197,8 @@ def show_post(post, status=200, **forms):
     return render_template(
         "admin/aid/post.html",
         post=post,
+        acts_for=current_user.role == Role.STAFF and current_user.community_id == post.community_id,
+        cancellable=helpboard.CANCELLABLE,
         stale=is_stale(post),
         empty_form=EmptyForm(formdata=None),
         rates=points.POINTS_PER_HOUR,
@@ -285,11 +287,24 @@ HELPED = (
 
 
 def resident_state(user: User) -> str:
+    if not user.has_login:
+        return _("No phone: served at the office") if user.active else _("Disabled")
     if not user.active:
         return _("Disabled")
     if user.confirmed_at is None:
         return _("Waiting for confirmation")
     return _("Confirmed")
+
+
+def phone_text(user: User) -> str:
+    """A resident's phone for a list; for one without a phone, whom to call, masked."""
+    if user.phone or not user.contact_phone:
+        return user.phone or ""
+    return _(
+        "No phone · %(name)s %(phone)s",
+        name=user.contact_name,
+        phone=mask_phone(user.contact_phone),
+    )
 
 
 def resident_written_any_way(q: str) -> list:
@@ -308,7 +323,7 @@ def resident_written_any_way(q: str) -> list:
 def resident_columns() -> list[Column]:
     columns = [
         Column("name", _l("Name"), User.name, lambda r: r.User.name),
-        Column("phone", _l("Phone"), User.phone, lambda r: r.User.phone),
+        Column("phone", _l("Phone"), User.phone, lambda r: phone_text(r.User)),
         Column(
             "household",
             _l("Household"),
@@ -358,6 +373,8 @@ def aid_residents():
         stmt = stmt.where(User.confirmed_at.is_not(None), User.active.is_(True))
     elif state == "disabled":
         stmt = stmt.where(User.active.is_(False))
+    elif state == "no_phone":
+        stmt = stmt.where(User.username.is_(None), User.phone.is_(None))
     listing = Listing(
         stmt,
         resident_columns(),
@@ -382,8 +399,11 @@ def aid_residents():
             ("pending", _("Waiting for confirmation")),
             ("confirmed", _("Confirmed")),
             ("disabled", _("Disabled")),
+            ("no_phone", _("No phone: served at the office")),
         ],
         resident_state=resident_state,
+        phone_text=phone_text,
+        acts_for=current_user.role == Role.STAFF,
     )
 
 
@@ -406,6 +426,7 @@ def show_resident(user, status=200, **forms):
         .order_by(HelpPost.id.desc())
         .limit(50)
     ).all()
+    acts = current_user.role == Role.STAFF and current_user.community_id == user.community_id
     return render_template(
         "admin/aid/resident.html",
         resident=user,
@@ -413,6 +434,8 @@ def show_resident(user, status=200, **forms):
         entries=entries,
         posts=posts,
         empty_form=EmptyForm(formdata=None),
+        acts_for=acts,
+        offers=points.exchangeable_campaigns(db.session, user.community_id) if acts else [],
         may_print=current_user.role != Role.STREET_STAFF,  # the passbook is the office's
         **forms,
     ), status

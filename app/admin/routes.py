@@ -218,6 +218,7 @@ from . import (  # noqa: E402, F401
     households,
     join,
     merchants,
+    on_behalf,
     paper,
     records,
     reports,

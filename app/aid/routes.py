@@ -197,7 +197,14 @@ def post(post_id):
     contact = None
     if helpboard.sees_contact(post, current_user):
         other = post.taker if current_user.id == post.author_id else post.author
-        contact = {"name": other.name, "phone": other.phone, "household": other.household}
+        contact = {
+            "name": other.name,
+            "phone": other.phone,
+            "household": other.household,
+            # a resident without a phone (代办): whom to call instead
+            "contact_name": other.contact_name,
+            "contact_phone": other.contact_phone,
+        }
     return render_template(
         "aid/post.html",
         post=post,
@@ -297,12 +304,22 @@ def my_points():
         .where(PointsEntry.user_id == current_user.id)
         .order_by(Card.id.desc())
     ).all()
+    by_staff = set(
+        db.session.scalars(
+            select(PointsEntry.card_id).where(
+                PointsEntry.user_id == current_user.id,
+                PointsEntry.card_id.is_not(None),
+                PointsEntry.on_behalf_by_id.is_not(None),
+            )
+        )
+    )
     new_card = optional_id(request.args.get("new"))
     community = current_user.community
     return render_template(
         "aid/points.html",
         entries=entries,
         cards=cards,
+        by_staff=by_staff,
         new_card=next((c for c in cards if c.id == new_card), None),
         offers=points.exchangeable_campaigns(db.session, current_user.community_id),
         leaders=points.leaderboard(db.session, community.id) if community.leaderboard_on else None,

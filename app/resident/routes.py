@@ -277,12 +277,13 @@ def community(slug):
 
 @bp.get("/large-type/<state>")
 def large_type(state):
-    """Switch large type on or off for this phone and go back to where the visitor was."""
+    """Switch large type (大字, 长辈版) on or off for this phone, remember the choice for a year,
+    and go back to where the visitor was."""
     response = redirect_back()
     if state == "on":
         response.set_cookie(LARGE_COOKIE, "1", max_age=ONE_YEAR, httponly=True, samesite="Lax")
-    elif state == "off":
-        response.delete_cookie(LARGE_COOKIE, httponly=True, samesite="Lax")
+    elif state == "off":  # a choice too: the first visit's offer of 大字 is not made again
+        response.set_cookie(LARGE_COOKIE, "0", max_age=ONE_YEAR, httponly=True, samesite="Lax")
     else:
         abort(404)
     return response

@@ -120,6 +120,9 @@ def seed_demo(session: Session, today: date | None = None) -> list[DemoLogin]:
     demo_streets.seed(session, admin, today)
     demo_households.seed(session, today)
     demo_volunteers.seed(session, today)
+    from . import demo_on_behalf  # 代办: kept apart from the rest of the demo
+
+    demo_on_behalf.seed(session, today)
     demo_streets.send_reports(session, today)
     audit.record(session, admin, "demo.seed", object_type="demo", note="紫荆花社区, 江博社区")
     return DEMO_LOGINS

@@ -30,6 +30,7 @@ class ResidentError(DomainError):
         "phone_format": N_("Please enter an 11-digit mobile number, e.g. 13912345678."),
         "not_resident": N_("This login is not a resident's."),
         "already_confirmed": N_("This resident is already confirmed."),
+        "no_login": N_("This resident has no phone and no login; the office acts on their behalf."),
     }
 
 
@@ -137,6 +138,8 @@ def new_temporary_password() -> str:
 def reset_password(session: Session, actor: User, resident: User) -> str:
     """Give a resident a temporary password, to be changed at the next login; return it."""
     user = _locked_resident(session, resident)
+    if not user.has_login:
+        raise ResidentError("no_login")
     password = new_temporary_password()
     user.set_password(password)
     user.must_change_password = True

@@ -338,8 +338,8 @@ def demo_resident(server) -> str | None:
     """The login of the demo's first resident (the help board's), or None before there is one."""
     with server.db() as session:
         user = session.scalar(
-            _db.select(User)
-            .where(User.role == Role.RESIDENT, User.active.is_(True))
+            _db.select(User)  # one who signs in (the office serves those without a phone)
+            .where(User.role == Role.RESIDENT, User.active.is_(True), User.phone.is_not(None))
             .order_by(User.phone, User.id)
             .limit(1)
         )
