@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 
 from app.models import (
+    AuditLog,
     Campaign,
     Card,
     CardStatus,
@@ -157,6 +158,12 @@ def test_demo_redemptions_respect_the_money_and_the_limits(app, db):
         )
         assert campaign.spent_fen == spent
         assert campaign.budget_fen is None or spent <= campaign.budget_fen
+    # every use went through the till's service: each has its audit row, at its moment
+    audited = {
+        a.object_id: a.created_at
+        for a in db.session.scalars(select(AuditLog).where(AuditLog.action == "redemption.create"))
+    }
+    assert audited == {r.id: r.created_at for r in rows}
 
 
 def test_seed_demo_twice_changes_nothing(app, db):
