@@ -139,6 +139,25 @@ def test_the_demo_volunteers_turned_out_and_their_points_are_on_the_ledger(app, 
     assert response.headers["Location"] == "/v/"
 
 
+@pytest.mark.demo
+def test_the_demo_s_sent_reports_show_only_the_one_correction_it_made(app, db):
+    """Reports are sent once the whole demo is in: only 十里铺's voided use corrects a month."""
+    from app.clock import local_today
+    from app.models import Community
+    from app.services import reports
+
+    this_month = local_today().replace(day=1)
+    corrected = {}
+    for place in db.session.scalars(select(Community)).all():
+        for month in (this_month, reports.previous_month(this_month)):
+            found = reports.report(db.session, place, month)
+            if found.corrections:
+                corrected[place.slug] = found.corrections
+    assert list(corrected) == ["shilipu"]
+    assert set(corrected["shilipu"]) <= {"uses", "cards_used", "bills", "shop_discounts",
+                                         "community_discounts"}  # fmt: skip
+
+
 @pytest.mark.demo  # seeded once a run: tests/conftest.py DemoDatabase
 def test_demo_redemptions_respect_the_money_and_the_limits(app, db):
     rows = db.session.scalars(select(Redemption)).all()

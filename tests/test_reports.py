@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.clock import LOCAL
-from app.models import AuditLog, Funding, MonthlyReport, Redemption, RedemptionStatus
+from app.models import AuditLog, Card, Funding, MonthlyReport, Redemption, RedemptionStatus
 from app.services import reports
 from app.services.errors import DomainError
 from app.services.redemptions import void_redemption
@@ -138,3 +138,64 @@ def test_the_street_sees_who_sent_and_the_sums(frozen, app, db, month, community
     assert other.get(f"/admin/report?community={community.id}").status_code == 404
     assert other.get(f"/admin/streets/{community.street_id}/report").status_code == 404
     assert client.get(f"/admin/report?community={qilimiao.id}&month=2026-10").status_code == 200
+
+
+def test_each_wave_shows_in_the_month_s_report_and_the_street_s_and_stays_as_sent(
+    app, db, month, community, shop, staff_user
+):
+    """分批发放 in 月报: each wave met by the month, with the cards handed out that month and in
+    all, and the month's uses; frozen once sent."""
+    from app.services import issuing, waves
+
+    campaign = factories.campaign(
+        community, name="爱心卡", code="AX", valid_from=date(2026, 10, 1),
+        valid_until=date(2026, 12, 31),
+    )  # fmt: skip
+    factories.offer(campaign, shop)
+    plan = waves.WavePlan(3, 3, date(2026, 10, 5), 28, 50)  # waves open Oct 5, Nov 2, Nov 30
+    first, second, third = waves.plan_waves(db.session, staff_user, campaign, plan)
+    db.session.commit()
+    cards = {b.wave: db.session.scalars(select(Card).where(Card.batch_id == b.id)).all()
+             for b in (first, second)}  # fmt: skip
+    with time_machine.travel(datetime(2026, 10, 10, 2, 0, tzinfo=UTC), tick=False):
+        issuing.issue_card(db.session, staff_user, cards[1][0].serial, "3-2-501")
+        db.session.commit()
+    issuing.issue_card(db.session, staff_user, cards[1][1].serial, "3-2-502")  # on Nov 20
+    issuing.issue_card(db.session, staff_user, cards[2][0].serial, "3-2-503")
+    db.session.commit()
+    factories.redemption(cards[1][0], shop, 6000, 1200, day=date(2026, 10, 12))
+    factories.redemption(cards[1][0], shop, 2000, 400, day=date(2026, 11, 3))
+    factories.redemption(cards[2][0], shop, 5000, 1000, day=date(2026, 11, 20))
+    db.session.commit()
+
+    october = reports.report(db.session, community, OCTOBER)
+    # campaign, wave, valid, cards, handed out in the month, in all, uses, discount
+    assert october.figures["waves"] == [["爱心卡", 1, "2026-10-05", "2026-11-23", 3, 1, 1, 1, 1200]]
+    november = reports.report(db.session, community, NOVEMBER)
+    assert november.figures["waves"] == [
+        ["爱心卡", 1, "2026-10-05", "2026-11-23", 3, 1, 2, 1, 400],
+        ["爱心卡", 2, "2026-11-02", "2026-12-21", 3, 1, 1, 1, 1000],
+        ["爱心卡", 3, "2026-11-30", "2026-12-31", 3, 0, 0, 0, 0],
+    ]
+    reports.send(db.session, staff_user, community, OCTOBER)
+    db.session.commit()
+    factories.redemption(cards[1][0], shop, 1000, 200, day=date(2026, 10, 20))  # written late
+    db.session.commit()
+    assert reports.report(db.session, community, OCTOBER).figures["waves"][0][7:] == [1, 1200]
+    street = reports.street_month(db.session, community.street, NOVEMBER)
+    assert [row[:3] for row in street.waves] == [["紫荆花社区", "爱心卡", w] for w in (1, 2, 3)]
+
+    staff = login(app, staff_user)
+    page = staff.get("/admin/report?month=2026-11")
+    assert "分批发放" in page.text and "第 2 批" in page.text and "¥10.00" in page.text
+    client = login(app, factories.street_staff(community.street, "qinduankou"))
+    page = client.get(f"/admin/streets/{community.street_id}/report?month=2026-11")
+    assert "第 3 批" in page.text and "2026-11-30" in page.text
+    sheet = client.get(
+        f"/admin/streets/{community.street_id}/report?month=2026-11&export=xlsx&table=waves"
+    )
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("社区", "活动", "批次")
+    assert rows[2][:3] == ("紫荆花社区", "爱心卡", 2) and rows[2][6:] == (1, 1, 1, 10)
+    board = staff.get(f"/admin/dashboard?campaign={campaign.id}&from=2026-11-01&to=2026-11-20")
+    assert "分批发放" in board.text and "本期发出" in board.text and "第 2 批" in board.text

@@ -17,9 +17,10 @@ from ..inputs import optional_date, optional_id
 from ..models import Campaign, Funding, Merchant
 from ..rules import format_money
 from ..services import dashboard as service
-from ..services import misuse, volunteers
+from ..services import misuse, volunteers, waves
 from ..services.dashboard import DashboardError, Scope
 from ..services.exports import ExportColumn
+from ..services.reports import wave_row
 from ..services.summary import close_days
 from . import bp
 from .charts import Bar, bar_chart
@@ -140,7 +141,20 @@ def dashboard():
             db.session, None if chosen.community_id is None else [chosen.community_id]
         ),
         hours_text=volunteers.hours_text,
+        wave_rows=[] if district_wide else _wave_rows(chosen),
     )
+
+
+def _wave_rows(chosen) -> list[list]:
+    """The waves of the campaign (or the community's campaigns) in the period, as in 月报."""
+    rounds = waves.wave_figures(
+        db.session,
+        chosen.campaign_id,
+        community_ids=None if chosen.community_id is None else [chosen.community_id],
+        start=chosen.start,
+        end=chosen.end,
+    )
+    return [wave_row(w) for w in rounds]
 
 
 def _day_chart(days, kind):

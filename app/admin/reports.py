@@ -78,7 +78,12 @@ def report():
     found = service.report(db.session, community, month)
     cells = _cells(found.measures, found.previous, found.figures.get("households"))
     if request.args.get("export") == "xlsx":
-        return _export(f"{community.name}{month:%Y-%m}月报", [(community.name, cells)])
+        name = f"{community.name}{month:%Y-%m}月报"
+        if request.args.get("table") == "waves":
+            return _export_waves(
+                name, [[community.name, *row] for row in found.figures.get("waves", [])]
+            )
+        return _export(name, [(community.name, cells)])
     return render_template(
         "admin/reports/community.html",
         report=found,
@@ -121,6 +126,8 @@ def street_report(street_id):
     households = [r.figures.get("households") for r in found.reports]
     total = sum(households) if households and all(households) else None
     cells = _cells(found.measures, found.previous, total)
+    if request.args.get("export") == "xlsx" and request.args.get("table") == "waves":
+        return _export_waves(f"{street.name}{month:%Y-%m}月报", found.waves)
     if request.args.get("export") == "xlsx":
         rows = [
             (r.community.name, _cells(r.measures, r.previous, r.figures.get("households")))
@@ -161,3 +168,20 @@ def _export(name: str, rows: list):
         for place, cells in rows
     ]
     return export_response("xlsx", name, columns, data)
+
+
+def _export_waves(name: str, rows: list):
+    """The month's waves (分批发放) as Excel: a row per community and wave, as in the report."""
+    columns = [
+        ExportColumn(_("Community")),
+        ExportColumn(_("Campaign")),
+        ExportColumn(_("Wave"), "int"),
+        ExportColumn(_("Valid from")),
+        ExportColumn(_("Valid until")),
+        ExportColumn(_("Cards"), "int"),
+        ExportColumn(_("Handed out this month"), "int"),
+        ExportColumn(_("Handed out in all"), "int"),
+        ExportColumn(_("Uses"), "int"),
+        ExportColumn(_("Discount given"), "money"),
+    ]
+    return export_response("xlsx", f"{name}-{_('Cards in waves (分批发放)')}", columns, rows)

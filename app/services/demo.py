@@ -131,6 +131,7 @@ def _seed(session: Session, today: date) -> list[DemoLogin]:
     demo_streets.seed(session, admin, today)
     demo_households.seed(session, today)
     demo_volunteers.seed(session, today)
+    demo_streets.send_reports(session, today)
     audit.record(session, admin, "demo.seed", object_type="demo", note="紫荆花社区, 江博社区")
     return DEMO_LOGINS
 

@@ -27,7 +27,7 @@ from ..models import (
     Street,
     User,
 )
-from . import audit, compare, misuse
+from . import audit, compare, misuse, waves
 from .dashboard import Scope
 from .errors import N_, DomainError
 
@@ -106,6 +106,9 @@ def work_out(session: Session, community: Community, month: date) -> dict:
         .order_by(Campaign.name)
     ).all()
     found = misuse.findings(session, scope)
+    rounds = waves.wave_figures(
+        session, community_ids=[community.id], start=period.start, end=period.end
+    )
     return {
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
@@ -115,10 +118,28 @@ def work_out(session: Session, community: Community, month: date) -> dict:
         "residents": community.residents,
         "top_shops": [[n, int(u), int(b), int(d)] for n, u, b, d in shops],
         "settlement": [[n, int(u), int(b), int(d), int(s)] for n, u, b, d, s in settlement],
+        "waves": [wave_row(w) for w in rounds],
         "findings": [{"message": f.message, "details": f.details} for f in found[:FINDINGS_KEPT]],
         "findings_count": len(found),
         "worked_out_at": utcnow().isoformat(),
     }
+
+
+def wave_row(w: waves.WaveFigures) -> list:
+    """A wave's month as kept in a report: campaign, wave, days, cards, handed out (this month,
+    in all), uses and discount this month."""
+    b = w.batch
+    days = [d.isoformat() if d else "" for d in (b.valid_from, b.valid_until)]
+    return [
+        w.campaign_name,
+        b.wave,
+        *days,
+        b.size,
+        w.handed_out_in_period,
+        w.handed_out,
+        w.uses,
+        w.discount_fen,
+    ]
 
 
 def sent_report(session: Session, community_id: int, month: date) -> MonthlyReport | None:
@@ -199,6 +220,7 @@ class StreetMonth:
     previous: dict[str, int]
     settlement: list[list]
     top_shops: list[list]
+    waves: list[list]
     findings_count: int
     sent_count: int
     at: datetime = field(default_factory=utcnow)
@@ -219,6 +241,7 @@ def street_month(session: Session, street: Street, month: date) -> StreetMonth:
     settlement = [
         [r.community.name, *row] for r in reports for row in r.figures.get("settlement", [])
     ]
+    rounds = [[r.community.name, *row] for r in reports for row in r.figures.get("waves", [])]
     shops = sorted(
         ([r.community.name, *row] for r in reports for row in r.figures.get("top_shops", [])),
         key=lambda row: -row[3],
@@ -231,6 +254,7 @@ def street_month(session: Session, street: Street, month: date) -> StreetMonth:
         previous,
         settlement,
         shops,
+        rounds,
         sum(int(r.figures.get("findings_count", 0)) for r in reports),
         sum(1 for r in reports if r.sent is not None),
     )

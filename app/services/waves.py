@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..clock import local_day_bounds
 from ..database import locked
 from ..models import (
     Campaign,
@@ -132,57 +133,95 @@ def valid_window(campaign: Campaign, batch: CardBatch | None) -> tuple[date, dat
 
 @dataclass(frozen=True)
 class WaveFigures:
-    """One wave's figures."""
+    """One wave's figures; with a period, the uses and the cards handed out are the period's."""
 
     batch: CardBatch
-    handed_out: int
-    used: int
+    handed_out: int  # to the end of the period (or to now)
+    used: int  # cards with a live use in the period (or ever)
     uses: int
     discount_fen: int
+    handed_out_in_period: int | None = None  # None without a period
+
+    @property
+    def campaign_name(self) -> str:
+        return self.batch.campaign.name
 
 
-def wave_figures(session: Session, campaign_id: int) -> list[WaveFigures]:
-    """Return each wave of a campaign with its cards handed out, cards used, uses and discount."""
-    batches = session.scalars(
-        select(CardBatch)
-        .where(CardBatch.campaign_id == campaign_id, CardBatch.wave.is_not(None))
-        .order_by(CardBatch.wave)
-    ).all()
+def wave_figures(
+    session: Session,
+    campaign_id: int | None = None,
+    *,
+    community_ids: list[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[WaveFigures]:
+    """Return each wave of a campaign (or of the communities' campaigns) with its cards handed
+    out, cards used, uses and discount: all of them, or those of a period of local days. With a
+    period only the waves whose days meet it, or that were used or handed out in it, are kept."""
+    stmt = select(CardBatch).where(CardBatch.wave.is_not(None))
+    if campaign_id is not None:
+        stmt = stmt.where(CardBatch.campaign_id == campaign_id)
+    if community_ids is not None:
+        stmt = stmt.where(CardBatch.community_id.in_(community_ids))
+    batches = session.scalars(stmt.order_by(CardBatch.campaign_id, CardBatch.wave)).all()
     if not batches:
         return []
     ids = [b.id for b in batches]
+    since = until = None
+    if start is not None and end is not None:
+        since, until = local_day_bounds(start)[0], local_day_bounds(end)[1]
+    handed = Card.status != CardStatus.NEW
+    if until is not None:
+        handed = handed & (Card.issued_at < until)
+    in_period = handed & (Card.issued_at >= since) if since is not None else handed
     cards = {
         row.batch_id: row
         for row in session.execute(
             select(
                 Card.batch_id,
-                func.count(case((Card.status != CardStatus.NEW, Card.id))).label("handed_out"),
-                func.count(case((Card.uses_count > 0, Card.id))).label("used"),
+                func.count(case((handed, Card.id))).label("handed_out"),
+                func.count(case((in_period, Card.id))).label("in_period"),
             )
             .where(Card.batch_id.in_(ids))
             .group_by(Card.batch_id)
         )
     }
+    live = [Card.batch_id.in_(ids), Redemption.status == RedemptionStatus.OK]
+    if start is not None and end is not None:
+        live += [Redemption.local_day >= start, Redemption.local_day <= end]
     uses = {
         row.batch_id: row
         for row in session.execute(
             select(
                 Card.batch_id,
                 func.count(Redemption.id).label("uses"),
+                func.count(func.distinct(Redemption.card_id)).label("used"),
                 func.coalesce(func.sum(Redemption.discount_fen), 0).label("discount"),
             )
             .join(Card, Card.id == Redemption.card_id)
-            .where(Card.batch_id.in_(ids), Redemption.status == RedemptionStatus.OK)
+            .where(*live)
             .group_by(Card.batch_id)
         )
     }
-    return [
-        WaveFigures(
+    found = []
+    for b in batches:
+        card_row, use_row = cards.get(b.id), uses.get(b.id)
+        in_period = None if since is None else (card_row.in_period if card_row else 0)
+        figures = WaveFigures(
             batch=b,
-            handed_out=cards[b.id].handed_out if b.id in cards else 0,
-            used=cards[b.id].used if b.id in cards else 0,
-            uses=uses[b.id].uses if b.id in uses else 0,
-            discount_fen=int(uses[b.id].discount) if b.id in uses else 0,
+            handed_out=card_row.handed_out if card_row else 0,
+            used=use_row.used if use_row else 0,
+            uses=use_row.uses if use_row else 0,
+            discount_fen=int(use_row.discount) if use_row else 0,
+            handed_out_in_period=in_period,
         )
-        for b in batches
-    ]
+        if since is None or figures.uses or figures.handed_out_in_period or _meets(b, start, end):
+            found.append(figures)
+    return found
+
+
+def _meets(batch: CardBatch, start: date, end: date) -> bool:
+    """Whether a wave's days of use (or its first hand-out day) fall in start..end."""
+    first = batch.valid_from or batch.hand_out_from
+    last = batch.valid_until or first
+    return first is not None and first <= end and (last is None or last >= start)
