@@ -88,9 +88,10 @@ bench: install
 	@command -v wrk >/dev/null || (echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null)
 	$(BIN)/python bench/run_all.py $(BENCH_SECONDS)
 
-## screenshots: photograph the main screens on the demo into docs/screenshots/ (shown in the README)
+## screenshots: photograph the main screens and the paper on the demo into docs/screenshots/ (shown in the README)
 screenshots: install browsers
-	LINLI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -rs -p no:cacheprovider
+	LINLI_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py tests/e2e/test_paper_print.py \
+	  tests/e2e/test_phone_layout.py::test_screenshots_of_the_longest_pages_in_both_modes -q -rs -p no:cacheprovider
 
 ## lint: ruff (with its security rules) and bandit
 lint: install

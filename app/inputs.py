@@ -187,6 +187,14 @@ def optional_date(value) -> date | None:
         return None
 
 
+def one_of(value, allowed: tuple[str, ...], default: str) -> str:
+    """Read a choice from a link (`?paper=a4`): one of `allowed` (any case), else `default`."""
+    if not isinstance(value, str) or len(value) > max(map(len, allowed)):
+        return default
+    value = value.lower()
+    return value if value in allowed else default
+
+
 # --- text ---------------------------------------------------------------------------------
 
 # C0 and C1 controls, DEL, lone surrogates (JSON may carry "\ud800"; no database takes one) and

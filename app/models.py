@@ -137,6 +137,8 @@ class Community(db.Model):
     # The community's size, for per-household figures; NULL while the office has not said.
     households: Mapped[int | None] = mapped_column(Integer)
     residents: Mapped[int | None] = mapped_column(Integer)
+    # The office's phone, on the notice-board poster and the paper residents keep.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # Whether residents see the help board's leaderboard (staff switch it off).
     leaderboard_on: Mapped[bool] = mapped_column(default=True)
     # 归档: a community made by mistake or no longer run is hidden from everything public (the
@@ -161,7 +163,12 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("username IS NOT NULL OR phone IS NOT NULL", name="has_login_name"),
+        # A resident without a phone (代办) has no login name, but someone to call.
+        CheckConstraint(
+            "username IS NOT NULL OR phone IS NOT NULL "
+            "OR (role = 'resident' AND contact_phone IS NOT NULL)",
+            name="has_login_name",
+        ),
         CheckConstraint(
             "role IN ('district_admin', 'street_staff') OR community_id IS NOT NULL",
             name="community_required",
@@ -198,6 +205,10 @@ class User(UserMixin, db.Model):
     household: Mapped[str | None] = mapped_column(String(40))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     points_balance: Mapped[int] = mapped_column(Integer, default=0)
+    # A resident without a phone, whom staff serve at the office (代办): no login name, and a
+    # neighbour or family member to call instead (name as staff wrote it, e.g. 李红（女儿）).
+    contact_name: Mapped[str | None] = mapped_column(String(40))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
 
     community: Mapped[Community | None] = relationship()
     merchant: Mapped[Merchant | None] = relationship(back_populates="users")
@@ -231,6 +242,11 @@ class User(UserMixin, db.Model):
     @property
     def login_name(self) -> str:
         return self.username or self.phone or ""
+
+    @property
+    def has_login(self) -> bool:
+        """Whether this person can sign in at all (a resident without a phone cannot)."""
+        return bool(self.username or self.phone)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.login_name} {self.role}>"
@@ -659,9 +675,17 @@ class HelpPost(db.Model):
     points: Mapped[int | None] = mapped_column(Integer)  # points awarded to the helper
     hidden: Mapped[bool] = mapped_column(default=False)  # by staff: off the board
     hidden_reason: Mapped[str] = mapped_column(String(200), default="")
+    # 代办: the staff member who posted it, marked it done or cancelled it for the resident
+    # (after a phone call or a visit); NULL where the resident did it themselves.
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     taker: Mapped[User | None] = relationship(foreign_keys=[taker_id])
+    posted_by: Mapped[User | None] = relationship(foreign_keys=[posted_by_id])
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
 
     # For a request the author is helped and the taker helps; for an offer it is the other way.
     @property
@@ -712,8 +736,11 @@ class PointsEntry(db.Model):
     signup_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_signup.id"), unique=True)
     created_at: Mapped[datetime] = created_at_column()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # 代办: the staff member who did this for the resident (an exchange at the office).
+    on_behalf_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    on_behalf_by: Mapped[User | None] = relationship(foreign_keys=[on_behalf_by_id])
     post: Mapped[HelpPost | None] = relationship()
     card: Mapped[Card | None] = relationship()
     campaign: Mapped[Campaign | None] = relationship()

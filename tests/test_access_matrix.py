@@ -50,6 +50,11 @@ WRITE_OF_A = {**STAFF_OF_A, "street_a": 403, "street_b": 403}
 # ... but for registering a shop or creating a campaign where the street's settings allow it
 # (street A's do, street B's do not).
 ON_BEHALF = {**STAFF, "street_b": 403}
+# 代办: what community staff do for a resident of their own community; nobody else may.
+DESK = {**WRITE, "district_admin": 403}
+DESK_OF_A = {**WRITE_OF_A, "district_admin": 403}
+# One card's print sheet carries its PIN: the office's own, not the street's.
+PRINT_OF_A = {**STAFF_OF_A, "street_a": 403, "street_b": 403}
 SHOP = {
     "anonymous": LOGIN,
     "resident": 403,
@@ -210,6 +215,14 @@ MATRIX = {
     ("admin.aid_resident_password", "POST"): WRITE_OF_A,
     ("admin.aid_resident_points", "POST"): WRITE_OF_A,
     ("admin.aid_resident_household", "POST"): WRITE_OF_A,
+    ("admin.aid_resident_new", "GET"): DESK,
+    ("admin.aid_resident_new", "POST"): DESK,
+    ("admin.aid_post_for", "GET"): DESK_OF_A,
+    ("admin.aid_post_for", "POST"): DESK_OF_A,
+    ("admin.aid_post_done_for", "POST"): DESK_OF_A,
+    ("admin.aid_post_cancel_for", "POST"): DESK_OF_A,
+    ("admin.aid_exchange_for", "POST"): DESK_OF_A,
+    ("admin.card_print", "GET"): PRINT_OF_A,
     ("admin.aid_exchange", "GET"): STAFF,
     ("admin.aid_campaign_exchange", "POST"): WRITE_OF_A,
     ("admin.aid_leaderboard", "POST"): WRITE_OF_A,
@@ -282,6 +295,14 @@ MATRIX = {
     ("admin.volunteer_activity_close", "POST"): WRITE_OF_A,
     ("admin.volunteer_activity_cancel", "POST"): WRITE_OF_A,
     ("admin.volunteer_activity_notice", "GET"): STAFF_OF_A,
+    # paper: the passbook is the office's to hand over (street staff do not print it)
+    ("admin.aid_resident_passbook", "GET"): WRITE_OF_A,
+    ("admin.card_statement", "GET"): STAFF_OF_A,
+    ("admin.merchant_sticker", "GET"): STAFF_OF_A,
+    ("admin.community_poster", "GET"): STAFF_OF_A,
+    ("aid.my_passbook", "GET"): RESIDENT,  # the signed-in resident's own: no id in the URL
+    ("resident.card_statement", "GET"): PUBLIC,  # whoever holds the QR holds the card
+    ("merchant.sticker", "GET"): SHOP,  # the signed-in shop's own: no id in the URL
     ("admin.volunteer_hours", "GET"): STAFF,
 }
 # Routes whose URL names an action: the action the matrix tries.

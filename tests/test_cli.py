@@ -105,7 +105,8 @@ def test_the_demo_help_board_has_residents_posts_in_every_state_and_exact_points
     residents = db.session.scalars(  # the help board's: with a household (cadres have none)
         select(User).where(User.role == Role.RESIDENT, User.household.is_not(None))
     ).all()
-    assert len(residents) == 8 and sum(r.confirmed_at is None for r in residents) == 2
+    assert len(residents) == 10 and sum(r.confirmed_at is None for r in residents) == 2
+    assert sum(not r.has_login for r in residents) == 2  # 代办: served at the office
     for resident in residents:
         assert resident.points_balance == ledger_sum(db.session, resident.id) >= 0
     assert db.session.scalar(select(func.count(PointsEntry.id))) >= 5

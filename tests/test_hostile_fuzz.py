@@ -92,7 +92,7 @@ QUERY_NAMES = [
 ]
 
 TABLES = [t.name for t in _db.metadata.sorted_tables if t.name != "attempt_log"]  # as counts()
-AUDITED_GETS = {"admin.batch_print"}  # printing cards is recorded in the audit log, by design
+AUDITED_GETS = {"admin.batch_print", "admin.card_print"}  # printing cards is audited, by design
 
 SETTINGS = settings(
     max_examples=8,

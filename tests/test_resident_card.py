@@ -81,10 +81,10 @@ def page_of(client, card, **params):
 def test_card_page_shows_qr_serial_campaign_community_and_state(client, card):
     html = page_of(client, card)
     assert '<svg class="qr"' in html
-    assert f'<figcaption class="serial">{card.serial}</figcaption>' in html
+    assert f'<figcaption class="serial key-figure">{card.serial}</figcaption>' in html
     assert "紫荆花邻里互助消费卡" in html
     assert "紫荆花社区" in html
-    assert '<span class="badge ok">可用</span>' in html
+    assert '<span class="badge key-figure ok">可用</span>' in html
     assert "请把手机屏幕调亮" in html  # the brightness hint
     assert "2026年5月12日 – 2026年12月31日" in html
 
@@ -144,10 +144,12 @@ def test_every_state_is_said_in_plain_chinese(db, client, card, campaign, state)
     db.session.commit()
     html = page_of(client, card)
     tone = cardview.STATES[state].tone
-    assert f'<span class="badge {tone}">{label}</span>' in html
+    assert f'<span class="badge key-figure {tone}">{label}</span>' in html
     assert advice in html
     others = {STATE_CASES[s][1] for s in STATE_CASES if s != state} - {label}
-    badge = re.search(r'<p class="state"><span class="badge \w+">([^<]+)</span>', html).group(1)
+    badge = re.search(
+        r'<p class="state"><span class="badge key-figure \w+">([^<]+)</span>', html
+    ).group(1)
     assert badge == label and badge not in others
 
 
@@ -171,7 +173,9 @@ def test_every_state_reads_true_for_a_card_and_a_coupon(db, client, community, s
     db.session.commit()
     html = page_of(client, card)
     label = "已使用" if (state, kind) == ("used_up", CampaignKind.COUPON) else STATE_CASES[state][1]
-    badge = re.search(r'<p class="state"><span class="badge \w+">([^<]+)</span>', html).group(1)
+    badge = re.search(
+        r'<p class="state"><span class="badge key-figure \w+">([^<]+)</span>', html
+    ).group(1)
     assert badge == label
     # A coupon is never called a card, nor a card a coupon.
     assert ("这张卡" if kind == CampaignKind.COUPON else "这张券") not in html
@@ -218,7 +222,7 @@ def test_ended_campaign_reads_expired_even_within_its_dates(db, client, card, ca
 def test_the_english_page_says_the_state_in_english(client, card):
     client.set_cookie("lang", "en")
     html = page_of(client, card)
-    assert '<span class="badge ok">Usable</span>' in html
+    assert '<span class="badge key-figure ok">Usable</span>' in html
     assert "Where it works" in html
 
 
@@ -231,7 +235,7 @@ def test_uses_left_counts_down_from_the_campaign_limit(db, client, card, shop):
     page = cardview.card_page(db.session, card.token, "http://x")
     assert (page.uses_total, page.uses_left) == (60, 58)
     html = page_of(client, card)
-    assert "<strong>58</strong>" in html
+    assert '<strong class="key-figure">58</strong>' in html
     assert "共 60 次" in html
 
 
@@ -395,8 +399,9 @@ def test_history_lists_shop_day_bill_and_saved_and_totals_in_fen(
         ("张记热干面", date(2026, 5, 20), 4380, 876),
     ]
     html = page_of(client, card)
-    assert "已为您节省 <strong>¥38.76</strong>" in html
-    assert '<td class="num">¥43.80</td>' in html and '<td class="num">¥8.76</td>' in html
+    assert '已为您节省 <strong class="key-figure">¥38.76</strong>' in html
+    assert '<td class="num" data-label="消费">¥43.80</td>' in html
+    assert '<td class="num" data-label="节省">¥8.76</td>' in html
     assert "2026年6月3日" in html
     assert "共使用 3 次，合计节省" in html
 
@@ -414,13 +419,13 @@ def test_a_voided_use_is_shown_struck_out_and_left_out_of_the_total(
     html = page_of(client, card)
     assert html.count('<tr class="voided">') == 1
     assert "已作废，次数已退回" in html
-    assert "<strong>¥10.00</strong>" in html
+    assert '<strong class="key-figure">¥10.00</strong>' in html
 
 
 def test_a_card_never_used_says_so_and_has_saved_nothing(client, card):
     html = page_of(client, card)
     assert "还没有使用过" in html
-    assert "<strong>¥0.00</strong>" in html
+    assert '<strong class="key-figure">¥0.00</strong>' in html
 
 
 def test_history_shows_the_newest_fifty_but_totals_every_use(db, card, shop):

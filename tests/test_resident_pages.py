@@ -145,10 +145,31 @@ def test_large_type_is_remembered_in_a_cookie_and_switched_off_again(client, com
     assert '<body class="r large">' in html
     assert "标准字" in html
     client.get("/large-type/off?next=/s/zijinghua")
-    assert client.get_cookie("large") is None
+    cookie = client.get_cookie("large")
+    assert cookie.value == "0" and cookie.http_only  # a choice too, kept for a year
     html = client.get("/s/zijinghua").text
     assert '<body class="r">' in html
     assert ">大字</a>" in html
+    assert "offer-large" not in html  # not offered again
+
+
+def test_a_first_visit_is_offered_large_type_plainly_until_it_chooses(client, community):
+    first = client.get("/s/zijinghua").text
+    assert '<aside class="offer-large"' in first
+    assert 'href="/large-type/on?next=/s/zijinghua">长辈版（大字）</a>' in first
+    assert 'href="/large-type/off?next=/s/zijinghua">保持标准字</a>' in first
+    client.get("/large-type/on?next=/s/zijinghua")
+    assert "offer-large" not in client.get("/s/zijinghua").text
+
+
+def test_the_first_visit_offer_has_an_etag_of_its_own(client, community):
+    card = factories.cards(factories.campaign(community), 1)[0]
+    first = client.get(f"/c/{card.token}")
+    assert "offer-large" in first.text
+    client.set_cookie("large", "0")
+    chosen = client.get(f"/c/{card.token}", headers={"If-None-Match": first.headers["ETag"]})
+    assert chosen.status_code == 200 and "offer-large" not in chosen.text
+    assert "Cookie" in chosen.headers["Vary"]
 
 
 def test_the_large_type_switch_leads_back_to_the_page_it_was_pressed_on(client, community):

@@ -70,7 +70,7 @@ def test_a_card_made_from_points_shows_its_pin_and_a_shop_types_it_in(
     response = resident_client.post(f"/aid/exchange/{campaign.id}")
     card = db.session.scalar(select(Card).where(Card.campaign_id == campaign.id))
     page = page_text(resident_client.get(response.headers["Location"]))
-    assert card.serial in page and f'class="serial-text pin">{card.pin}<' in page
+    assert card.serial in page and f'class="serial-text pin key-figure">{card.pin}<' in page
     assert "密码" in page
     at_till = merchant.post("/m/card", data={"serial": card.serial, "pin": card.pin})
     assert at_till.status_code == 200

@@ -4,6 +4,7 @@ residents (confirming, password resets, points), cards for points, the leaderboa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -25,7 +26,7 @@ from ..models import (
     User,
 )
 from ..services import helpboard, points, residents
-from ..services.accounts import normalise_phone
+from ..services.accounts import mask_phone, normalise_phone
 from ..services.helpboard import stale
 from ..services.households import HouseholdError, household_label, parse_household
 from . import bp
@@ -143,6 +144,8 @@ def show_post(post, status=200, **forms):
     return render_template(
         "admin/aid/post.html",
         post=post,
+        acts_for=current_user.role == Role.STAFF and current_user.community_id == post.community_id,
+        cancellable=helpboard.CANCELLABLE,
         stale=helpboard.is_stale(post),
         empty_form=EmptyForm(formdata=None),
         rates=points.POINTS_PER_HOUR,
@@ -216,11 +219,23 @@ STATE_WORDS = {
     "pending": _l("Waiting for confirmation"),
     "confirmed": _l("Confirmed"),
     "disabled": _l("Disabled"),
+    "no_phone": _l("No phone: served at the office"),
 }
 
 
 def resident_state(user: User) -> str:
     return str(STATE_WORDS[residents.state_of(user)])
+
+
+def phone_text(user: User) -> str:
+    """A resident's phone for a list; for one without a phone, whom to call, masked."""
+    if user.phone or not user.contact_phone:
+        return user.phone or ""
+    return _(
+        "No phone · %(name)s %(phone)s",
+        name=user.contact_name,
+        phone=mask_phone(user.contact_phone),
+    )
 
 
 def resident_written_any_way(q: str) -> list:
@@ -239,7 +254,7 @@ def resident_written_any_way(q: str) -> list:
 def resident_columns() -> list[Column]:
     columns = [
         Column("name", _l("Name"), User.name, lambda r: r.User.name),
-        Column("phone", _l("Phone"), User.phone, lambda r: r.User.phone),
+        Column("phone", _l("Phone"), User.phone, lambda r: phone_text(r.User)),
         Column(
             "household",
             _l("Household"),
@@ -301,6 +316,8 @@ def aid_residents():
         pending=pending,
         states=[(key, str(words)) for key, words in STATE_WORDS.items()],
         resident_state=resident_state,
+        phone_text=phone_text,
+        acts_for=current_user.role == Role.STAFF,
     )
 
 
@@ -323,6 +340,7 @@ def show_resident(user, status=200, **forms):
         .order_by(HelpPost.id.desc())
         .limit(50)
     ).all()
+    acts = current_user.role == Role.STAFF and current_user.community_id == user.community_id
     return render_template(
         "admin/aid/resident.html",
         resident=user,
@@ -330,6 +348,9 @@ def show_resident(user, status=200, **forms):
         entries=entries,
         posts=posts,
         empty_form=EmptyForm(formdata=None),
+        acts_for=acts,
+        offers=points.exchangeable_campaigns(db.session, user.community_id) if acts else [],
+        may_print=current_user.role != Role.STREET_STAFF,  # the passbook is the office's
         **forms,
     ), status
 

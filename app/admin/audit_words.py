@@ -202,6 +202,7 @@ FIELD_LABELS = {
     "commitment": _l("Commitment"),
     "contact_name": _l("Contact"),
     "contact_phone": _l("Contact phone"),
+    "on_behalf_of": _l("On behalf of"),
 }
 
 # Fields whose name depends on what they belong to.
@@ -257,6 +258,7 @@ REFERENCES = {
     "campaign_id": Campaign,
     "user_id": User,
     "taker_id": User,
+    "on_behalf_of": User,
     "replaces_id": Card,
     "unit_id": VolunteerUnit,
     "activity_id": VolunteerActivity,
@@ -354,7 +356,13 @@ class Words:
         return who(row.actor_label)
 
     def action(self, row: AuditLog) -> str:
-        return action_label(row.action)
+        """Say the action; one done for a resident (代办) says for whom: 代 王奶奶 发布互助."""
+        said = action_label(row.action)
+        ident = (row.after or {}).get("on_behalf_of")
+        resident = self._get(User, ident) if isinstance(ident, int) else None
+        if resident is None:
+            return said
+        return _("On behalf of %(name)s: %(action)s", name=resident.name, action=said)
 
     def thing(self, row: AuditLog) -> Thing:
         kind = str(OBJECT_LABELS.get(row.object_type, row.object_type))

@@ -23,9 +23,16 @@ STREET_MAY_ACT = frozenset({"admin.merchant_new", "admin.merchant_import", "admi
 # Forms of the street's own (the monthly report of a street has none that writes).
 STREET_FORMS: set[str] = set()
 # Pages street staff do not open although they read: the cards' print sheet carries PINs; the
-# household roster and its hand-out lists carry households' names, which the street does not need.
+# household roster and its hand-out lists carry households' names, which the street does not need;
+# a resident's passbook is the office's to print and hand over.
 STREET_REFUSED = frozenset(
-    {"admin.batch_print", "admin.households", "admin.handout", "admin.handout_print"}
+    {
+        "admin.batch_print",
+        "admin.households",
+        "admin.handout",
+        "admin.handout_print",
+        "admin.aid_resident_passbook",
+    }
 )
 
 

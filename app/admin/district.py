@@ -24,6 +24,7 @@ FIELD_OF = LOGIN_FIELDS | {
     "street_unknown": "street",
     "district_required": "district",
     "size_range": "households",
+    "phone_format": "phone",
 }
 
 
@@ -35,6 +36,7 @@ def details_of(form) -> service.CommunityDetails:
         district=form.district.data or "",
         households=form.households.data,
         residents=form.residents.data,
+        phone=form.phone.data or "",
     )
 
 

@@ -326,6 +326,13 @@ class CommunityForm(Form):
     residents = IntegerField(
         _l("Residents"), validators=[Optional()], render_kw={"inputmode": "numeric"}
     )
+    phone = StringField(
+        _l("Office phone"),
+        filters=[stripped],
+        validators=[Length(max=20)],
+        description=_l("Printed on the notice-board poster and on residents' paper."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
 
 
 class StreetForm(Form):

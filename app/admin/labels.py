@@ -25,6 +25,7 @@ from ..models import (
     VolunteerOrigin,
     VolunteerStatus,
 )
+from ..services.paper import PassbookKind
 
 LABELS = {
     MerchantStatus: {
@@ -94,6 +95,15 @@ LABELS = {
         PointsKind.EARNED: (_l("Earned"), "ok"),
         PointsKind.EXCHANGED: (_l("Exchanged"), ""),
         PointsKind.ADJUSTED: (_l("Adjusted"), "warn"),
+    },
+    # the 摘要 of a line of the printed passbook
+    PassbookKind: {
+        PassbookKind.HELPED_OTHERS: (_l("Helped a neighbour"), ""),
+        PassbookKind.VOLUNTEERED: (_l("Volunteer service"), ""),
+        PassbookKind.EXCHANGED: (_l("Exchanged for a card"), ""),
+        PassbookKind.ADJUSTED_UP: (_l("Added by the office"), ""),
+        PassbookKind.ADJUSTED_DOWN: (_l("Taken off by the office"), ""),
+        PassbookKind.WAS_HELPED: (_l("Help received"), ""),
     },
     HouseholdGroup: {
         HouseholdGroup.LOW_INCOME: (_l("Low income"), ""),
@@ -187,6 +197,7 @@ ACTION_LABELS = {
     "offer.apply": _l("A shop asked to join a campaign"),
     "batch.create": _l("Made a batch of cards"),
     "batch.print": _l("Printed cards"),
+    "card.print": _l("Printed a card exchanged for points"),
     "card.issue": _l("Handed out a card"),
     "card.issue_bulk": _l("Handed out cards"),
     "card.issue_sheet": _l("Handed out cards from a sheet"),
@@ -209,6 +220,7 @@ ACTION_LABELS = {
     "resident.enable": _l("Turned a resident's login on"),
     "resident.household": _l("Corrected a resident's household"),
     "resident.reset_password": _l("Set a temporary password for a resident"),
+    "resident.add": _l("Added a resident without a phone"),
     "help.post": _l("Posted on the help board"),
     "help.take": _l("Took on a post"),
     "help.done": _l("Marked help as given"),

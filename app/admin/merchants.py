@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.access import get_or_404, scope
@@ -131,6 +132,8 @@ def merchants():
     return render_template(
         "admin/merchants/list.html",
         listing=listing,
+        # the notice-board poster of one's own community (the district admin's: on its page)
+        poster_community_id=current_user.community_id,
         statuses=choices(MerchantStatus),
         categories=categories,
         communities=community_choices() if sees_many() else [],

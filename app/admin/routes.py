@@ -215,6 +215,8 @@ from . import (  # noqa: E402, F401
     households,
     join,
     merchants,
+    on_behalf,
+    paper,
     records,
     reports,
     rule_box,

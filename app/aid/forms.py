@@ -120,3 +120,29 @@ class ExchangeForm(Form):
 
 class HouseholdForm(Form):
     household = StringField(_l("Household"), filters=[stripped], validators=[Length(max=40)])
+
+
+class NoPhoneResidentForm(Form):
+    """A resident without a phone, added at the office (代办): as little as the job needs."""
+
+    name = StringField(_l("Name"), filters=[stripped], validators=[Length(max=40)])
+    household = StringField(
+        _l("Household"),
+        description=_l("Building-unit-room, e.g. 3-2-501."),
+        filters=[stripped],
+        validators=[Length(max=40)],
+        render_kw={"placeholder": "3-2-501"},
+    )
+    contact_name = StringField(
+        _l("Someone to call"),
+        description=_l("A neighbour or a family member, e.g. 李红（女儿）. No ID numbers."),
+        filters=[stripped],
+        validators=[Length(max=40)],
+    )
+    contact_phone = StringField(
+        _l("Their phone"),
+        description=_l("The neighbour who takes on a request sees it; the board never shows it."),
+        filters=[stripped],
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "tel"},
+    )

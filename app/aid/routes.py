@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from ..admin.common import community_choices, message, perform, perform_public
 from ..admin.labels import choices
+from ..admin.paper import passbook_page
 from ..auth.access import roles_required
 from ..extensions import configured_limit, db, limiter
 from ..inputs import optional_id
@@ -196,7 +197,14 @@ def post(post_id):
     contact = None
     if helpboard.sees_contact(post, current_user):
         other = post.taker if current_user.id == post.author_id else post.author
-        contact = {"name": other.name, "phone": other.phone, "household": other.household}
+        contact = {
+            "name": other.name,
+            "phone": other.phone,
+            "household": other.household,
+            # a resident without a phone (代办): whom to call instead
+            "contact_name": other.contact_name,
+            "contact_phone": other.contact_phone,
+        }
     return render_template(
         "aid/post.html",
         post=post,
@@ -296,15 +304,36 @@ def my_points():
         .where(PointsEntry.user_id == current_user.id)
         .order_by(Card.id.desc())
     ).all()
+    by_staff = set(
+        db.session.scalars(
+            select(PointsEntry.card_id).where(
+                PointsEntry.user_id == current_user.id,
+                PointsEntry.card_id.is_not(None),
+                PointsEntry.on_behalf_by_id.is_not(None),
+            )
+        )
+    )
     new_card = optional_id(request.args.get("new"))
     community = current_user.community
     return render_template(
         "aid/points.html",
         entries=entries,
         cards=cards,
+        by_staff=by_staff,
         new_card=next((c for c in cards if c.id == new_card), None),
         offers=points.exchangeable_campaigns(db.session, current_user.community_id),
         leaders=points.leaderboard(db.session, community.id) if community.leaderboard_on else None,
+    )
+
+
+@bp.get("/points/passbook")
+@resident_required
+def my_passbook():
+    """The resident's own 爱心存折 to print: A5, or A4 (`?paper=a4`)."""
+    return passbook_page(
+        current_user._get_current_object(),
+        paper_url=url_for("aid.my_passbook"),
+        back_url=url_for("aid.my_points") + "#ledger",
     )
 
 

@@ -19,13 +19,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
+from ..clock import local_today
 from ..database import write_transaction
 from ..errorpages import EXPLANATIONS, TITLES
 from ..extensions import compress, configured_limit, db, limiter
 from ..i18n import select_locale
 from ..main.routes import redirect_back
-from ..services import cardview, volunteers
+from ..models import Card
+from ..services import cardview, paper, volunteers
 from ..services.cards import normalise_token
 from ..services.errors import NotFound
 from ..templating import asset_url, html_lang, public_base_url
@@ -130,6 +133,34 @@ def card(token):
     page = cardview.build_page(rows, base_url, category=request.args.get("cat"))
     response = make_response(render_template("resident/card.html", page=page))
     return revalidated(response, etag, offline=True)
+
+
+@bp.get("/c/<token>/statement")
+@limiter.limit(configured_limit("CARD_RATE_LIMIT"), scope="card")
+@limiter.limit(
+    configured_limit("CARD_MISS_RATE_LIMIT"), scope="card-miss", deduct_when=_unknown_card
+)
+def card_statement(token):
+    """The card's statement to print (A4): every use, voids shown as such, and what is left.
+
+    Whoever holds the QR holds the card; the statement shows no more than the card's page.
+    """
+    card = db.session.scalar(select(Card).where(Card.token == normalise_token(token)))
+    if card is None:
+        abort(404)
+    response = make_response(
+        render_template(
+            "paper/statement.html",
+            st=paper.statement(db.session, card),
+            paper_size="a4",
+            show_household=False,
+            today=local_today(),
+            back_url=url_for(".card", token=card.token),
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @bp.get("/c/<token>/manifest.webmanifest")
@@ -246,12 +277,13 @@ def community(slug):
 
 @bp.get("/large-type/<state>")
 def large_type(state):
-    """Switch large type on or off for this phone and go back to where the visitor was."""
+    """Switch large type (大字, 长辈版) on or off for this phone, remember the choice for a year,
+    and go back to where the visitor was."""
     response = redirect_back()
     if state == "on":
         response.set_cookie(LARGE_COOKIE, "1", max_age=ONE_YEAR, httponly=True, samesite="Lax")
-    elif state == "off":
-        response.delete_cookie(LARGE_COOKIE, httponly=True, samesite="Lax")
+    elif state == "off":  # a choice too: the first visit's offer of 大字 is not made again
+        response.set_cookie(LARGE_COOKIE, "0", max_age=ONE_YEAR, httponly=True, samesite="Lax")
     else:
         abort(404)
     return response

@@ -219,6 +219,17 @@ def keep_drawings(session: Session, actor: User | None, run: PrintRun) -> None:
     )
 
 
+def record_card_print(
+    session: Session, actor: User, card: Card, resident_id: int | None = None
+) -> None:
+    """Record that one card was printed at the office (for a resident, when it was exchanged
+    for their points)."""
+    after = {"serial": card.serial}
+    if resident_id is not None:
+        after["on_behalf_of"] = resident_id
+    audit.record(session, actor, "card.print", card, after=after)
+
+
 LAPSING = (CardStatus.NEW, CardStatus.ISSUED)
 
 

@@ -484,7 +484,7 @@ def read_card(session: Session, token: str, *, today: date | None = None) -> Car
         raise NotFound()
     card, campaign, community, batch = found
     today = today or local_today()
-    family = _card_family(session, card)
+    family = card_family(session, card)
     uses = session.execute(_USES, {"family": list(family)}).all()
     totals = _totals(session, family, today) if len(uses) > HISTORY_LIMIT else None
     offers = _participating(session, [campaign.id])
@@ -494,7 +494,7 @@ def read_card(session: Session, token: str, *, today: date | None = None) -> Car
     )
 
 
-def _card_family(session: Session, card: Card) -> tuple[int, ...]:
+def card_family(session: Session, card: Card) -> tuple[int, ...]:
     """Return the ids of `card` and of the lost cards it replaces (their uses carry over)."""
     ids = [card.id]
     previous = card.replaces_id

@@ -15,7 +15,8 @@ from .errors import N_, DomainError, Problems
 from .logins import Login
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
-COMMUNITY_FIELDS = ["name", "slug", "district", "households", "residents"]
+PHONE = re.compile(r"[0-9+\-() ]{5,20}")  # as a shop's: 027-84651234
+COMMUNITY_FIELDS = ["name", "slug", "district", "households", "residents", "phone"]
 MAX_SIZE = 1_000_000  # households or residents of one community
 
 
@@ -30,6 +31,7 @@ class CommunityError(DomainError):
         "street_required": N_("Please choose the street (街道)."),
         "size_range": N_("Households and residents are whole numbers up to 1,000,000."),
         "district_required": N_("Please enter the district (区)."),
+        "phone_format": N_("Write the office's phone with digits, e.g. 027-84651234."),
         "not_staff": N_("That login is not staff of this community."),
         "already_archived": N_("This community is archived already."),
         "not_archived": N_("This community is not archived."),
@@ -44,6 +46,7 @@ class CommunityDetails:
     district: str
     households: int | None = None
     residents: int | None = None
+    phone: str | None = None  # the office's, for the poster; "" none; None: left as it is
 
     def cleaned(self) -> "CommunityDetails":
         details = CommunityDetails(
@@ -53,6 +56,7 @@ class CommunityDetails:
             district=streets.clean(self.district),
             households=self.households,
             residents=self.residents,
+            phone=None if self.phone is None else " ".join(self.phone.split()),
         )
         problems = Problems()
         if any(
@@ -68,6 +72,8 @@ class CommunityDetails:
             problems.add(CommunityError("street_required"))
         if not details.district:
             problems.add(CommunityError("district_required"))
+        if details.phone and not PHONE.fullmatch(details.phone):
+            problems.add(CommunityError("phone_format"))
         problems.raise_any()
         return details
 
@@ -87,7 +93,7 @@ def create(session: Session, actor: User, details: CommunityDetails) -> Communit
     details = details.cleaned()
     _check_unique(session, details)
     street = streets.street_for(session, details.street_id, details.district)
-    community = Community(**vars(details))
+    community = Community(**(vars(details) | {"phone": details.phone or ""}))
     session.add(community)
     session.flush()
     audit.record(
@@ -107,7 +113,7 @@ def update(session: Session, actor: User, community: Community, details: Communi
     street = streets.street_for(session, details.street_id, details.district)
     before = audit.snapshot(community, COMMUNITY_FIELDS)
     for key, value in vars(details).items():
-        if key != "street_id":
+        if key != "street_id" and not (key == "phone" and value is None):
             setattr(community, key, value)
     after = audit.snapshot(community, COMMUNITY_FIELDS)
     changed = [key for key in COMMUNITY_FIELDS if before[key] != after[key]]

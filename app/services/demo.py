@@ -131,13 +131,18 @@ def _seed(session: Session, today: date) -> list[DemoLogin]:
     demo_streets.seed(session, admin, today)
     demo_households.seed(session, today)
     demo_volunteers.seed(session, today)
+    from . import demo_on_behalf  # 代办: kept apart from the rest of the demo
+
+    demo_on_behalf.seed(session, today)
     demo_streets.send_reports(session, today)
     audit.record(session, admin, "demo.seed", object_type="demo", note="紫荆花社区, 江博社区")
     return DEMO_LOGINS
 
 
-def _community(session, admin, name, slug, street, staff_login, staff_name, staff_phone):
-    community = Community(name=name, slug=slug, district="汉阳区")
+def _community(
+    session, admin, name, slug, street, staff_login, staff_name, staff_phone, office_phone
+):
+    community = Community(name=name, slug=slug, district="汉阳区", phone=office_phone)
     community.street = demo_streets.street(session, admin, street, "汉阳区")
     session.add(community)
     session.flush()
@@ -267,7 +272,15 @@ def _redeem_history(session, campaign, issued, offers, rng, since, today, visits
 
 def _zijinghua(session, admin, rng, today) -> None:
     community, staff = _community(
-        session, admin, "紫荆花社区", "zijinghua", "琴断口街", "zijinghua", "王主任", "13900000001"
+        session,
+        admin,
+        "紫荆花社区",
+        "zijinghua",
+        "琴断口街",
+        "zijinghua",
+        "王主任",
+        "13900000001",
+        "027-84651000",
     )
     start = (
         date(today.year, 5, 12) if today >= date(today.year, 5, 12) else date(today.year - 1, 5, 12)
@@ -334,7 +347,15 @@ def _zijinghua(session, admin, rng, today) -> None:
 
 def _jiangbo(session, admin, rng, today) -> None:
     community, staff = _community(
-        session, admin, "江博社区", "jiangbo", "江堤街", "jiangbo", "李书记", "13900000002"
+        session,
+        admin,
+        "江博社区",
+        "jiangbo",
+        "江堤街",
+        "jiangbo",
+        "李书记",
+        "13900000002",
+        "027-84662000",
     )
     start = today - timedelta(days=21)
     campaign = _campaign(

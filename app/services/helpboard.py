@@ -215,20 +215,30 @@ def _locked(session: Session, post_id: int, community_id: int | None) -> HelpPos
     return post
 
 
-def _record(session, actor, action, post, before, note=""):
+def _record(session, actor, action, post, before, note="", on_behalf_by=None):
     audit.record(
         session,
-        actor,
+        on_behalf_by or actor,
         action,
         post,
         before=before,
-        after=audit.snapshot(post, POST_FIELDS),
+        after=audit.snapshot(post, POST_FIELDS) | _for(actor, on_behalf_by),
         note=note,
     )
 
 
-def create_post(session: Session, author: User, details: PostDetails) -> HelpPost:
-    """Put a request for help, or an offer of it, on the author's community's board."""
+def _for(resident: User, on_behalf_by: User | None) -> dict:
+    """What an audit row keeps of an act done for a resident: whom it was done for."""
+    return {"on_behalf_of": resident.id} if on_behalf_by is not None else {}
+
+
+def create_post(
+    session: Session, author: User, details: PostDetails, on_behalf_by: User | None = None
+) -> HelpPost:
+    """Put a request for help, or an offer of it, on the author's community's board.
+
+    `on_behalf_by`: the staff member who posts it for the author (代办, see `on_behalf`).
+    """
     _require_resident(author)
     details = details.cleaned()
     post = HelpPost(
@@ -241,15 +251,17 @@ def create_post(session: Session, author: User, details: PostDetails) -> HelpPos
         when_text=details.when_text,
         area=details.area,
         status=HelpStatus.OPEN,
+        posted_by_id=on_behalf_by.id if on_behalf_by is not None else None,
     )
     session.add(post)
     session.flush()
     audit.record(
         session,
-        author,
+        on_behalf_by or author,
         "help.post",
         post,
-        after=audit.snapshot(post, ["kind", "category", "title", "status"]),
+        after=audit.snapshot(post, ["kind", "category", "title", "status"])
+        | _for(author, on_behalf_by),
     )
     return post
 
@@ -272,8 +284,10 @@ def take(session: Session, actor: User, post: HelpPost) -> HelpPost:
     return post
 
 
-def mark_done(session: Session, actor: User, post: HelpPost) -> HelpPost:
-    """The one who was helped says the help was given."""
+def mark_done(
+    session: Session, actor: User, post: HelpPost, on_behalf_by: User | None = None
+) -> HelpPost:
+    """The one who was helped says the help was given (or staff say it for them: 代办)."""
     post = _locked(session, post.id, actor.community_id)
     if post.status != HelpStatus.TAKEN:
         raise HelpError("not_taken")
@@ -282,7 +296,8 @@ def mark_done(session: Session, actor: User, post: HelpPost) -> HelpPost:
     before = audit.snapshot(post, POST_FIELDS)
     post.status = HelpStatus.DONE
     post.done_at = utcnow()
-    _record(session, actor, "help.done", post, before)
+    post.done_by_id = on_behalf_by.id if on_behalf_by is not None else None
+    _record(session, actor, "help.done", post, before, on_behalf_by=on_behalf_by)
     return post
 
 
@@ -302,8 +317,11 @@ def release(session: Session, actor: User, post: HelpPost) -> HelpPost:
     return post
 
 
-def cancel(session: Session, actor: User, post: HelpPost) -> HelpPost:
-    """The author withdraws a post that is open or taken (no longer needed, or no one came)."""
+def cancel(
+    session: Session, actor: User, post: HelpPost, on_behalf_by: User | None = None
+) -> HelpPost:
+    """The author withdraws a post that is open or taken (no longer needed, or no one came);
+    or staff withdraw it for them (代办)."""
     post = _locked(session, post.id, actor.community_id)
     if post.author_id != actor.id:
         raise HelpError("author_only")
@@ -312,7 +330,8 @@ def cancel(session: Session, actor: User, post: HelpPost) -> HelpPost:
     before = audit.snapshot(post, POST_FIELDS)
     post.status = HelpStatus.CANCELLED
     post.closed_at = utcnow()
-    _record(session, actor, "help.cancel", post, before)
+    post.cancelled_by_id = on_behalf_by.id if on_behalf_by is not None else None
+    _record(session, actor, "help.cancel", post, before, on_behalf_by=on_behalf_by)
     return post
 
 

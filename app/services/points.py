@@ -161,12 +161,15 @@ def is_exchangeable(campaign: Campaign) -> bool:
     )
 
 
-def exchange(session: Session, resident: User, campaign_id: int) -> Card:
+def exchange(
+    session: Session, resident: User, campaign_id: int, on_behalf_by: User | None = None
+) -> Card:
     """Spend a resident's points on a card of a campaign, issued to their household at once.
 
     Checks, under the write lock: the resident is confirmed, the campaign is exchangeable and
     running today, cards for points are left, the budget is not used up, the household's
     cards-per-household limit (the office's issuing rules), and the balance.
+    `on_behalf_by`: the staff member who exchanges them at the office (代办, see `on_behalf`).
     """
     user = lock_user(session, resident.id)
     if user.role != Role.RESIDENT or user.confirmed_at is None:
@@ -191,22 +194,24 @@ def exchange(session: Session, resident: User, campaign_id: int) -> Card:
     price = campaign.points_price
     if user.points_balance < price:
         raise PointsError("not_enough", balance=user.points_balance, price=price)
+    actor = on_behalf_by or user
     card = issuing.issue_new_card(
-        session, user, campaign, user.household, user.phone, note="积分兑换"
+        session, actor, campaign, user.household, user.phone, note="积分兑换"
     )
     entry = post_entry(
         session,
-        user,
+        actor,
         user,
         PointsKind.EXCHANGED,
         -price,
         campaign.name,
         campaign_id=campaign.id,
         card_id=card.id,
+        on_behalf_by_id=on_behalf_by.id if on_behalf_by is not None else None,
     )
     audit.record(
         session,
-        user,
+        actor,
         "points.exchange",
         entry,
         after={
@@ -214,7 +219,8 @@ def exchange(session: Session, resident: User, campaign_id: int) -> Card:
             "card": card.serial,
             "price": price,
             "balance": user.points_balance,
-        },
+        }
+        | ({"on_behalf_of": user.id} if on_behalf_by is not None else {}),
     )
     return card
 

@@ -56,13 +56,18 @@ STATES = {
     "pending": (User.confirmed_at.is_(None) & User.active.is_(True)),
     "confirmed": (User.confirmed_at.is_not(None) & User.active.is_(True)),
     "disabled": User.active.is_(False),
+    # no phone and so no login: the office acts on the resident's behalf
+    "no_phone": (User.username.is_(None) & User.phone.is_(None)),
 }
 
 
 def state_of(user: User) -> str:
-    """The key of `STATES` the resident's login is in."""
+    """The key of `STATES` the resident's login is in (a disabled one without a phone is
+    disabled; the list's filters may find a resident under more than one key)."""
     if not user.active:
         return "disabled"
+    if not user.has_login:
+        return "no_phone"
     return "pending" if user.confirmed_at is None else "confirmed"
 
 
@@ -74,6 +79,7 @@ class ResidentError(DomainError):
         "phone_format": N_("Please enter an 11-digit mobile number, e.g. 13912345678."),
         "not_resident": N_("This login is not a resident's."),
         "already_confirmed": N_("This resident is already confirmed."),
+        "no_login": N_("This resident has no phone and no login; the office acts on their behalf."),
     }
 
 
@@ -181,6 +187,8 @@ def new_temporary_password() -> str:
 def reset_password(session: Session, actor: User, resident: User) -> str:
     """Give a resident a temporary password, to be changed at the next login; return it."""
     user = _locked_resident(session, resident)
+    if not user.has_login:
+        raise ResidentError("no_login")
     password = new_temporary_password()
     user.set_password(password)
     user.must_change_password = True

@@ -31,6 +31,7 @@ from app.services.logins import Login
 from harness import Gunicorn, ScratchDatabase
 
 from ..conftest import PG_URL, compile_catalogue
+from . import longest as longest_data
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -282,6 +283,13 @@ def log_in(page, server, login, password=DEMO_PASSWORD):
     assert "/login" not in page.url, page.locator(".errors, .notice").all_inner_texts()
 
 
+@pytest.fixture(scope="session")
+def longest(server) -> longest_data.Longest:
+    """The community of the longest data (`longest.py`), built once for every test that needs it."""
+    with server.db() as session:
+        return longest_data.build(session)
+
+
 @pytest.fixture
 def first_community(server):
     with server.db() as session:
@@ -330,8 +338,8 @@ def demo_resident(server) -> str | None:
     """The login of the demo's first resident (the help board's), or None before there is one."""
     with server.db() as session:
         user = session.scalar(
-            _db.select(User)
-            .where(User.role == Role.RESIDENT, User.active.is_(True))
+            _db.select(User)  # one who signs in (the office serves those without a phone)
+            .where(User.role == Role.RESIDENT, User.active.is_(True), User.phone.is_not(None))
             .order_by(User.phone, User.id)
             .limit(1)
         )

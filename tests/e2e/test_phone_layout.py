@@ -1,6 +1,9 @@
-"""Every page a resident or a shop sees, at 360 px wide: no sideways scrolling, tap targets of at
-least 44 × 44 px, text of at least 16 px, and (the guard) no console error, no CSP violation,
-no request to another host.
+"""Every page a resident or a shop sees, at 360 px wide, meets the 适老化 numbers
+(`measures.py`: text, key figures, line height, contrast, tap targets, overflow) in the normal
+mode and in 大字, and holds without sideways scrolling or clipped text at 200 % text zoom and at
+WeChat's 关怀模式 text size; and (the guard) no console error, no CSP violation, no request to
+another host. The worst case of each measure per mode is printed with the page where it occurs.
+Paper pages (print layouts, `measures.IS_PAPER`) are listed and left out.
 
 The pages come from `app.url_map`: every GET route outside the office (/admin) and the till API
 (/api) is opened, so a new page is checked as soon as it exists. A route whose URL needs a value
@@ -12,7 +15,9 @@ ledger): shop pages are opened signed in as its shop, the help board's (blueprin
 resident, the others as a visitor, on the demo's cards and the longest community's.
 """
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -21,7 +26,7 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.models import Card, CardStatus, Community, Redemption
 
-from . import longest as longest_data
+from . import measures
 from .conftest import PHONE, demo_resident, log_in
 
 SKIPPED_BLUEPRINTS = {"admin", "api"}  # the office works at a desk; the API answers tills
@@ -29,74 +34,11 @@ SHOP_BLUEPRINTS = {"merchant"}
 RESIDENT_BLUEPRINTS = {"aid"}  # the help board: signed in as the longest resident
 VOLUNTEER_BLUEPRINTS = {"volunteer"}  # as the demo's resident (a volunteer too)
 
-AUDIT = """
-() => {
-  const problems = [];
-  const root = document.documentElement;
-  if (root.scrollWidth > root.clientWidth) {
-    problems.push(`scrolls sideways: ${root.scrollWidth}px wide in ${root.clientWidth}px`);
-  }
-  const shown = (el) => {
-    const r = el.getBoundingClientRect();
-    const style = getComputedStyle(el);
-    return r.width > 1 && r.height > 1 && style.visibility !== 'hidden' && style.opacity !== '0';
-  };
-  const describe = (el) => {
-    const classes = typeof el.className === 'string' && el.className.trim()
-      ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-    const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
-    const id = el.id ? '#' + el.id : '';
-    return `<${el.tagName.toLowerCase()}${id}${classes}> "${text.slice(0, 30)}"`;
-  };
-  // A link inside a sentence is exempt (WCAG 2.5.8): its size is the text's.
-  const inSentence = (el) => {
-    if (el.matches('.button')) return false;
-    const block = el.parentElement;
-    return block && block.textContent.trim().length > el.textContent.trim().length;
-  };
-  const controls =
-    'a[href], button, input:not([type=hidden]), select, textarea, summary, label[for]';
-  for (const el of document.querySelectorAll(controls)) {
-    let target = el;
-    if (el.matches('label[for]')) {
-      const control = document.getElementById(el.htmlFor);
-      if (!control || shown(control)) continue;  // the label of a hidden control is the target
-    }
-    if (el.matches('input[type=checkbox], input[type=radio]')) {
-      target = el.closest('label') || (el.labels && el.labels[0]) || el;  // one taps the label
-    }
-    if (!shown(el) && target === el) continue;
-    if (el.matches('a') && inSentence(el)) continue;
-    const r = target.getBoundingClientRect();
-    if (r.height < 43.5 || r.width < 43.5) {
-      const size = `${Math.round(r.width)}×${Math.round(r.height)}`;
-      problems.push(`small tap target ${size}: ${describe(el)}`);
-    }
-  }
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  const seen = new Set();
-  while (walker.nextNode()) {
-    const el = walker.currentNode.parentElement;
-    if (!walker.currentNode.textContent.trim() || seen.has(el) || !shown(el)) continue;
-    seen.add(el);
-    const size = parseFloat(getComputedStyle(el).fontSize);
-    if (size < 15.95) problems.push(`text of ${size}px: ${describe(el)}`);
-  }
-  return problems;
-}
-"""
-
 
 def _first(session, statement):
     value = session.scalar(statement.limit(1))
     assert value is not None, statement
     return value
-
-
-@pytest.fixture(scope="module")
-def longest(server) -> longest_data.Longest:
-    with server.db() as session:
-        return longest_data.build(session)
 
 
 def values(server, longest) -> dict:
@@ -181,20 +123,16 @@ def phone_pages(server, longest) -> list[tuple[str, str]]:
     return sorted(set(pages))
 
 
-def audit(page) -> list[str]:
-    return page.evaluate(AUDIT)
+def _is_page(page, url) -> bool:
+    """Whether `url` answers with a page: not an icon, the manifest, the service worker or a
+    health check, nor a switch that redirects (the language, 大字)."""
+    answer = page.request.head(url, max_redirects=0)
+    return answer.status < 300 and answer.headers.get("content-type", "").startswith("text/html")
 
 
-def check(page, url) -> list[str]:
-    # Icons, the manifest, the service worker and health checks are not pages.
-    if not page.request.head(url).headers.get("content-type", "").startswith("text/html"):
-        return []
-    page.goto(url)
-    assert page.viewport_size == PHONE
-    return [f"{url}: {problem}" for problem in audit(page)]
-
-
-def test_every_resident_and_shop_page_fits_a_phone(server, longest, new_context, guard):
+def test_every_resident_and_shop_page_meets_the_numbers_in_every_mode(
+    server, longest, new_context, guard, capsys
+):
     # Refusals answer 4xx on purpose, and Chromium logs each as a failed load.
     guard.allow(r"status of 4\d\d .*\((http://[^)]*)?(/m/card\?ref=[^)]*|/card)\)")
     pages = phone_pages(server, longest)
@@ -206,33 +144,101 @@ def test_every_resident_and_shop_page_fits_a_phone(server, longest, new_context,
     log_in(neighbour, server, longest.resident_login, longest.password)
     volunteer = new_context().new_page()
     log_in(volunteer, server, demo_resident(server))
-    problems = []
-    for blueprint, path in pages:
-        page = shop if blueprint in SHOP_BLUEPRINTS else visitor
-        page = neighbour if blueprint in RESIDENT_BLUEPRINTS else page
-        page = volunteer if blueprint in VOLUNTEER_BLUEPRINTS else page
-        problems += check(page, server.url + path)
 
-    # Pages behind a form: the quote, a failed lookup; and the card page in large type.
-    shop.goto(f"{server.url}/m/card?ref={longest.card}")
-    shop.locator("#bill").fill("88")
-    shop.locator("form.bill-form button").click()
-    shop.wait_for_load_state()
-    assert shop.locator("#quote-pay").is_visible()
-    problems += [f"quote: {p}" for p in audit(shop)]
-    visitor.goto(f"{server.url}/card")
-    visitor.locator("form input[type=text]").first.fill("ZJH-0000-00")
-    visitor.locator("form input[inputmode=numeric]").last.fill("1234")
-    visitor.locator("form button[type=submit]").last.click()
-    visitor.wait_for_load_state()
-    problems += [f"failed lookup: {p}" for p in audit(visitor)]
-    visitor.goto(f"{server.url}/large-type/on")
-    problems += check(visitor, f"{server.url}/c/{values(server, longest)['token']}")
+    def page_for(blueprint):
+        if blueprint in SHOP_BLUEPRINTS:
+            return shop
+        if blueprint in RESIDENT_BLUEPRINTS:
+            return neighbour
+        return volunteer if blueprint in VOLUNTEER_BLUEPRINTS else visitor
 
+    html = [(bp, path) for bp, path in pages if _is_page(page_for(bp), server.url + path)]
+    worst = measures.Worst()
+    problems, paper, figures = [], set(), {}
+
+    def check(page, mode, label):
+        if measures.is_paper(page):
+            paper.add(label)
+            return
+        found = measures.measure(page, mode)
+        worst.add(mode, label, found["worst"])
+        figures[label] = max(figures.get(label, 0), found["figures"])
+        problems.extend(f"{mode.name} {label}: {problem}" for problem in found["problems"])
+
+    for mode in measures.MODES:
+        for page in (visitor, shop, neighbour, volunteer):
+            measures.set_mode(page, server.url, mode)
+        for blueprint, path in html:
+            page = page_for(blueprint)
+            page.goto(server.url + path)
+            assert page.viewport_size == PHONE
+            check(page, mode, path)
+
+        # Pages behind a form: the quote, a failed lookup.
+        shop.goto(f"{server.url}/m/card?ref={longest.card}")
+        shop.locator("#bill").fill("88")
+        shop.locator("form.bill-form button").click()
+        shop.wait_for_load_state()
+        assert shop.locator("#quote-pay").is_visible()
+        check(shop, mode, "the quote")
+        visitor.goto(f"{server.url}/card")
+        visitor.locator("form input[type=text]").first.fill("ZJH-0000-00")
+        visitor.locator("form input[inputmode=numeric]").last.fill("1234")
+        visitor.locator("form button[type=submit]").last.click()
+        visitor.wait_for_load_state()
+        check(visitor, mode, "a failed lookup")
+
+    with capsys.disabled():
+        print(f"\n{len(html) + 2} phone pages, {len(measures.MODES)} modes. {worst.report()}")
+        print("paper pages, not measured: " + (", ".join(sorted(paper)) or "none"))
+    assert len(html) >= 15
     assert not problems, "\n".join(problems)
+    # The pages whose key figures must be large: a card, the points, the till, a check-in.
+    for path in (f"/c/{longest.card}", "/aid/points", "the quote", "/v/hours"):
+        assert figures.get(path), f"{path} marks no .key-figure"
 
 
 def test_the_pages_checked_include_every_kind(server, longest):
     paths = [path for _bp, path in phone_pages(server, longest)]
     for expected in (r"^/c/", r"^/C/", r"^/card$", r"^/s/zijinghua$", r"^/m/scan$", r"^/m/r/\d+$"):
         assert any(re.search(expected, path) for path in paths), expected
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    chosen = os.environ.get("LINLI_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_screenshots_of_the_longest_pages_in_both_modes(
+    server, longest, new_context, folder, tmp_path
+):
+    """The card, the points, the help board, the till and a check-in at 360 × 740, with the
+    longest data, in the normal mode and in 大字 (`make screenshots` keeps four 大字 ones in
+    docs/screenshots/large-*.png; the demo's normal screens are there already)."""
+    known = values(server, longest)
+    visitor = new_context().new_page()
+    shop = new_context().new_page()
+    log_in(shop, server, longest.shop_login, longest.password)
+    neighbour = new_context().new_page()
+    log_in(neighbour, server, longest.resident_login, longest.password)
+    volunteer = new_context().new_page()
+    log_in(volunteer, server, demo_resident(server))
+    screens = [
+        ("card", visitor, f"/c/{longest.card}"),
+        ("points", neighbour, "/aid/points"),
+        ("help-board", neighbour, "/aid/"),
+        ("till", shop, f"/m/card?ref={longest.till_card}"),
+        ("check-in", volunteer, f"/V/{known['activity_token']}"),
+    ]
+    for mode in (measures.NORMAL, measures.LARGE):
+        for name, page, path in screens:
+            measures.set_mode(page, server.url, mode)
+            page.goto(server.url + path)
+            page.evaluate("window.scrollTo(0, 0)")  # the till's bill field takes the focus
+            kept = mode.large and name != "help-board"  # the README shows four
+            shot = folder / f"large-{name}.png" if kept else tmp_path / f"{name}-{mode.large}.png"
+            page.screenshot(path=shot, animations="disabled", caret="initial")
+            assert shot.stat().st_size > 5_000  # a blank page compresses to less

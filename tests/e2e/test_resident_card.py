@@ -13,9 +13,14 @@ def test_the_card_page_works_with_javascript_off(server, new_context, card):
     assert page.locator(".state .badge").inner_text() == "可用"
     page.get_by_role("link", name="美发").click()
     assert set(page.locator(".shop-name").all_inner_texts()) == {"丝艺美发", "阿芳理发店"}
-    page.get_by_role("link", name="大字").click()
+    # A first visit is offered 大字 (长辈版) plainly; the choice is kept, the filter too.
+    page.locator(".offer-large").get_by_role("link", name="长辈版").click()
     assert "large" in page.locator("body").get_attribute("class")
+    assert not page.locator(".offer-large").count()
     assert set(page.locator(".shop-name").all_inner_texts()) == {"丝艺美发", "阿芳理发店"}
+    page.get_by_role("link", name="标准字", exact=True).click()
+    assert "large" not in page.locator("body").get_attribute("class")
+    assert not page.locator(".offer-large").count()  # not offered again once chosen
 
 
 def test_the_last_seen_card_shows_offline_marked_as_an_offline_copy(server, new_context, card):
