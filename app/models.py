@@ -455,7 +455,19 @@ class Redemption(db.Model):
         UniqueConstraint("merchant_id", "idempotency_key"),
         Index("ix_redemption_merchant_day", "merchant_id", "local_day"),
         Index("ix_redemption_campaign_day", "campaign_id", "local_day"),
-        Index("ix_redemption_community_day", "community_id", "local_day"),
+        # (community, day) first; the rest lets 互看互比 and the misuse checks read uses from
+        # the index alone (migration 0011)
+        Index(
+            "ix_redemption_community_day_uses",
+            "community_id",
+            "local_day",
+            "status",
+            "campaign_id",
+            "merchant_id",
+            "card_id",
+            "bill_fen",
+            "rule_text",
+        ),
         Index("ix_redemption_card_merchant_day", "card_id", "merchant_id", "local_day"),
     )
 

@@ -49,6 +49,7 @@ from app.models import (  # noqa: E402
     Card,
     Community,
     Merchant,
+    Offer,
     Redemption,
     Role,
     Street,
@@ -216,6 +217,12 @@ def fetch(client, path) -> None:
         raise RuntimeError(f"{path} answered {response.status_code}")
 
 
+def issued_on(n: int) -> datetime:
+    """When the bench's n-th card of a community was handed out: one day of the year each."""
+    day = START + timedelta(days=n % 365)
+    return datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
+
+
 def fill() -> tuple[int, int, int, int]:
     """Insert the district in bulk; return ids of a staff member, the admin, one community."""
     rng = random.Random(2020_05_12)  # noqa: S311 - bench data
@@ -275,6 +282,15 @@ def fill() -> tuple[int, int, int, int]:
     shops_of: dict[int, list[int]] = {}
     for mid, cid in session.execute(select(Merchant.id, Merchant.community_id)):
         shops_of.setdefault(cid, []).append(mid)
+    session.execute(
+        insert(Offer),
+        [
+            {"community_id": cid, "campaign_id": campaign_of[cid], "merchant_id": mid,
+             "rule": None, "rule_text": "", "status": "active", "created_at": now}
+            for cid, shops in shops_of.items()
+            for mid in shops
+        ],
+    )  # fmt: skip
     for cid in communities:
         session.execute(
             insert(Card),
@@ -283,6 +299,7 @@ def fill() -> tuple[int, int, int, int]:
                  "serial": f"C{cid:03d}-{n:04d}", "pin": "0000",
                  "token": secrets.token_hex(13).upper(), "status": "issued", "uses_count": 0,
                  "household": f"{n % 18 + 1}-{n % 3 + 1}-{n // 54 + 101}", "void_reason": "",
+                 "issued_at": issued_on(n),
                  "created_at": now}
                 for n in range(CARDS)
             ],

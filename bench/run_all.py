@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench.card_page",
     "bench.print_sheet",
     "bench.dashboard",
+    "bench.compare",
 ]
 
 

@@ -300,6 +300,7 @@ MATRIX = {
     ("admin.card_statement", "GET"): STAFF_OF_A,
     ("admin.merchant_sticker", "GET"): STAFF_OF_A,
     ("admin.community_poster", "GET"): STAFF_OF_A,
+    ("admin.community_poster_phone", "POST"): WRITE_OF_A,
     ("aid.my_passbook", "GET"): RESIDENT,  # the signed-in resident's own: no id in the URL
     ("resident.card_statement", "GET"): PUBLIC,  # whoever holds the QR holds the card
     ("merchant.sticker", "GET"): SHOP,  # the signed-in shop's own: no id in the URL

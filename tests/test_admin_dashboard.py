@@ -279,6 +279,52 @@ def test_bursts_of_refused_attempts_are_listed(db, community):
     }
 
 
+def test_the_checks_of_many_communities_at_once_find_what_each_finds_alone(
+    db, community, other_community
+):
+    """互看互比 asks for a street's or a district's findings in one go: each community gets
+    its own findings, the same as its figures page lists, and none of another's."""
+    start = factories.a_date(-10)
+    first_shop = {}
+    for place, repeats in ((community, 15), (other_community, 9)):
+        campaign = factories.campaign(
+            place, code=f"M{place.id}", daily_uses_per_merchant=2, rule="满100减10"
+        )
+        shops = [factories.merchant(place, f"{place.name}店{i}") for i in range(3)]
+        first_shop[place.id] = shops[0]
+        cards = factories.cards(campaign, 11)
+        for n, card in enumerate(cards[:10]):
+            row = factories.redemption(card, shops[0], 10_000 + n * 10, 1000, day=start)
+            row.rule_text = "满100减10"
+        for day in range(repeats):  # twice a day: a repeated pair and a shop at the limit
+            for hour in (8, 18):
+                factories.redemption(
+                    cards[10], shops[1], 2000, 400, day=start + timedelta(days=day), at_hour=hour
+                )
+    burst = utcnow() - timedelta(hours=1)
+    db.session.add_all(  # serials tried at one shop of the first community only
+        AttemptLog(
+            code="not_found",
+            community_id=community.id,
+            merchant_id=first_shop[community.id].id,
+            card_ref=f"ZJH-AAAA-{n:02d}",
+            created_at=burst + timedelta(seconds=20 * n),
+        )
+        for n in range(12)
+    )
+    db.session.commit()
+    scope = Scope(None, None, start, factories.a_date())
+    together = misuse.findings_of(db.session, [community.id, other_community.id], scope)
+    for place in (community, other_community):
+        alone = misuse.findings(db.session, Scope(place.id, None, start, factories.a_date()))
+        assert together[place.id] == alone
+        assert {f.kind for f in alone} >= {"repeat_pair", "daily_limit", "threshold"}
+        assert ("refusal_burst" in {f.kind for f in alone}) == (place is community)
+        shops = {f.details.get("shop") for f in alone} - {None}
+        assert shops and all(name.startswith(place.name) for name in shops)
+    assert misuse.findings_of(db.session, [], scope) == {}
+
+
 def test_the_dashboard_links_each_finding_to_its_rows(staff, db, community):
     campaign = factories.campaign(community)
     shop = factories.merchant(community, "张记热干面")

@@ -409,3 +409,22 @@ def test_other_communitys_staff_get_404_for_the_desk_pages(
         == 403
     )
     assert db.session.scalar(select(func.count(HelpPost.id))) == 0
+
+
+def test_the_passbook_says_which_lines_staff_did_for_the_resident(app, db, community, desk, helper):
+    from app.services import paper
+
+    grandma = run(db, on_behalf.add_resident, desk, "王桂兰", "3-2-501", "李红", "13900000101")
+    post = run(db, on_behalf.post_for, desk, grandma, MEDICINE)
+    run(db, helpboard.take, helper, post)
+    run(db, on_behalf.done_for, desk, post)
+    run(db, helpboard.confirm, desk, post, 60)
+    run(db, points.adjust, desk, grandma, 100, "值守卡点")
+    campaign = factories.exchange_campaign(community, price=100)
+    run(db, on_behalf.exchange_for, desk, grandma, campaign.id)
+    db.session.rollback()
+    book = paper.passbook(db.session, db.session.get(User, grandma.id))
+    assert [line.by_staff for line in book.lines] == [True, False, True]  # helped, added, card
+    assert book.adds_up and book.balance == 0
+    page = login(app, desk).get(f"/admin/aid/residents/{grandma.id}/passbook").text
+    assert page.count("由工作人员代办") == 2

@@ -289,3 +289,23 @@ def test_the_district_admin_sets_the_offices_phone_and_it_is_audited(db, distric
         )
         == 1
     )
+
+
+def test_staff_set_their_offices_phone_from_the_poster_and_it_is_audited(
+    db, staff, other_staff, street_staff, community
+):
+    from app.models import AuditLog
+
+    url = f"/admin/poster/{community.id}/phone"
+    assert staff.post(url, data={"phone": "027-8465 1000"}).status_code == 302
+    db.session.refresh(community)
+    assert community.phone == "027-8465 1000"
+    assert "027-8465 1000" in staff.get(f"/admin/poster/{community.id}").text
+    (row,) = db.session.scalars(select(AuditLog).where(AuditLog.action == "community.update"))
+    assert (row.before, row.after) == ({"phone": ""}, {"phone": "027-8465 1000"})
+    bad = staff.post(url, data={"phone": "call me"})
+    assert bad.status_code == 422 and "社区电话请用数字填写" in bad.text
+    assert other_staff.post(url, data={"phone": "110"}).status_code == 404
+    assert street_staff.post(url, data={"phone": "110"}).status_code == 403
+    db.session.refresh(community)
+    assert community.phone == "027-8465 1000"

@@ -335,6 +335,15 @@ class CommunityForm(Form):
     )
 
 
+class OfficePhoneForm(Form):
+    phone = StringField(
+        _l("Office phone"),
+        filters=[stripped],
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+
+
 class StreetForm(Form):
     name = StringField(_l("Street name"), filters=[stripped], validators=[Length(max=80)])
     district = StringField(_l("District (区)"), filters=[stripped], validators=[Length(max=80)])

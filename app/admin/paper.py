@@ -5,18 +5,20 @@ Each page is a sheet of its own (`templates/paper/`, `static/css/paper*.css`) th
 from the browser at its paper's size. Another community's resident, card or shop is a 404.
 """
 
-from flask import abort, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..auth.access import get_or_404
 from ..clock import local_today
 from ..extensions import db
 from ..inputs import one_of
 from ..models import Card, Community, Merchant, Role, User
-from ..services import paper
+from ..services import communities, paper
 from ..services.qr import qr_svg
 from ..templating import public_base_url
 from . import bp
-from .common import staff_required, visible_communities_stmt
+from .common import perform, staff_required, visible_communities_stmt
+from .forms import OfficePhoneForm
 
 
 def community_url(slug: str) -> str:
@@ -87,18 +89,47 @@ def merchant_sticker(merchant_id):
     )
 
 
+def _poster_community(community_id) -> Community:
+    community = db.session.scalar(visible_communities_stmt().where(Community.id == community_id))
+    if community is None:
+        abort(404)
+    return community
+
+
 @bp.get("/poster/<int:community_id>")
 @staff_required
 def community_poster(community_id):
     """The community's A4 notice-board poster: campaigns, shops and rules, QR, office phone."""
-    community = db.session.scalar(visible_communities_stmt().where(Community.id == community_id))
-    if community is None:
-        abort(404)
+    return show_poster(_poster_community(community_id))
+
+
+@bp.post("/poster/<int:community_id>/phone")
+@staff_required
+def community_poster_phone(community_id):
+    """Set the office's phone from the poster's bar (it is not printed) and show the poster."""
+    community = _poster_community(community_id)
+    form = OfficePhoneForm()
+    if form.validate_on_submit() and perform(
+        communities.set_phone,
+        community,
+        form.phone.data or "",
+        form=form,
+        fields={"phone_format": "phone"},
+    ):
+        return redirect(url_for("admin.community_poster", community_id=community.id))
+    return show_poster(community, form, 422)
+
+
+def show_poster(community: Community, form=None, status=200):
+    form = form or OfficePhoneForm(formdata=None, phone=community.phone)
     return render_template(
         "paper/poster.html",
         poster=paper.poster(db.session, community),
+        community_id=community.id,
+        phone_form=form,
+        may_set_phone=current_user.role != Role.STREET_STAFF,
         qr=community_qr(community.slug, community.name),
         url=community_url(community.slug),
         paper_size="a4",
         back_url=url_for("admin.merchants"),
-    )
+    ), status

@@ -129,6 +129,25 @@ def update(session: Session, actor: User, community: Community, details: Communi
     streets.move_community(session, actor, community, street)
 
 
+def set_phone(session: Session, actor: User, community: Community, phone: str) -> Community:
+    """Set the office's phone, which the poster and the paper residents keep print ("" none)."""
+    phone = " ".join((phone or "").split())
+    if phone and not PHONE.fullmatch(phone):
+        raise CommunityError("phone_format")
+    community = locked(session, Community, Community.id == community.id)
+    if community.phone != phone:
+        audit.record(
+            session,
+            actor,
+            "community.update",
+            community,
+            before={"phone": community.phone},
+            after={"phone": phone},
+        )
+        community.phone = phone
+    return community
+
+
 def archive(session: Session, actor: User, community: Community) -> Community:
     """Archive a community: hidden from the home page, sign-up lists and /s/<slug>, data kept."""
     community = locked(session, Community, Community.id == community.id)

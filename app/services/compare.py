@@ -204,19 +204,23 @@ class Measure:
 
 
 def _shops(ctx: Context) -> dict[int, int]:
-    return ctx.grouped(
-        Offer.community_id,
-        func.count(func.distinct(Offer.merchant_id)),
-        Offer.status == OfferStatus.ACTIVE,
-        Offer.campaign_id.in_(
-            select(Campaign.id).where(
-                Campaign.status != CampaignStatus.DRAFT,
-                Campaign.valid_from <= ctx.end,
-                Campaign.valid_until >= ctx.start,
-            )
-        ),
-        Offer.merchant_id.in_(select(Merchant.id).where(Merchant.status == MerchantStatus.ACTIVE)),
+    if not ctx.ids:
+        return {}
+    rows = ctx.session.execute(
+        select(Offer.community_id, func.count(func.distinct(Offer.merchant_id)))
+        .join(Campaign, Campaign.id == Offer.campaign_id)
+        .join(Merchant, Merchant.id == Offer.merchant_id)
+        .where(
+            Offer.community_id.in_(ctx.ids),
+            Offer.status == OfferStatus.ACTIVE,
+            Campaign.status != CampaignStatus.DRAFT,
+            Campaign.valid_from <= ctx.end,
+            Campaign.valid_until >= ctx.start,
+            Merchant.status == MerchantStatus.ACTIVE,
+        )
+        .group_by(Offer.community_id)
     )
+    return {cid: int(n) for cid, n in rows}
 
 
 def _cards_issued(ctx: Context) -> dict[int, int]:
@@ -275,10 +279,8 @@ def _residents_on_board(ctx: Context) -> dict[int, int]:
 
 
 def _misuse_findings(ctx: Context) -> dict[int, int]:
-    return {
-        cid: len(misuse.findings(ctx.session, Scope(cid, None, ctx.start, ctx.end)))
-        for cid in ctx.ids
-    }
+    found = misuse.findings_of(ctx.session, ctx.ids, Scope(None, None, ctx.start, ctx.end))
+    return {cid: len(items) for cid, items in found.items()}
 
 
 MEASURES: list[Measure] = [

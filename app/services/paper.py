@@ -67,6 +67,7 @@ class PassbookLine:
     points_in: int = 0
     points_out: int = 0
     balance: int | None = None  # after the line; None where no points moved
+    by_staff: bool = False  # 代办: the office did this for the resident (由工作人员代办)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def passbook(session: Session, resident: User) -> Passbook:
             kind=PassbookKind.WAS_HELPED,
             what=post.title,
             other=mask_name(helper),
+            by_staff=post.posted_by_id is not None or post.done_by_id is not None,
         )
         for post, helper in helped
     ]
@@ -156,6 +158,7 @@ def _ledger_line(entry: PointsEntry, post: str | None, serial: str | None, activ
         points_in=max(entry.amount, 0),
         points_out=max(-entry.amount, 0),
         balance=entry.balance_after,
+        by_staff=entry.on_behalf_by_id is not None,
     )
 
 

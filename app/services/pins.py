@@ -84,17 +84,27 @@ class LockedCard:
 
 def locked_cards(session: Session, community_id: int, now: datetime | None = None) -> list:
     """Return the community's cards refused by PIN now, the most-guessed first."""
+    return locked_cards_of(session, [community_id], now).get(community_id, [])
+
+
+def locked_cards_of(
+    session: Session, community_ids: list[int], now: datetime | None = None
+) -> dict[int, list[LockedCard]]:
+    """Return {community id: its cards refused by PIN now, the most-guessed first}, in one query."""
+    if not community_ids:
+        return {}
     now = now or utcnow()
     since = now - PIN_WINDOW
     released = (
         select(AuditLog.object_id, func.max(AuditLog.created_at).label("at"))
         .where(AuditLog.object_type == "card", AuditLog.action == RELEASE_ACTION)
-        .where(AuditLog.community_id == community_id, AuditLog.created_at > since)
+        .where(AuditLog.community_id.in_(community_ids), AuditLog.created_at > since)
         .group_by(AuditLog.object_id)
         .subquery()
     )
     rows = session.execute(
         select(
+            AttemptLog.community_id,
             AttemptLog.card_id,
             Card.serial,
             func.count(AttemptLog.id).label("wrong"),
@@ -104,16 +114,21 @@ def locked_cards(session: Session, community_id: int, now: datetime | None = Non
         .join(Card, Card.id == AttemptLog.card_id)
         .outerjoin(released, released.c.object_id == AttemptLog.card_id)
         .where(
-            AttemptLog.community_id == community_id,
+            AttemptLog.community_id.in_(community_ids),
             AttemptLog.code == WRONG_PIN,
             AttemptLog.created_at > since,
             (released.c.at.is_(None)) | (AttemptLog.created_at > released.c.at),
         )
-        .group_by(AttemptLog.card_id, Card.serial)
+        .group_by(AttemptLog.community_id, AttemptLog.card_id, Card.serial)
         .having(func.count(AttemptLog.id) >= PIN_TRIES)
         .order_by(func.count(AttemptLog.id).desc(), Card.serial)
     ).all()
-    return [LockedCard(r.card_id, r.serial, r.wrong, r.last_at, r.shops) for r in rows]
+    found: dict[int, list[LockedCard]] = {}
+    for r in rows:
+        found.setdefault(r.community_id, []).append(
+            LockedCard(r.card_id, r.serial, r.wrong, r.last_at, r.shops)
+        )
+    return found
 
 
 def release(session: Session, actor: User, card: Card, now: datetime | None = None) -> None:

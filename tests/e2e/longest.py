@@ -7,6 +7,7 @@ resident, so a page that fits only short data fails there.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from app.services import (
     helpboard,
     issuing,
     merchants,
+    on_behalf,
     points,
     redemptions,
     residents,
@@ -178,10 +180,16 @@ def _resident(session, community, staff) -> tuple[int, int]:
         for _ in range(8):
             reason = ("打扫楼道、照看独居老人、帮邻居代买药品" * 6)[:200]
             points.adjust(session, staff, resident, 10000, reason)
+    post_id = None
     for kind in ("request", "offer", "request"):
         with write_transaction(session):
-            post = helpboard.create_post(
-                session,
+            # The last request the office posts for the resident (代办): its page says so.
+            post_for = (
+                partial(on_behalf.post_for, session, staff)
+                if kind == "request" and post_id
+                else partial(helpboard.create_post, session)
+            )
+            post = post_for(
                 resident,
                 helpboard.PostDetails(
                     kind=kind,
@@ -196,4 +204,6 @@ def _resident(session, community, staff) -> tuple[int, int]:
     for _ in range(3):
         with write_transaction(session):
             points.exchange(session, resident, exchange.id)
+    with write_transaction(session):  # and one card the office exchanged for them (代办)
+        on_behalf.exchange_for(session, staff, resident, exchange.id)
     return exchange.id, post_id

@@ -193,6 +193,10 @@ def test_every_resident_and_shop_page_meets_the_numbers_in_every_mode(
         print("paper pages, not measured: " + (", ".join(sorted(paper)) or "none"))
     assert len(html) >= 15
     assert not problems, "\n".join(problems)
+    # The 代办 marks (由工作人员代办) were among what was measured.
+    for path in ("/aid/points", f"/aid/posts/{longest.post_id}"):
+        neighbour.goto(server.url + path)
+        assert neighbour.locator(".on-behalf").count(), path
     # The pages whose key figures must be large: a card, the points, the till, a check-in.
     for path in (f"/c/{longest.card}", "/aid/points", "the quote", "/v/hours"):
         assert figures.get(path), f"{path} marks no .key-figure"
