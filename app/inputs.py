@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote, urlsplit
 
 from .rules import MAX_BILL_FEN, MoneyError, parse_money
@@ -77,6 +77,29 @@ def parse_count(
     if number is None or not low <= number <= high:
         raise InputError(code, message)
     return number
+
+
+def parse_hours(text) -> int | None:
+    """Read hours as staff type them (1, 1.5, 1,5, ２, 2小时) into whole minutes; None when
+    unreadable or not a whole number of minutes (1.234 hours is a typing mistake, not 74.04
+    minutes). The caller's service refuses None with its own code."""
+    cleaned = str(text or "").strip()[:MAX_NUMBER_TEXT]
+    cleaned = cleaned.replace(",", ".").replace("，", ".").replace("小时", "")
+    cleaned = cleaned.translate(
+        {ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")}
+    )
+    if not 0 < len(cleaned) <= 10:
+        return None
+    try:
+        hours = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not hours.is_finite() or abs(hours) > 1000:
+        return None
+    minutes = hours * 60
+    if minutes != minutes.to_integral_value():
+        return None
+    return int(minutes)
 
 
 def _integral_decimal(value: Decimal, max_digits: int) -> int | None:

@@ -45,6 +45,19 @@ class ScratchDatabase:
             c.execute(f'CREATE DATABASE "{self.name}"')
         self.url = server.set(database=self.name).render_as_string(False)
 
+    def copy(self, suffix: str) -> "ScratchDatabase":
+        """A new PostgreSQL database made from this one as its template (nobody may be connected
+        to this one meanwhile); `drop()` it when done."""
+        import psycopg
+        from sqlalchemy import make_url
+
+        copy = ScratchDatabase.__new__(ScratchDatabase)
+        copy.admin_url, copy.name = self.admin_url, f"{self.name}_{suffix}"
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{copy.name}" TEMPLATE "{self.name}"')
+        copy.url = make_url(self.url).set(database=copy.name).render_as_string(False)
+        return copy
+
     def drop(self) -> None:
         if self.admin_url:
             import psycopg

@@ -17,6 +17,7 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.routing import Rule
 
 from app import create_app, models
 from app.extensions import db as _db
@@ -30,6 +31,32 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 # scrypt is slow on purpose; tests create hundreds of users and need no such protection.
 models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def _remember_url_builders() -> None:
+    """Build each URL rule's builder once a run, not once an app.
+
+    Every test makes an app (`create_app`), and three quarters of that was werkzeug compiling
+    the same ~170 URL builders anew (Python source made and compiled per rule per app): some
+    50 ms a test, minutes a run. The builder is a function of the rule's parsed parts, its
+    defaults and converters only (it reads the rule's converters when called), so one compiled
+    for an identical rule of an earlier app is the same function.
+    """
+    compile_builder = Rule._compile_builder
+    built: dict = {}
+
+    def remembered(self, append_unknown: bool = True):
+        converters = tuple(sorted((k, type(v), v.regex) for k, v in self._converters.items()))
+        defaults = tuple(sorted((k, repr(v)) for k, v in (self.defaults or {}).items()))
+        key = (self.rule, tuple(self._trace), defaults, converters, append_unknown)
+        if key not in built:
+            built[key] = compile_builder(self, append_unknown)
+        return built[key]
+
+    Rule._compile_builder = remembered
+
+
+_remember_url_builders()
 
 
 # What the hostile-input, access and fault tests tried, printed at the end of a run: the
@@ -118,12 +145,66 @@ class Database:
         self.scratch.drop()
 
 
+class DemoDatabase:
+    """The demo (`flask seed-demo`), seeded once per run (per xdist worker) for the tests that
+    read it (`@pytest.mark.demo`): each gets a copy of its own, a file on SQLite, a database
+    made from it as a template on PostgreSQL. Seeding it for every such test was most of their
+    time."""
+
+    def __init__(self, database: Database, tmp: Path):
+        from app.database import write_transaction
+        from app.services.demo import seed_demo
+
+        self.tmp = tmp
+        self.path = tmp / "demo.sqlite"
+        if not PG_URL:
+            shutil.copyfile(database.tmp / "template.sqlite", self.path)
+        self.scratch = ScratchDatabase(PG_URL, "linli_demo", self.path)
+        app = create_app(base_config(self.scratch.url, tmp / "instance"))
+        with app.app_context():
+            if PG_URL:
+                upgrade(directory=str(ROOT / "migrations"))
+            with write_transaction(_db.session):
+                seed_demo(_db.session)
+            _db.session.remove()
+            if not PG_URL:
+                with _db.engine.connect() as c:
+                    c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            _db.engine.dispose()
+        self.copies: list[ScratchDatabase] = []
+
+    def fresh(self, tmp_path: Path) -> str:
+        """Return the URL of a copy of the seeded demo for one test."""
+        if not PG_URL:
+            target = tmp_path / "test.sqlite"
+            shutil.copyfile(self.path, target)
+            return f"sqlite:///{target}"
+        copy = self.scratch.copy(str(len(self.copies)))
+        self.copies.append(copy)
+        return copy.url
+
+    def drop_copies(self) -> None:
+        while self.copies:
+            self.copies.pop().drop()
+
+    def drop(self) -> None:
+        self.drop_copies()
+        self.scratch.drop()
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     compile_catalogue()
     database = Database(tmp_path_factory.mktemp("db"))
     yield database
     database.drop()
+
+
+@pytest.fixture(scope="session")
+def demo_database(database, tmp_path_factory):
+    demo = DemoDatabase(database, tmp_path_factory.mktemp("demo"))
+    yield demo
+    demo.drop()
 
 
 def compile_catalogue() -> None:
@@ -176,14 +257,24 @@ class Client(FlaskClient):
 
 
 @pytest.fixture
-def app(database, tmp_path):
-    app = create_app(base_config(database.fresh(tmp_path), tmp_path / "instance"))
+def app(request, database, tmp_path):
+    """The app on an empty database; under `@pytest.mark.demo`, on a copy of the seeded demo."""
+    demo = (
+        request.getfixturevalue("demo_database")
+        if request.node.get_closest_marker("demo")
+        else None
+    )
+    url = demo.fresh(tmp_path) if demo else database.fresh(tmp_path)
+    app = create_app(base_config(url, tmp_path / "instance"))
     app.test_client_class = Client
     with app.app_context():
-        database.empty(_db.engine)
+        if demo is None:
+            database.empty(_db.engine)
         yield app
         _db.session.remove()
         _db.engine.dispose()
+    if demo is not None:
+        demo.drop_copies()
 
 
 @pytest.fixture

@@ -266,13 +266,3 @@ def test_a_neighbour_who_cannot_go_gives_the_request_back_to_the_board(
     refused = login(app, asker).post(f"/aid/posts/{post.id}/release", follow_redirects=True)
     assert "只有接单的邻居才能退回" in page_text(refused)
     assert db.session.scalar(select(func.count(AuditLog.id))) == audits
-
-
-@pytest.mark.parametrize(
-    ("typed", "minutes"),
-    [("1.5", 90), ("1,25", 75), ("２", 120), ("1.234", None), ("1e99999", None), ("", None)],
-)
-def test_hours_are_read_to_the_minute_and_a_typing_mistake_is_refused(typed, minutes):
-    from app.admin.aid import parse_hours
-
-    assert parse_hours(typed) == minutes

@@ -23,9 +23,9 @@ def counts(db):
 
 
 @sqlite_only
+@pytest.mark.demo
 def test_backup_then_restore_brings_back_a_seeded_database(app, db, tmp_path):
     runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
     seeded = counts(db)
     target = tmp_path / "copy.sqlite"
     result = runner.invoke(args=["backup", str(target)])

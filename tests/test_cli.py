@@ -1,8 +1,10 @@
 """Every command-line task, through the CLI runner."""
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import (
+    AuditLog,
     Campaign,
     Card,
     CardStatus,
@@ -93,11 +95,11 @@ def test_seed_demo_builds_the_two_communities_and_prints_logins(app, db, client)
     assert street.headers["Location"] == "/admin/"
 
 
+@pytest.mark.demo  # seeded once a run: tests/conftest.py DemoDatabase
 def test_the_demo_help_board_has_residents_posts_in_every_state_and_exact_points(app, db, client):
     from app.models import HelpPost, PointsEntry, Role, User
     from app.services.points import ledger_sum
 
-    app.test_cli_runner().invoke(args=["seed-demo"])
     states = set(db.session.scalars(select(HelpPost.status)))
     assert {s.value for s in states} == {"open", "taken", "done", "confirmed", "cancelled"}
     residents = db.session.scalars(  # the help board's: with a household (cadres have none)
@@ -116,10 +118,10 @@ def test_the_demo_help_board_has_residents_posts_in_every_state_and_exact_points
     assert response.headers["Location"] == "/aid/"
 
 
+@pytest.mark.demo  # seeded once a run: tests/conftest.py DemoDatabase
 def test_the_demo_volunteers_turned_out_and_their_points_are_on_the_ledger(app, db, client):
     from app.models import ActivityStatus, PointsEntry, VolunteerActivity, VolunteerSignup
 
-    app.test_cli_runner().invoke(args=["seed-demo"])
     closed = db.session.scalars(
         select(VolunteerActivity).where(VolunteerActivity.status == ActivityStatus.CLOSED)
     ).all()
@@ -138,13 +140,13 @@ def test_the_demo_volunteers_turned_out_and_their_points_are_on_the_ledger(app, 
     assert response.headers["Location"] == "/v/"
 
 
+@pytest.mark.demo
 def test_the_demo_s_sent_reports_show_only_the_one_correction_it_made(app, db):
     """Reports are sent once the whole demo is in: only 十里铺's voided use corrects a month."""
     from app.clock import local_today
     from app.models import Community
     from app.services import reports
 
-    app.test_cli_runner().invoke(args=["seed-demo"])
     this_month = local_today().replace(day=1)
     corrected = {}
     for place in db.session.scalars(select(Community)).all():
@@ -157,8 +159,8 @@ def test_the_demo_s_sent_reports_show_only_the_one_correction_it_made(app, db):
                                          "community_discounts"}  # fmt: skip
 
 
+@pytest.mark.demo  # seeded once a run: tests/conftest.py DemoDatabase
 def test_demo_redemptions_respect_the_money_and_the_limits(app, db):
-    app.test_cli_runner().invoke(args=["seed-demo"])
     rows = db.session.scalars(select(Redemption)).all()
     assert len(rows) > 300
     assert all(r.paid_fen + r.discount_fen == r.bill_fen and r.discount_fen > 0 for r in rows)
@@ -177,11 +179,17 @@ def test_demo_redemptions_respect_the_money_and_the_limits(app, db):
         )
         assert campaign.spent_fen == spent
         assert campaign.budget_fen is None or spent <= campaign.budget_fen
+    # every use went through the till's service: each has its audit row, at its moment
+    audited = {
+        a.object_id: a.created_at
+        for a in db.session.scalars(select(AuditLog).where(AuditLog.action == "redemption.create"))
+    }
+    assert audited == {r.id: r.created_at for r in rows}
 
 
+@pytest.mark.demo  # seeded once a run: tests/conftest.py DemoDatabase
 def test_seed_demo_twice_changes_nothing(app, db):
     runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
     before = db.session.scalar(select(func.count(Card.id)))
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0

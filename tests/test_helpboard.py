@@ -284,3 +284,28 @@ def test_a_post_given_back_is_open_to_others_and_hides_the_contacts_again(db, pe
         select(AuditLog.action).where(AuditLog.object_type == "help_post").order_by(AuditLog.id)
     ).all()
     assert actions[-2:] == ["help.release", "help.take"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "age_hours", "stale"),
+    [
+        ("request", "open", 25, True),
+        ("request", "open", 23, False),
+        ("offer", "open", 25, False),
+        ("request", "cancelled", 25, False),
+    ],
+)
+def test_a_request_open_over_a_day_is_stale_in_the_list_and_on_the_post_alike(
+    db, asker, kind, status, age_hours, stale
+):
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    post = factories.help_post(asker, kind=kind)
+    post.status = HelpStatus(status)
+    post.created_at = utcnow() - timedelta(hours=age_hours)
+    db.session.commit()
+    assert helpboard.is_stale(post) is stale
+    found = db.session.scalars(select(HelpPost.id).where(helpboard.stale(HelpPost))).all()
+    assert found == ([post.id] if stale else [])

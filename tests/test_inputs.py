@@ -19,6 +19,7 @@ from app.inputs import (
     parse_count,
     parse_date,
     parse_fen,
+    parse_hours,
     parse_id,
     parse_yuan,
     printable,
@@ -161,3 +162,20 @@ def test_a_redirect_target_off_this_site_is_refused(target):
 )
 def test_a_path_on_this_site_is_kept(target):
     assert local_path(target) == target
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [
+        ("1.5", 90),
+        ("1,25", 75),
+        ("２", 120),
+        ("2小时", 120),
+        ("1.234", None),
+        ("1e99999", None),
+        ("9" * 5000, None),
+        ("", None),
+    ],
+)
+def test_hours_are_read_to_the_minute_and_a_typing_mistake_is_refused(typed, minutes):
+    assert parse_hours(typed) == minutes

@@ -1,10 +1,7 @@
 """The help board at the office: posts by state and age, moderation, confirming help given,
 residents (confirming, password resets, points), cards for points, the leaderboard switch."""
 
-from datetime import timedelta
-from decimal import Decimal, InvalidOperation
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,8 +10,8 @@ from sqlalchemy.orm import aliased
 
 from ..aid.forms import ConfirmHelpForm, ExchangeForm, HouseholdForm, PointsForm
 from ..auth.access import get_or_404, scope
-from ..clock import utcnow
 from ..extensions import db
+from ..inputs import parse_hours
 from ..models import (
     Campaign,
     CampaignKind,
@@ -25,27 +22,25 @@ from ..models import (
     HelpPost,
     HelpStatus,
     PointsEntry,
-    PointsKind,
     Role,
     User,
 )
 from ..services import helpboard, points, residents
 from ..services.accounts import mask_phone, normalise_phone
+from ..services.helpboard import stale
 from ..services.households import HouseholdError, household_label, parse_household
 from . import bp
 from .common import (
     is_district_admin,
     own_community_id,
     perform,
-    sees_many,
     staff_required,
     visible_communities,
 )
 from .forms import EmptyForm, ReasonForm
 from .labels import choices, label
-from .tables import Column, Listing
+from .tables import Column, Filter, Listing, community_column, one_of, when_set
 
-STALE_AFTER = timedelta(days=1)  # an open request older than this: someone may need help
 POINTS_FIELDS = {
     "amount_required": "amount",
     "amount_too_big": "amount",
@@ -58,44 +53,6 @@ EXCHANGE_FIELDS = {
     "stock_min": "points_stock",
     "stock_below_exchanged": "points_stock",
 }
-
-
-def is_stale(post: HelpPost) -> bool:
-    return (
-        post.kind == HelpKind.REQUEST
-        and post.status == HelpStatus.OPEN
-        and post.created_at < utcnow() - STALE_AFTER
-    )
-
-
-def stale_conditions() -> tuple:
-    """Open requests (not offers) older than a day: someone may still be waiting for help."""
-    return (
-        HelpPost.kind == HelpKind.REQUEST,
-        HelpPost.status == HelpStatus.OPEN,
-        HelpPost.created_at < utcnow() - STALE_AFTER,
-    )
-
-
-def parse_hours(text: str) -> int | None:
-    """Read hours as staff type them (1, 1.5, 1,5, ２) into whole minutes; None when unreadable
-    or not a whole number of minutes (1.234 hours is a typing mistake, not 74.04 minutes)."""
-    cleaned = (text or "").strip().replace(",", ".").replace("，", ".").replace("小时", "")
-    cleaned = cleaned.translate(
-        {ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")}
-    )
-    if not 0 < len(cleaned) <= 10:
-        return None
-    try:
-        hours = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not hours.is_finite() or abs(hours) > 1000:
-        return None
-    minutes = hours * 60
-    if minutes != minutes.to_integral_value():
-        return None
-    return int(minutes)
 
 
 # --- posts ------------------------------------------------------------------------------------
@@ -127,11 +84,7 @@ def post_columns() -> list[Column]:
             lambda r: r.HelpPost.hidden_reason if r.HelpPost.hidden else "",
         ),
     ]
-    if sees_many():
-        columns.insert(
-            1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
-        )
-    return columns
+    return community_column(columns)
 
 
 @bp.get("/aid/posts")
@@ -152,22 +105,16 @@ def aid_posts():
         .outerjoin(Taker, HelpPost.taker_id == Taker.id)
         .join(Community, HelpPost.community_id == Community.id)
     )
-    status = request.args.get("status", "")
-    if status in {s.value for s in HelpStatus}:
-        stmt = stmt.where(HelpPost.status == status)
-    kind = request.args.get("kind", "")
-    if kind in {k.value for k in HelpKind}:
-        stmt = stmt.where(HelpPost.kind == kind)
-    category = request.args.get("category", "")
-    if category in {c.value for c in HelpCategory}:
-        stmt = stmt.where(HelpPost.category == category)
-    if request.args.get("stale"):
-        stmt = stmt.where(*stale_conditions())
-    if request.args.get("hidden"):
-        stmt = stmt.where(HelpPost.hidden.is_(True))
     listing = Listing(
         stmt,
         post_columns(),
+        filters=(
+            one_of("status", HelpPost.status, HelpStatus),
+            one_of("kind", HelpPost.kind, HelpKind),
+            one_of("category", HelpPost.category, HelpCategory),
+            when_set("stale", lambda: stale(HelpPost)),
+            when_set("hidden", HelpPost.hidden.is_(True)),
+        ),
         search=(HelpPost.title, HelpPost.details, HelpPost.area, Author.name, Taker.name),
         default_sort="-created",
         tiebreak=HelpPost.id,
@@ -177,7 +124,7 @@ def aid_posts():
         return listing.export(_("help posts"))
     base = scope(select(func.count(HelpPost.id)), HelpPost)
     counts = {
-        "stale": db.session.scalar(base.where(*stale_conditions())),
+        "stale": db.session.scalar(base.where(stale(HelpPost))),
         "done": db.session.scalar(base.where(HelpPost.status == HelpStatus.DONE)),
     }
     return render_template(
@@ -187,7 +134,7 @@ def aid_posts():
         statuses=choices(HelpStatus),
         kinds=choices(HelpKind),
         categories=choices(HelpCategory),
-        is_stale=is_stale,
+        is_stale=helpboard.is_stale,
     )
 
 
@@ -199,7 +146,7 @@ def show_post(post, status=200, **forms):
         post=post,
         acts_for=current_user.role == Role.STAFF and current_user.community_id == post.community_id,
         cancellable=helpboard.CANCELLABLE,
-        stale=is_stale(post),
+        stale=helpboard.is_stale(post),
         empty_form=EmptyForm(formdata=None),
         rates=points.POINTS_PER_HOUR,
         earned=points.points_for,
@@ -268,32 +215,16 @@ def aid_post_unhide(post_id):
 
 # --- residents --------------------------------------------------------------------------------
 
-EARNED = (
-    select(func.coalesce(func.sum(PointsEntry.amount), 0))
-    .where(PointsEntry.user_id == User.id, PointsEntry.kind == PointsKind.EARNED)
-    .correlate(User)
-    .scalar_subquery()
-)
-HELPED = (
-    select(func.count(HelpPost.id))
-    .where(
-        HelpPost.status == HelpStatus.CONFIRMED,
-        ((HelpPost.kind == HelpKind.REQUEST) & (HelpPost.taker_id == User.id))
-        | ((HelpPost.kind == HelpKind.OFFER) & (HelpPost.author_id == User.id)),
-    )
-    .correlate(User)
-    .scalar_subquery()
-)
+STATE_WORDS = {
+    "pending": _l("Waiting for confirmation"),
+    "confirmed": _l("Confirmed"),
+    "disabled": _l("Disabled"),
+    "no_phone": _l("No phone: served at the office"),
+}
 
 
 def resident_state(user: User) -> str:
-    if not user.has_login:
-        return _("No phone: served at the office") if user.active else _("Disabled")
-    if not user.active:
-        return _("Disabled")
-    if user.confirmed_at is None:
-        return _("Waiting for confirmation")
-    return _("Confirmed")
+    return str(STATE_WORDS[residents.state_of(user)])
 
 
 def phone_text(user: User) -> str:
@@ -331,8 +262,8 @@ def resident_columns() -> list[Column]:
             lambda r: household_label(r.User.household),
         ),
         Column("state", _l("Status"), User.confirmed_at, lambda r: resident_state(r.User)),
-        Column("helped", _l("Help given"), HELPED, lambda r: r.helped, "int"),
-        Column("earned", _l("Points earned"), EARNED, lambda r: r.earned, "int"),
+        Column("helped", _l("Help given"), residents.HELPED, lambda r: r.helped, "int"),
+        Column("earned", _l("Points earned"), residents.EARNED, lambda r: r.earned, "int"),
         Column(
             "balance",
             _l("Points now"),
@@ -342,11 +273,7 @@ def resident_columns() -> list[Column]:
         ),
         Column("joined", _l("Joined"), User.created_at, lambda r: r.User.created_at, "datetime"),
     ]
-    if sees_many():
-        columns.insert(
-            1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
-        )
-    return columns
+    return community_column(columns)
 
 
 @bp.get("/aid/residents")
@@ -357,8 +284,8 @@ def aid_residents():
         scope(
             select(
                 User,
-                EARNED.label("earned"),
-                HELPED.label("helped"),
+                residents.EARNED.label("earned"),
+                residents.HELPED.label("helped"),
                 Community.name.label("community_name"),
             ),
             User,
@@ -366,18 +293,10 @@ def aid_residents():
         .join(Community, User.community_id == Community.id)
         .where(User.role == Role.RESIDENT)
     )
-    state = request.args.get("state", "")
-    if state == "pending":
-        stmt = stmt.where(User.confirmed_at.is_(None), User.active.is_(True))
-    elif state == "confirmed":
-        stmt = stmt.where(User.confirmed_at.is_not(None), User.active.is_(True))
-    elif state == "disabled":
-        stmt = stmt.where(User.active.is_(False))
-    elif state == "no_phone":
-        stmt = stmt.where(User.username.is_(None), User.phone.is_(None))
     listing = Listing(
         stmt,
         resident_columns(),
+        filters=(Filter("state", residents.STATES.get),),
         search=(User.name, User.phone, User.household),
         exact=resident_written_any_way,
         default_sort="-joined",
@@ -388,19 +307,14 @@ def aid_residents():
         return listing.export(_("residents points"))
     pending = db.session.scalar(
         scope(select(func.count(User.id)), User).where(
-            User.role == Role.RESIDENT, User.confirmed_at.is_(None), User.active.is_(True)
+            User.role == Role.RESIDENT, residents.STATES["pending"]
         )
     )
     return render_template(
         "admin/aid/residents.html",
         listing=listing,
         pending=pending,
-        states=[
-            ("pending", _("Waiting for confirmation")),
-            ("confirmed", _("Confirmed")),
-            ("disabled", _("Disabled")),
-            ("no_phone", _("No phone: served at the office")),
-        ],
+        states=[(key, str(words)) for key, words in STATE_WORDS.items()],
         resident_state=resident_state,
         phone_text=phone_text,
         acts_for=current_user.role == Role.STAFF,

@@ -36,7 +36,7 @@ from .common import (
 from .forms import AddOffersForm, BatchForm, CampaignForm, EmptyForm, OfferForm
 from .labels import choices, label
 from .rule_box import rule_box
-from .tables import Column, Listing
+from .tables import Column, Listing, community_column, one_of
 
 FIELD_OF = {
     "community_required": "community",
@@ -117,23 +117,17 @@ def campaign_columns() -> list[Column]:
         Column("budget", _l("Budget"), Campaign.budget_fen, lambda c: c.budget_fen, "money"),
         Column("spent", _l("Discounts"), Campaign.spent_fen, lambda c: c.spent_fen, "money"),
     ]
-    if sees_many():
-        columns.insert(
-            1, Column("community", _l("Community"), Community.name, lambda c: c.community.name)
-        )
-    return columns
+    return community_column(columns, lambda c: c.community.name)
 
 
 @bp.get("/campaigns")
 @staff_required
 def campaigns():
     stmt = scope(select(Campaign), Campaign).join(Community)
-    status = request.args.get("status", "")
-    if status in {s.value for s in CampaignStatus}:
-        stmt = stmt.where(Campaign.status == status)
     listing = Listing(
         stmt,
         campaign_columns(),
+        filters=(one_of("status", Campaign.status, CampaignStatus),),
         search=(Campaign.name, Campaign.code, Campaign.description),
         default_sort="-valid_from",
         tiebreak=Campaign.id,

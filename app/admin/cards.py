@@ -39,7 +39,7 @@ from . import bp
 from .common import message, perform, staff_required
 from .forms import BatchForm, EmptyForm, IssueForm, ReasonForm, ReplaceForm, UploadForm
 from .labels import choices, label
-from .tables import Column, Listing, export_response
+from .tables import Column, Filter, Listing, by_id, export_response
 
 ISSUE_FIELDS = {
     "card_required": "serial",
@@ -178,15 +178,17 @@ def _shown(row) -> CardStatus:
     return shown_status(row.Card.status, row.valid_until, local_today())
 
 
-def _with_status(stmt, status: str):
-    """Filter by the status the office sees: past its campaign's last day, a card is expired."""
+def _status_shown(status: str):
+    """Cards of the status the office sees: past its campaign's last day, a card is expired."""
+    if status not in CardStatus._value2member_map_:
+        return None
     today = local_today()
     if status == CardStatus.EXPIRED:
         lapsed = and_(Card.status.in_(LAPSING), Campaign.valid_until < today)
-        return stmt.where(or_(Card.status == CardStatus.EXPIRED, lapsed))
+        return or_(Card.status == CardStatus.EXPIRED, lapsed)
     if status in LAPSING:
-        return stmt.where(Card.status == status, Campaign.valid_until >= today)
-    return stmt.where(Card.status == status)
+        return and_(Card.status == status, Campaign.valid_until >= today)
+    return Card.status == status
 
 
 def _household(card) -> str:
@@ -206,18 +208,14 @@ def cards():
         ),
         Card,
     ).join(Campaign, Card.campaign_id == Campaign.id)
-    campaign_id = optional_id(request.args.get("campaign"))
-    if campaign_id:
-        stmt = stmt.where(Card.campaign_id == campaign_id)
-    batch_id = optional_id(request.args.get("batch"))
-    if batch_id:
-        stmt = stmt.where(Card.batch_id == batch_id)
-    status = request.args.get("status", "")
-    if status in {s.value for s in CardStatus}:
-        stmt = _with_status(stmt, status)
     listing = Listing(
         stmt,
         card_columns(),
+        filters=(
+            by_id("campaign", Card.campaign_id),
+            by_id("batch", Card.batch_id),
+            Filter("status", _status_shown),
+        ),
         search=(Card.serial, Card.household, Card.holder_phone),
         exact=_card_matches,
         default_sort="serial",

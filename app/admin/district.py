@@ -1,6 +1,6 @@
 """The district admin's pages: communities and their staff logins."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Campaign, Community, Merchant, Role, Street, User
 from ..services import communities as service
-from ..services.logins import Login
 from . import bp
 from .common import district_admin_required, perform
-from .forms import CommunityForm, EmptyForm, StaffForm
+from .forms import CommunityForm, EmptyForm
 from .merchants import FIELD_OF as LOGIN_FIELDS
+from .staff_logins import add_login, logins_of, switch_login
 from .tables import Column, Listing
 
 FIELD_OF = LOGIN_FIELDS | {
@@ -145,26 +145,14 @@ def community_edit(community_id):
 def community(community_id):
     """A community and its staff logins; the form adds one."""
     community = db.get_or_404(Community, community_id)
-    form = StaffForm()
-    status = 200
-    if form.validate_on_submit():
-        login = Login(form.owner_name.data, form.owner_login.data, form.owner_password.data)
-        done = perform(service.add_staff, community, login, form=form, fields=FIELD_OF)
-        if done:
-            flash(_("Login %(login)s is ready.", login=done.value.login_name), "success")
-            return redirect(url_for("admin.community", community_id=community.id))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    staff = db.session.scalars(
-        select(User)
-        .where(User.community_id == community.id, User.role == Role.STAFF)
-        .order_by(User.id)
-    ).all()
+    back = url_for("admin.community", community_id=community.id)
+    form, status, added = add_login(community, service.add_staff, FIELD_OF, back)
+    if added:
+        return added
     return render_template(
         "admin/district/community.html",
         community=community,
-        staff=staff,
+        staff=logins_of(Role.STAFF, User.community_id, community.id),
         form=form,
         empty_form=EmptyForm(formdata=None),
     ), status
@@ -193,15 +181,5 @@ def community_archive(community_id, action):
 @district_admin_required
 def staff_active(community_id, user_id, action):
     community = db.get_or_404(Community, community_id)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    if EmptyForm().validate_on_submit():
-        perform(
-            service.set_staff_active,
-            community,
-            user,
-            action == "enable",
-            success=_("Enabled.") if action == "enable" else _("Disabled; it is signed out."),
-        )
-    return redirect(url_for("admin.community", community_id=community.id))
+    back = url_for("admin.community", community_id=community.id)
+    return switch_login(community, user_id, action, service.set_staff_active, back)

@@ -262,6 +262,28 @@ class AddOffersForm(OfferForm):
     merchants = SelectMultipleField(_l("Shops"), coerce=int, validate_choice=False)
 
 
+def household_field() -> StringField:
+    """A household's address as the office types it (the hand-out and the roster forms)."""
+    return StringField(
+        _l("Household"),
+        filters=[stripped],
+        validators=[Length(max=40)],
+        description=_l("Building-unit-room, e.g. 3-2-501 or 3栋2单元501."),
+        render_kw={"autocomplete": "off"},
+    )
+
+
+def household_phone_field() -> StringField:
+    """A household's phone, optional, kept to reach it (the hand-out and the roster forms)."""
+    return StringField(
+        _l("Phone (optional)"),
+        filters=[stripped],
+        validators=[Length(max=20)],
+        description=_l("Kept to reach the household; shown masked."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+
+
 class IssueForm(Form):
     serial = StringField(
         _l("Card"),
@@ -270,20 +292,8 @@ class IssueForm(Form):
         description=_l("Scan the card's QR code with the scanner, or type its serial."),
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
-    household = StringField(
-        _l("Household"),
-        filters=[stripped],
-        validators=[Length(max=40)],
-        description=_l("Building-unit-room, e.g. 3-2-501 or 3栋2单元501."),
-        render_kw={"autocomplete": "off"},
-    )
-    phone = StringField(
-        _l("Phone (optional)"),
-        filters=[stripped],
-        validators=[Length(max=20)],
-        description=_l("Kept to reach the household; shown masked."),
-        render_kw={"inputmode": "tel", "autocomplete": "off"},
-    )
+    household = household_field()
+    phone = household_phone_field()
 
 
 class ReplaceForm(ReasonForm):
@@ -365,23 +375,11 @@ class MultiCheckboxField(SelectMultipleField):
 
 class HouseholdRosterForm(Form, CommunityMixin):
     community = SelectField(_l("Community"), coerce=choice_id, validate_choice=False)
-    address = StringField(
-        _l("Household"),
-        filters=[stripped],
-        validators=[Length(max=40)],
-        description=_l("Building-unit-room, e.g. 3-2-501 or 3栋2单元501."),
-        render_kw={"autocomplete": "off"},
-    )
+    address = household_field()
     head_name = StringField(
         _l("Head of household"), filters=[stripped], validators=[Length(max=40)]
     )
-    phone = StringField(
-        _l("Phone (optional)"),
-        filters=[stripped],
-        validators=[Length(max=20)],
-        description=_l("Kept to reach the household; shown masked."),
-        render_kw={"inputmode": "tel", "autocomplete": "off"},
-    )
+    phone = household_phone_field()
     people = StringField(
         _l("People in the household"),
         filters=[stripped],

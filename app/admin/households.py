@@ -47,7 +47,7 @@ from .forms import (
     WavesForm,
 )
 from .labels import choices, label
-from .tables import Column, Listing, export_response
+from .tables import Column, Filter, Listing, equals, export_response
 
 FIELD_OF = {
     "household_required": "address",
@@ -84,25 +84,27 @@ def household_columns() -> list[Column]:
     return columns
 
 
+def _in_group(group: str):
+    if group not in HouseholdGroup._value2member_map_:
+        return None
+    return exists().where(
+        HouseholdMembership.household_id == Household.id,
+        HouseholdMembership.group == HouseholdGroup(group),
+    )
+
+
 @bp.get("/households")
 @staff_required
 def households():
     """The roster: search, filter by group and building, export (phones masked)."""
     stmt = scope(select(Household), Household)
-    group = request.args.get("group", "")
-    if group in HouseholdGroup._value2member_map_:
-        stmt = stmt.where(
-            exists().where(
-                HouseholdMembership.household_id == Household.id,
-                HouseholdMembership.group == HouseholdGroup(group),
-            )
-        )
-    building = (request.args.get("building") or "").strip()[:10]
-    if building:
-        stmt = stmt.where(Household.building == building)
     listing = Listing(
         stmt,
         household_columns(),
+        filters=(
+            Filter("group", _in_group),
+            equals("building", Household.building, limit=10),
+        ),
         search=(Household.address, Household.head_name, Household.note),
         default_sort="address",
         tiebreak=Household.id,

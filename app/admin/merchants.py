@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from ..auth.access import get_or_404, scope
 from ..extensions import db
-from ..inputs import optional_id
 from ..models import (
     AuditLog,
     Campaign,
@@ -45,7 +44,7 @@ from .forms import (
     UploadForm,
 )
 from .labels import choices, label
-from .tables import Column, Listing, export_response
+from .tables import Column, Listing, by_id, community_column, equals, export_response, one_of
 
 # the name of a form field, not a password
 PASSWORD_FIELD = "owner_password"  # noqa: S105  # nosec B105
@@ -102,11 +101,7 @@ def merchant_columns() -> list[Column]:
             "created", _l("Registered"), Merchant.created_at, lambda m: m.created_at, "datetime"
         ),
     ]
-    if sees_many():
-        columns.insert(
-            1, Column("community", _l("Community"), Community.name, lambda m: m.community.name)
-        )
-    return columns
+    return community_column(columns, lambda m: m.community.name)
 
 
 @bp.get("/merchants")
@@ -114,18 +109,14 @@ def merchant_columns() -> list[Column]:
 def merchants():
     """Every shop of the community, searchable, sortable, by status and category."""
     stmt = scope(select(Merchant), Merchant).join(Community)
-    status = request.args.get("status", "")
-    if status in {s.value for s in MerchantStatus}:
-        stmt = stmt.where(Merchant.status == status)
-    category = request.args.get("category", "")
-    if category:
-        stmt = stmt.where(Merchant.category == category)
-    community = optional_id(request.args.get("community"))
-    if community and sees_many():
-        stmt = stmt.where(Merchant.community_id == community)
     listing = Listing(
         stmt,
         merchant_columns(),
+        filters=(
+            one_of("status", Merchant.status, MerchantStatus),
+            equals("category", Merchant.category),
+            *((by_id("community", Merchant.community_id),) if sees_many() else ()),
+        ),
         search=(Merchant.name, Merchant.address, Merchant.phone, Merchant.category),
         default_sort="name",
         tiebreak=Merchant.id,

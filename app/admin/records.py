@@ -1,7 +1,5 @@
 """The records: uses (redemptions) and voiding them, refused attempts, and the audit log."""
 
-from datetime import date
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,10 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..auth.access import get_or_404, scope
-from ..clock import local_day_bounds
 from ..database import write_transaction
 from ..extensions import db
-from ..inputs import optional_date, optional_id
 from ..models import (
     AttemptLog,
     AuditLog,
@@ -32,21 +28,27 @@ from .audit_words import Words, changes_text
 from .common import is_district_admin, message, staff_required
 from .forms import ReasonForm
 from .labels import AREA_LABELS, REFUSAL_LABELS, choices, label, refusal_label
-from .tables import Column, Listing
+from .tables import Column, Filter, Listing, by_id, days, equals, one_of
 
 
-def _day(name: str) -> date | None:
-    return optional_date(request.args.get(name))
-
-
-def _fen(name: str) -> int | None:
-    text = (request.args.get(name) or "").strip()
+def _fen(text: str) -> int | None:
     if not text:
         return None
     try:
         return parse_money(text)
     except MoneyError:
         return None
+
+
+def bill_range(column) -> tuple[Filter, Filter]:
+    """``?bill_min=10&bill_max=50`` (yuan as typed): a bill within those amounts."""
+    low = Filter(
+        "bill_min", lambda text: column >= fen if (fen := _fen(text)) is not None else None
+    )
+    high = Filter(
+        "bill_max", lambda text: column <= fen if (fen := _fen(text)) is not None else None
+    )
+    return low, high
 
 
 def _merchant_choices() -> list[tuple[int, str]]:
@@ -98,26 +100,17 @@ def redemptions():
         .join(Card, Redemption.card_id == Card.id)
         .join(Campaign, Redemption.campaign_id == Campaign.id)
     )
-    args = request.args
-    if merchant := optional_id(args.get("merchant")):
-        stmt = stmt.where(Redemption.merchant_id == merchant)
-    if campaign := optional_id(args.get("campaign")):
-        stmt = stmt.where(Redemption.campaign_id == campaign)
-    if card := (args.get("card") or "").strip():
-        stmt = stmt.where(Card.serial == normalise_serial(card))
-    if (status := args.get("status", "")) in {s.value for s in RedemptionStatus}:
-        stmt = stmt.where(Redemption.status == status)
-    if start := _day("from"):
-        stmt = stmt.where(Redemption.local_day >= start)
-    if end := _day("to"):
-        stmt = stmt.where(Redemption.local_day <= end)
-    if (low := _fen("bill_min")) is not None:
-        stmt = stmt.where(Redemption.bill_fen >= low)
-    if (high := _fen("bill_max")) is not None:
-        stmt = stmt.where(Redemption.bill_fen <= high)
     listing = Listing(
         stmt,
         redemption_columns(),
+        filters=(
+            by_id("merchant", Redemption.merchant_id),
+            by_id("campaign", Redemption.campaign_id),
+            Filter("card", lambda text: Card.serial == normalise_serial(text) if text else None),
+            one_of("status", Redemption.status, RedemptionStatus),
+            *days(Redemption.local_day),
+            *bill_range(Redemption.bill_fen),
+        ),
         search=(Merchant.name, Card.serial, Redemption.rule_text),
         default_sort="-time",
         tiebreak=Redemption.id,
@@ -218,20 +211,20 @@ def attempts():
         .outerjoin(Merchant, AttemptLog.merchant_id == Merchant.id)
         .outerjoin(person, AttemptLog.user_id == person.id)
     )
-    args = request.args
-    if merchant := optional_id(args.get("merchant")):
-        stmt = stmt.where(AttemptLog.merchant_id == merchant)
-    if code := args.get("code", ""):
-        stmt = stmt.where(AttemptLog.code == code)
-    if card := (args.get("card") or "").strip():
-        stmt = stmt.where(AttemptLog.card_ref.in_({card, normalise_serial(card)}))
-    if start := _day("from"):
-        stmt = stmt.where(AttemptLog.created_at >= local_day_bounds(start)[0])
-    if end := _day("to"):
-        stmt = stmt.where(AttemptLog.created_at < local_day_bounds(end)[1])
     listing = Listing(
         stmt,
         attempt_columns(),
+        filters=(
+            by_id("merchant", AttemptLog.merchant_id),
+            equals("code", AttemptLog.code),
+            Filter(
+                "card",
+                lambda text: (
+                    AttemptLog.card_ref.in_({text, normalise_serial(text)}) if text else None
+                ),
+            ),
+            *days(AttemptLog.created_at, moments=True),
+        ),
         search=(AttemptLog.card_ref, Merchant.name, AttemptLog.ip),
         default_sort="-time",
         tiebreak=AttemptLog.id,
@@ -269,23 +262,19 @@ def audit_columns(words: Words) -> list[Column]:
 def audit():
     """Who did what to which thing, when, with each change in words. Read only."""
     stmt = scope(select(AuditLog), AuditLog)
-    args = request.args
-    if area := args.get("area", ""):
-        stmt = stmt.where(AuditLog.action.startswith(area + "."))
-    if object_type := args.get("object_type", ""):
-        stmt = stmt.where(AuditLog.object_type == object_type)
-    if (object_id := optional_id(args.get("object_id"))) is not None:
-        stmt = stmt.where(AuditLog.object_id == object_id)
-    if actor := optional_id(args.get("actor")):
-        stmt = stmt.where(AuditLog.actor_id == actor)
-    if start := _day("from"):
-        stmt = stmt.where(AuditLog.created_at >= local_day_bounds(start)[0])
-    if end := _day("to"):
-        stmt = stmt.where(AuditLog.created_at < local_day_bounds(end)[1])
-    words = Words(db.session, links=not args.get("export"), district=is_district_admin())
+    words = Words(db.session, links=not request.args.get("export"), district=is_district_admin())
     listing = Listing(
         stmt,
         audit_columns(words),
+        filters=(
+            Filter(
+                "area", lambda text: AuditLog.action.startswith(text[:100] + ".") if text else None
+            ),
+            equals("object_type", AuditLog.object_type),
+            by_id("object_id", AuditLog.object_id),
+            by_id("actor", AuditLog.actor_id),
+            *days(AuditLog.created_at, moments=True),
+        ),
         search=(AuditLog.actor_label, AuditLog.action, AuditLog.note, AuditLog.object_type),
         default_sort="-time",
         tiebreak=AuditLog.id,

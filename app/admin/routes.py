@@ -27,11 +27,10 @@ from ..models import (
     Role,
     User,
 )
-from ..services import misuse
+from ..services import helpboard, misuse, residents
 from ..services.dashboard import Scope
 from ..services.households import household_label
 from . import bp
-from .aid import stale_conditions
 from .audit_words import Words
 from .common import (
     STREET_REFUSED,
@@ -189,10 +188,8 @@ def index():
         "merchants": count(Merchant, Merchant.status == MerchantStatus.PENDING),
         "offers": count(Offer, Offer.status == OfferStatus.PENDING),
         "posts": count(HelpPost, HelpPost.status == HelpStatus.DONE),
-        "residents": count(
-            User, User.role == Role.RESIDENT, User.confirmed_at.is_(None), User.active.is_(True)
-        ),
-        "stale": count(HelpPost, *stale_conditions()),
+        "residents": count(User, User.role == Role.RESIDENT, residents.STATES["pending"]),
+        "stale": count(HelpPost, helpboard.stale(HelpPost)),
         "findings": recent_findings(),
         "drafts": db.session.scalars(
             scope(select(Campaign), Campaign).where(

@@ -1,7 +1,7 @@
 """The district admin's pages for streets (街道): creating them, what their staff may do,
 their staff logins, and which communities sit in them."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Community, Role, Street, User
 from ..services import streets as service
-from ..services.logins import Login
 from . import bp
 from .common import district_admin_required, perform
-from .forms import EmptyForm, MoveForm, StaffForm, StreetForm
+from .forms import EmptyForm, MoveForm, StreetForm
 from .merchants import FIELD_OF as LOGIN_FIELDS
+from .staff_logins import add_login, logins_of, switch_login
 from .tables import Column, Listing
 
 FIELD_OF = LOGIN_FIELDS | {
@@ -133,22 +133,11 @@ def _move_form(street: Street) -> MoveForm:
 def street(street_id):
     """A street: its communities, its staff logins; the forms add a login or move a community."""
     street = db.get_or_404(Street, street_id)
-    form = StaffForm()
-    status = 200
-    if form.validate_on_submit():
-        login = Login(form.owner_name.data, form.owner_login.data, form.owner_password.data)
-        done = perform(service.add_staff, street, login, form=form, fields=FIELD_OF)
-        if done:
-            flash(_("Login %(login)s is ready.", login=done.value.login_name), "success")
-            return redirect(url_for("admin.street", street_id=street.id))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    staff = db.session.scalars(
-        select(User)
-        .where(User.street_id == street.id, User.role == Role.STREET_STAFF)
-        .order_by(User.id)
-    ).all()
+    back = url_for("admin.street", street_id=street.id)
+    form, status, added = add_login(street, service.add_staff, FIELD_OF, back)
+    if added:
+        return added
+    staff = logins_of(Role.STREET_STAFF, User.street_id, street.id)
     communities = db.session.scalars(
         select(Community).where(Community.street_id == street.id).order_by(Community.name)
     ).all()
@@ -189,15 +178,5 @@ def street_move(street_id):
 @district_admin_required
 def street_staff_active(street_id, user_id, action):
     street = db.get_or_404(Street, street_id)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    if EmptyForm().validate_on_submit():
-        perform(
-            service.set_staff_active,
-            street,
-            user,
-            action == "enable",
-            success=_("Enabled.") if action == "enable" else _("Disabled; it is signed out."),
-        )
-    return redirect(url_for("admin.street", street_id=street.id))
+    back = url_for("admin.street", street_id=street.id)
+    return switch_login(street, user_id, action, service.set_staff_active, back)

@@ -1,7 +1,9 @@
 """Tables staff search, sort, page through and export: one helper for every list in /admin.
 
-A page builds a `select()` already scoped and filtered, describes its columns once, and hands
-both to `Listing` with the request's arguments. The listing adds the search (``q``), the sort
+A page builds a `select()` already scoped, describes its columns once (`community_column` adds
+the community where the viewer sees several), names the filters its URL may carry (`one_of`,
+`by_id`, `when_set`, `Filter`), and hands them to `Listing` with the request's arguments. The
+listing applies the filters, then adds the search (``q``), the sort
 (``sort=name`` or ``sort=-name``) and the page (``page``, ``per``); the template renders the
 rows it gets and uses the macros in ``admin/_table.html`` for the search box, the sortable
 headers, the pager and the export links. ``?export=csv`` or ``?export=xlsx`` on the same URL
@@ -17,10 +19,15 @@ from urllib.parse import quote
 
 from flask import Response, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, func, or_, select
 
+from ..clock import local_day_bounds
 from ..extensions import db
+from ..inputs import optional_date, optional_id
+from ..models import Community
 from ..services.exports import MAX_XLSX_ROWS, ExportColumn, csv_chunks, xlsx_bytes
+from .common import sees_many
 
 PAGE_SIZES = (20, 50, 100, 200)
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -42,11 +49,81 @@ class Column:
     kind: str = "text"
 
 
-class Listing:
-    """Search, sort and paginate `stmt`; export it whole.
+def community_column(columns: list[Column], value=None, sort=Community.name) -> list[Column]:
+    """Put a Community column second when the viewer's pages cover several communities.
 
-    `search` lists the columns a search looks into (containing the text); `exact`, given the
-    text, returns more conditions that find a row (a serial typed in any form, say).
+    `value` reads a row's community name (default: the row's ``community_name`` label).
+    """
+    if sees_many():
+        read = value or (lambda r: r.community_name)
+        columns.insert(1, Column("community", _l("Community"), sort, read))
+    return columns
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A narrowing a list takes from its URL, ``?arg=text``.
+
+    `where`, given the argument's text (empty when absent), returns the condition to add, or
+    None to leave the list whole: an empty or unknown value narrows nothing.
+    """
+
+    arg: str
+    where: Callable[[str], Any]
+
+
+def one_of(arg: str, column, values) -> Filter:
+    """``?arg=v`` keeps the rows whose `column` is v, when v is one of `values` (an enum)."""
+    allowed = {getattr(v, "value", v) for v in values}
+    return Filter(arg, lambda text: column == text if text in allowed else None)
+
+
+def by_id(arg: str, column) -> Filter:
+    """``?arg=7`` keeps the rows whose `column` is 7 (not an id: ignored)."""
+    return Filter(arg, lambda text: column == found if (found := optional_id(text)) else None)
+
+
+def equals(arg: str, column, limit: int = 100) -> Filter:
+    """``?arg=text`` keeps the rows whose `column` is the text (cut to `limit` characters)."""
+    return Filter(arg, lambda text: column == text[:limit] if text else None)
+
+
+def when_set(arg: str, condition) -> Filter:
+    """``?arg=1`` (any value) adds `condition`; a callable is called then (it may read the time)."""
+    return Filter(
+        arg, lambda text: (condition() if callable(condition) else condition) if text else None
+    )
+
+
+def days(column, *, moments: bool = False) -> tuple[Filter, Filter]:
+    """``?from=2026-05-01&to=2026-05-31``: `column` (a local day) within those days; with
+    `moments`, `column` is a time and the days are the office's local days."""
+
+    def start(text):
+        if (day := optional_date(text)) is None:
+            return None
+        return column >= local_day_bounds(day)[0] if moments else column >= day
+
+    def end(text):
+        if (day := optional_date(text)) is None:
+            return None
+        return column < local_day_bounds(day)[1] if moments else column <= day
+
+    return Filter("from", start), Filter("to", end)
+
+
+def apply_filters(stmt: Select, filters, args) -> Select:
+    conditions = [f.where((args.get(f.arg) or "").strip()) for f in filters]
+    kept = [c for c in conditions if c is not None]
+    return stmt.where(and_(*kept)) if kept else stmt
+
+
+class Listing:
+    """Filter, search, sort and paginate `stmt`; export it whole.
+
+    `filters` are the URL's narrowings (`Filter`); `search` lists the columns a search looks
+    into (containing the text); `exact`, given the text, returns more conditions that find a
+    row (a serial typed in any form, say).
     """
 
     def __init__(
@@ -54,6 +131,7 @@ class Listing:
         stmt: Select,
         columns: list[Column],
         *,
+        filters=(),
         search: tuple = (),
         exact: Callable[[str], list] | None = None,
         default_sort: str = "",
@@ -77,6 +155,7 @@ class Listing:
             self.page = max(1, int(self.args.get("page", 1)))
         except ValueError:
             self.page = 1
+        stmt = apply_filters(stmt, filters, self.args)
         if self.q and (search or exact):
             pattern = "%" + _escape_like(self.q) + "%"
             found = [column.ilike(pattern, escape="\\") for column in search]

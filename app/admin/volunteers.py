@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from ..auth.access import get_or_404, scope, street_communities
 from ..clock import LOCAL, local_day_bounds, local_today, to_local, utcnow
 from ..extensions import db
+from ..inputs import parse_hours
 from ..models import (
     ActivityKind,
     ActivityStatus,
@@ -46,11 +47,10 @@ from ..volunteer.forms import (
 )
 from ..volunteer.routes import render_certificate
 from . import bp
-from .aid import parse_hours
 from .common import community_choices, is_district_admin, own_community_id, perform, staff_required
 from .forms import EmptyForm, ReasonForm
 from .labels import choices, label
-from .tables import Column, Listing
+from .tables import Column, Listing, by_id, community_column, one_of, when_set
 
 ACTIVITY_FIELDS = {
     "title_required": "title",
@@ -169,11 +169,7 @@ def roster_columns() -> list[Column]:
             "datetime",
         ),
     ]
-    if is_district_admin():
-        columns.insert(
-            1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
-        )
-    return columns
+    return community_column(columns)
 
 
 @bp.get("/volunteers")
@@ -197,20 +193,15 @@ def volunteers_roster():
         .join(Community, Volunteer.community_id == Community.id)
         .outerjoin(VolunteerUnit, Volunteer.unit_id == VolunteerUnit.id)
     )
-    unit_id = request.args.get("unit", type=int)
-    if unit_id:
-        stmt = stmt.where(Volunteer.unit_id == unit_id)
-    status = request.args.get("status", "")
-    if status in VolunteerStatus._value2member_map_:
-        stmt = stmt.where(Volunteer.status == status)
-    origin = request.args.get("origin", "")
-    if origin in VolunteerOrigin._value2member_map_:
-        stmt = stmt.where(Volunteer.origin == origin)
-    if request.args.get("party"):
-        stmt = stmt.where(Volunteer.party_report.is_(True))
     listing = Listing(
         stmt,
         roster_columns(),
+        filters=(
+            by_id("unit", Volunteer.unit_id),
+            one_of("status", Volunteer.status, VolunteerStatus),
+            one_of("origin", Volunteer.origin, VolunteerOrigin),
+            when_set("party", Volunteer.party_report.is_(True)),
+        ),
         search=(User.name, User.phone, Volunteer.skills, VolunteerUnit.name),
         default_sort="-hours",
         tiebreak=Volunteer.id,
@@ -545,11 +536,7 @@ def activity_columns() -> list[Column]:
             lambda r: label(r.VolunteerActivity.status),
         ),
     ]
-    if is_district_admin():
-        columns.insert(
-            1, Column("community", _l("Community"), Community.name, lambda r: r.community_name)
-        )
-    return columns
+    return community_column(columns)
 
 
 @bp.get("/volunteers/activities")
@@ -561,15 +548,13 @@ def volunteer_activities():
         ),
         VolunteerActivity,
     ).join(Community, VolunteerActivity.community_id == Community.id)
-    status = request.args.get("status", "")
-    if status in ActivityStatus._value2member_map_:
-        stmt = stmt.where(VolunteerActivity.status == status)
-    kind = request.args.get("kind", "")
-    if kind in ActivityKind._value2member_map_:
-        stmt = stmt.where(VolunteerActivity.kind == kind)
     listing = Listing(
         stmt,
         activity_columns(),
+        filters=(
+            one_of("status", VolunteerActivity.status, ActivityStatus),
+            one_of("kind", VolunteerActivity.kind, ActivityKind),
+        ),
         search=(VolunteerActivity.title, VolunteerActivity.place, VolunteerActivity.leader),
         default_sort="-starts",
         tiebreak=VolunteerActivity.id,

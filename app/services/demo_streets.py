@@ -238,13 +238,22 @@ def _uses(session, campaign, cards, shops, place: Place, rng, start: date, today
             if not rule.discount(bill):
                 continue  # a bill the rule gives nothing for is not brought to the till
             n += 1
-            asked = TillRequest(token, bill, f"demo-street-{campaign.id}-{n:06d}")
-            try:
-                with session.begin_nested():  # one use, as at a till: a refusal undoes only it
-                    redeem(session, shop, owner, asked, now=moment)
-            except RedeemError:
-                pass  # used up, or at the shop's daily limit: a till says so
+            use_past(
+                session, shop, owner, token, bill, f"demo-street-{campaign.id}-{n:06d}", moment
+            )
         day += timedelta(days=1)
+
+
+def use_past(session, shop, cashier, token, bill_fen, key, moment) -> bool:
+    """Redeem a card at `shop`'s till at a past `moment`, through the redemption service (the
+    demo's one way to write a use); False when the till would refuse it (used up, the shop's
+    daily limit, the budget), and then nothing is written."""
+    try:
+        with session.begin_nested():  # one use, as at a till: a refusal undoes only it
+            redeem(session, shop, cashier, TillRequest(token, bill_fen, key), now=moment)
+    except RedeemError:
+        return False
+    return True
 
 
 def send_reports(session: Session, today: date) -> None:

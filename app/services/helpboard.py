@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ from .errors import N_, DomainError, Problems
 POST_FIELDS = ["status", "taker_id", "minutes", "points", "hidden", "hidden_reason"]
 CANCELLABLE = (HelpStatus.OPEN, HelpStatus.TAKEN)  # the author may withdraw a post in these
 MAX_MINUTES = 12 * 60
+STALE_AFTER = timedelta(days=1)  # an open request older than this: someone may need help
 
 
 class HelpError(DomainError):
@@ -107,6 +109,24 @@ class PostDetails:
             problems.add(HelpError("area_too_long"))
         problems.raise_any()
         return PostDetails(self.kind, self.category, title, details, when_text, area)
+
+
+def stale(post, now: datetime | None = None):
+    """An open request (not an offer) older than a day: someone may still be waiting for help.
+
+    One definition for both sides: given the `HelpPost` class it is a condition for a query
+    (``.where(stale(HelpPost))``); given a post, whether that post is stale (`is_stale`).
+    """
+    cutoff = (now or utcnow()) - STALE_AFTER
+    return (
+        (post.kind == HelpKind.REQUEST)
+        & (post.status == HelpStatus.OPEN)
+        & (post.created_at < cutoff)
+    )
+
+
+def is_stale(post: HelpPost, now: datetime | None = None) -> bool:
+    return bool(stale(post, now))
 
 
 def is_confirmed_resident(user: User) -> bool:

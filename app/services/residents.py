@@ -7,11 +7,21 @@ staff set a temporary one, shown once, that must be changed at the next login.
 
 import secrets
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
 from ..database import locked
-from ..models import Community, Role, User
+from ..models import (
+    Community,
+    HelpKind,
+    HelpPost,
+    HelpStatus,
+    PointsEntry,
+    PointsKind,
+    Role,
+    User,
+)
 from . import accounts, audit
 from .errors import N_, AccountError, DomainError, Problems
 from .households import parse_household
@@ -20,6 +30,45 @@ RESIDENT_FIELDS = ["name", "phone", "household", "confirmed_at", "active"]
 # Letters and digits that cannot be mistaken for one another when read out at the office.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 TEMPORARY_LENGTH = 10
+
+# --- the office's report per resident: correlated to the `User` of the row ---------------------
+
+# Points earned for help (not adjustments, not exchanges), all time.
+EARNED = (
+    select(func.coalesce(func.sum(PointsEntry.amount), 0))
+    .where(PointsEntry.user_id == User.id, PointsEntry.kind == PointsKind.EARNED)
+    .correlate(User)
+    .scalar_subquery()
+)
+# Help given and confirmed: requests the resident took on, offers the resident made.
+HELPED = (
+    select(func.count(HelpPost.id))
+    .where(
+        HelpPost.status == HelpStatus.CONFIRMED,
+        ((HelpPost.kind == HelpKind.REQUEST) & (HelpPost.taker_id == User.id))
+        | ((HelpPost.kind == HelpKind.OFFER) & (HelpPost.author_id == User.id)),
+    )
+    .correlate(User)
+    .scalar_subquery()
+)
+# A resident's login by its state: waiting for the office's confirmation, confirmed, disabled.
+STATES = {
+    "pending": (User.confirmed_at.is_(None) & User.active.is_(True)),
+    "confirmed": (User.confirmed_at.is_not(None) & User.active.is_(True)),
+    "disabled": User.active.is_(False),
+    # no phone and so no login: the office acts on the resident's behalf
+    "no_phone": (User.username.is_(None) & User.phone.is_(None)),
+}
+
+
+def state_of(user: User) -> str:
+    """The key of `STATES` the resident's login is in (a disabled one without a phone is
+    disabled; the list's filters may find a resident under more than one key)."""
+    if not user.active:
+        return "disabled"
+    if not user.has_login:
+        return "no_phone"
+    return "pending" if user.confirmed_at is None else "confirmed"
 
 
 class ResidentError(DomainError):
