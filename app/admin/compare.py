@@ -60,6 +60,12 @@ def read_period() -> service.Period:
     return service.Period.of_month((today.replace(day=1) - service.ONE_DAY).replace(day=1), today)
 
 
+def _plain(value: str | None) -> bool:
+    """Tell whether a period or order value is plain enough to forward (a date, a month, a
+    measure's key): never a path or an address someone typed into it."""
+    return bool(value) and re.fullmatch(r"-?[\w-]{1,40}", value, re.ASCII) is not None
+
+
 def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(request.args.get(name, "")[:10])
@@ -212,7 +218,7 @@ def compare():
         street = db.session.get(Street, request.args.get("street", type=int) or 0)
         if street is None:
             # Only what the comparison reads travels on: the period and the order.
-            kept = {k: request.args[k][:40] for k in PERIOD_ARGS if request.args.get(k)}
+            kept = {k: request.args[k][:40] for k in PERIOD_ARGS if _plain(request.args.get(k))}
             return redirect(url_for("admin.compare_district", **kept))
     period = read_period()
     communities = db.session.scalars(
