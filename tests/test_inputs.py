@@ -179,3 +179,18 @@ def test_a_path_on_this_site_is_kept(target):
 )
 def test_hours_are_read_to_the_minute_and_a_typing_mistake_is_refused(typed, minutes):
     assert parse_hours(typed) == minutes
+
+
+@pytest.mark.parametrize("value", ["9" * 20, "-1", "0", "", "1e9", "٣", None, "2147483648", 10**30])
+def test_a_chosen_id_out_of_a_key_s_range_reads_as_no_choice(value):
+    """A select's id: a number too big for the database's keys reached SQLite as an
+    OverflowError (500) before it was bounded."""
+    from app.admin.forms import choice_id
+
+    assert choice_id(value) == 0
+
+
+def test_a_chosen_id_in_range_is_read():
+    from app.admin.forms import choice_id
+
+    assert (choice_id("17"), choice_id(17), choice_id("2147483647")) == (17, 17, 2147483647)

@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form
 from ..i18n import message
+from ..inputs import optional_id
 from ..models import MERCHANT_CATEGORIES, CampaignKind, Funding, Role
 from ..rules import MoneyError, format_money, parse_money
 from .labels import choices
@@ -45,11 +46,11 @@ class MoneyField(StringField):
 
 
 def choice_id(value) -> int:
-    """Read a chosen id; an empty or odd choice is 0, which the services refuse by name."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    """Read a chosen id; an empty or odd choice (too long, out of a key's range, not a number)
+    is 0, which the services refuse by name."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return optional_id(value if isinstance(value, str) else None) or 0
 
 
 def stripped(value):
