@@ -1,6 +1,7 @@
 """Calling a service as a route does, for tests of the services themselves."""
 
 import pytest
+from sqlalchemy import inspect, select
 
 from app import till
 from app.database import write_transaction
@@ -31,3 +32,17 @@ def refused(db, code, service, *args, error: type[DomainError] = DomainError) ->
     assert caught.value.code == code, caught.value.code
     db.session.expire_all()
     return caught.value
+
+
+def rows(db, model, *conditions) -> list:
+    """Return the rows of `model` as committed (the session's own state dropped), oldest first:
+    in the order of the primary key, which PostgreSQL, unlike SQLite, does not keep unasked."""
+    db.session.rollback()
+    order = inspect(model).primary_key
+    return db.session.scalars(select(model).where(*conditions).order_by(*order)).all()
+
+
+def fresh(db, obj):
+    """Return `obj` as committed, read afresh."""
+    db.session.rollback()
+    return db.session.get(type(obj), obj.id)

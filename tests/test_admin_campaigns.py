@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from app.clock import local_today
 from app.models import (
@@ -18,6 +17,7 @@ from app.models import (
 )
 
 from . import factories
+from .calls import fresh, rows
 
 # A new campaign may not have ended already: its days are counted from today.
 NEW = {
@@ -34,16 +34,6 @@ NEW = {
     "rule": "8折",
     "description": "邻里互助日发放",
 }
-
-
-def rows(db, model, *conditions):
-    db.session.rollback()
-    return db.session.scalars(select(model).where(*conditions)).all()
-
-
-def fresh(db, obj):
-    db.session.rollback()
-    return db.session.get(type(obj), obj.id)
 
 
 def form_of(campaign, **changes):

@@ -12,16 +12,7 @@ from app.models import AuditLog, CampaignStatus, Card, CardBatch, CardStatus
 from app.services.cards import SERIAL_ALPHABET, generate_batch
 
 from . import factories
-
-
-def rows(db, model, *conditions):
-    db.session.rollback()
-    return db.session.scalars(select(model).where(*conditions)).all()
-
-
-def fresh(db, obj):
-    db.session.rollback()
-    return db.session.get(type(obj), obj.id)
+from .calls import fresh, rows
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """The district admin's pages: communities and their staff."""
 
 import pytest
-from sqlalchemy import select
 
 from app.models import AuditLog, Community, Merchant, Role, User
 
 from . import factories
+from .calls import rows
 
 COMMUNITY = {"name": "七里庙社区", "slug": "qilimiao", "district": "汉阳区"}
 
@@ -13,11 +13,6 @@ COMMUNITY = {"name": "七里庙社区", "slug": "qilimiao", "district": "汉阳�
 @pytest.fixture
 def qinduankou(db):
     return factories.street("琴断口街")
-
-
-def rows(db, model, *conditions):
-    db.session.rollback()
-    return db.session.scalars(select(model).where(*conditions)).all()
 
 
 def test_only_the_district_admin_opens_the_communities(staff, district_admin):

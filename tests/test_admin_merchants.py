@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.models import AuditLog, Merchant, MerchantStatus, Role, User
 
 from . import factories
+from .calls import rows
 
 SHOP = {
     "name": "鲜果园",
@@ -22,11 +23,6 @@ SHOP = {
 
 def owner(name, login, password):
     return {"owner_name": name, "owner_login": login, "owner_password": password}
-
-
-def rows(db, model, *conditions):
-    db.session.rollback()
-    return db.session.scalars(select(model).where(*conditions)).all()
 
 
 def audit_actions(db):

@@ -12,12 +12,8 @@ from app.services import streets
 from app.services.errors import DomainError
 
 from . import factories
+from .calls import rows
 from .conftest import login
-
-
-def rows(db, model, *conditions):
-    db.session.rollback()
-    return db.session.scalars(select(model).where(*conditions).order_by(model.id)).all()
 
 
 @pytest.fixture
