@@ -190,3 +190,35 @@ def test_a_login_collects_every_problem_with_the_first_ones_code(codes):
         Login("", "", "").fields()
     assert refused.value.code == codes[0]
     assert [error.code for error in refused.value.errors] == codes
+
+
+def test_an_activity_without_title_or_place_ending_before_it_starts_says_all_three(db, staff):
+    from app.models import VolunteerActivity
+    from app.services.volunteers import VolunteerError
+
+    response = staff.post(
+        "/admin/volunteers/activities/new",
+        data={"title": "", "kind": "cleanup", "place": " ", "needed": "5",
+              "starts_at": "2030-07-01T20:00", "ends_at": "2030-07-01T19:00"},
+    )  # fmt: skip
+    says_all(
+        response,
+        VolunteerError("title_required"),
+        VolunteerError("place_required"),
+        VolunteerError("ends_before_start"),
+    )
+    assert count(db, VolunteerActivity) == 0
+
+
+def test_a_unit_s_volunteer_without_a_name_a_mobile_or_a_unit_says_all_three(db, staff, community):
+    from app.models import Volunteer
+    from app.services.volunteers import VolunteerError
+
+    response = staff.post("/admin/volunteers/new", data={"name": "", "phone": "12345", "unit": "0"})
+    says_all(
+        response,
+        VolunteerError("name_required"),
+        VolunteerError("phone_format"),
+        VolunteerError("unit_required"),
+    )
+    assert count(db, Volunteer) == 0

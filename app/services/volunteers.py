@@ -53,7 +53,7 @@ from ..models import (
     VolunteerUnit,
 )
 from . import accounts, audit, compare, points
-from .errors import N_, DomainError
+from .errors import N_, DomainError, Problems
 
 MARGIN = timedelta(minutes=30)  # check in this early; check out this late
 MAX_DURATION = timedelta(days=3)
@@ -322,9 +322,11 @@ def add_outside(session: Session, actor: User, community_id: int, details: Outsi
 
 
 def _outside(session, actor, community, details, password, *, confirmed) -> Volunteer:
-    name = _name(details.name)
-    phone = _phone(details.phone)
-    unit = _unit(session, community.id, details.unit_id)
+    problems = Problems()  # every field's refusal at once
+    name = problems.check(lambda: _name(details.name))
+    phone = problems.check(lambda: _phone(details.phone))
+    unit = problems.check(lambda: _unit(session, community.id, details.unit_id))
+    problems.raise_any()
     user = accounts.create_user(
         session,
         actor,
@@ -434,31 +436,36 @@ class ActivityDetails:
 
 
 def _checked(details: ActivityDetails) -> dict:
-    title = clean(details.title, 80, "title_too_long")
-    if not title:
-        raise VolunteerError("title_required")
+    """Return an activity's fields fit to store, or refuse every wrong field at once."""
+    problems = Problems()
+    title = problems.check(lambda: clean(details.title, 80, "title_too_long"))
+    if title == "":
+        problems.add(VolunteerError("title_required"))
     if details.kind not in ActivityKind._value2member_map_:
-        raise VolunteerError("kind_invalid")
-    place = clean(details.place, 120, "place_too_long")
-    if not place:
-        raise VolunteerError("place_required")
+        problems.add(VolunteerError("kind_invalid"))
+    place = problems.check(lambda: clean(details.place, 120, "place_too_long"))
+    if place == "":
+        problems.add(VolunteerError("place_required"))
     if details.starts_at is None or details.ends_at is None:
-        raise VolunteerError("times_required")
-    if details.ends_at <= details.starts_at:
-        raise VolunteerError("ends_before_start")
-    if details.ends_at - details.starts_at > MAX_DURATION:
-        raise VolunteerError("too_long")
+        problems.add(VolunteerError("times_required"))
+    elif details.ends_at <= details.starts_at:
+        problems.add(VolunteerError("ends_before_start"))
+    elif details.ends_at - details.starts_at > MAX_DURATION:
+        problems.add(VolunteerError("too_long"))
     if details.needed is None or not 1 <= details.needed <= MAX_NEEDED:
-        raise VolunteerError("needed_range")
+        problems.add(VolunteerError("needed_range"))
     pph = details.points_per_hour or 0
     if not 0 <= pph <= MAX_POINTS_PER_HOUR:
-        raise VolunteerError("points_range")
+        problems.add(VolunteerError("points_range"))
+    text = problems.check(lambda: clean(details.details, 2000, lines=True))
+    leader = problems.check(lambda: clean(details.leader, 40, "name_too_long"))
+    problems.raise_any()
     return {
         "title": title,
         "kind": ActivityKind(details.kind),
         "place": place,
-        "details": clean(details.details, 2000, lines=True),
-        "leader": clean(details.leader, 40, "name_too_long"),
+        "details": text,
+        "leader": leader,
         "starts_at": details.starts_at,
         "ends_at": details.ends_at,
         "needed": details.needed,
