@@ -25,6 +25,21 @@ def shared_bench() -> Path | None:
     return None
 
 
+def backends() -> list[str]:
+    """The databases a benchmark runs on: SQLite ("", a scratch file) always, and PostgreSQL at
+    BENCH_POSTGRES_URL (default: the test server) when it answers."""
+    import psycopg
+
+    found = [""]
+    url = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+        found.append(url)
+    except psycopg.Error:
+        pass
+    return found
+
+
 def instance(config: str = "") -> Path:
     """Make a throwaway instance folder with `config` as its config.py."""
     folder = Path(tempfile.mkdtemp(prefix="linli-bench-"))

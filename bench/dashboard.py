@@ -37,7 +37,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, literal_column, select, text  # noqa: E402
@@ -91,17 +90,10 @@ def measure(pg_url: str = "") -> tuple[str, list[tuple[str, float]]]:
 
 def figures(seconds: int = 10) -> list:
     """The benchmark's lines for docs/benchmarks.md (bench/run_all.py); `seconds` is unused."""
-    from bench._common import Figure
+    from bench._common import Figure, backends
 
-    backends = [""]
-    pg_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        psycopg.connect(pg_url, connect_timeout=3).close()
-        backends.append(pg_url)
-    except psycopg.Error:
-        pass
     lines = []
-    for url in backends:
+    for url in backends():
         backend, measured = measure(url)
         reference = measured[0][1]
         for label, seconds_taken in measured[1:]:

@@ -26,6 +26,16 @@ BENCHMARKS = [
 ]
 
 
+def kept_sections(path: Path) -> str:
+    """The `## ` sections of the file as it is (each benchmark's own write-up, with the figures
+    of its own runs): a new table replaces only the table above them."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    start = text.find("\n## ")
+    return text[start + 1 :] if start >= 0 else ""
+
+
 def main(seconds: int = 10) -> Path:
     started = datetime.now(UTC)
     header = machine()
@@ -54,7 +64,8 @@ def main(seconds: int = 10) -> Path:
         lines += ["", "Benchmarks that failed to run:", *(f"- {f}" for f in failures)]
     out = ROOT / "docs" / "benchmarks.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
+    kept = kept_sections(out)
+    out.write_text("\n".join(lines) + "\n" + (f"\n{kept}" if kept else ""))
     print("\n".join(lines[6:]))
     print(f"\nwritten to {out}")
     return out
