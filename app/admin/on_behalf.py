@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..aid.forms import NoPhoneResidentForm, PostForm
+from ..aid.forms import POST_FIELDS, NoPhoneResidentForm, PostForm
 from ..auth.access import get_or_404, roles_required
 from ..database import write_transaction
 from ..extensions import db
@@ -35,15 +35,6 @@ RESIDENT_FIELDS = {
     "contact_name_required": "contact_name",
     "contact_name_too_long": "contact_name",
     "contact_phone_format": "contact_phone",
-}
-POST_FIELDS = {
-    "kind_invalid": "kind",
-    "category_invalid": "category",
-    "title_required": "title",
-    "title_too_long": "title",
-    "details_too_long": "details",
-    "when_too_long": "when_text",
-    "area_too_long": "area",
 }
 
 

@@ -44,6 +44,18 @@ class ResidentJoinForm(Form):
     )
 
 
+# The help post service's refusals, each beside the PostForm field it is about.
+POST_FIELDS = {
+    "kind_invalid": "kind",
+    "category_invalid": "category",
+    "title_required": "title",
+    "title_too_long": "title",
+    "details_too_long": "details",
+    "when_too_long": "when_text",
+    "area_too_long": "area",
+}
+
+
 class PostForm(Form):
     kind = RadioField(_l("I"), default=HelpKind.REQUEST.value, validate_choice=False)
     category = SelectField(_l("Kind of help"), validate_choice=False)

@@ -31,7 +31,7 @@ from ..services.accounts import mask_phone
 from ..services.helpboard import CANCELLABLE, shown_text
 from ..templating import localdate
 from . import bp
-from .forms import PostForm, ResidentJoinForm
+from .forms import POST_FIELDS, PostForm, ResidentJoinForm
 
 resident_required = roles_required(Role.RESIDENT)
 
@@ -47,15 +47,6 @@ JOIN_FIELDS = {
     "household_required": "household",
     "household_format": "household",
     "weak_password": PASSWORD_FIELD,
-}
-POST_FIELDS = {
-    "kind_invalid": "kind",
-    "category_invalid": "category",
-    "title_required": "title",
-    "title_too_long": "title",
-    "details_too_long": "details",
-    "when_too_long": "when_text",
-    "area_too_long": "area",
 }
 
 

@@ -344,3 +344,21 @@ def demo_resident(server) -> str | None:
             .limit(1)
         )
         return None if user is None else (user.phone or user.username)
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """Where screenshots and printed pages are kept: LINLI_SCREENSHOTS (`make screenshots`:
+    docs/screenshots), else the test's own temporary folder."""
+    chosen = os.environ.get("LINLI_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def shoot(page, folder: Path, name: str, full_page=False) -> Path:
+    """Take a screenshot of the page into `folder` as `name`.png."""
+    path = folder / f"{name}.png"
+    page.screenshot(path=path, full_page=full_page, animations="disabled", caret="initial")
+    assert path.stat().st_size > 5_000  # a blank page compresses to less
+    return path

@@ -3,36 +3,18 @@ them and exchanges a resident's points for a card it prints on the batch's sheet
 resident's own ledger on a phone (360 × 740) says 由工作人员代办. Screenshots as in
 test_screenshots (LINLI_SCREENSHOTS=<folder> keeps them)."""
 
-import os
 import re
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.database import write_transaction
 from app.models import Card, Community, HelpPost, User
 from app.services import points, residents
 
-from .conftest import DEMO_PASSWORD, log_in
+from .conftest import DEMO_PASSWORD, log_in, shoot
 
 DESK = {"width": 1366, "height": 900}
 CALLER = ("孙秀兰", "13800000098", "10-1-101")  # phones the office; has a login of her own
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    chosen = os.environ.get("LINLI_SCREENSHOTS")
-    path = Path(chosen) if chosen else tmp_path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def shoot(page, folder: Path, name: str, full_page=False) -> Path:
-    path = folder / f"{name}.png"
-    page.screenshot(path=path, full_page=full_page, animations="disabled", caret="initial")
-    assert path.stat().st_size > 5_000
-    return path
 
 
 def no_sideways_scroll(page) -> None:

@@ -9,9 +9,6 @@ each is rendered to PNG; the demo's go into LINLI_SCREENSHOTS when it is set (`m
 docs/screenshots/paper-*.png).
 """
 
-import os
-from pathlib import Path
-
 import pypdfium2
 import pytest
 from sqlalchemy import func, select
@@ -33,14 +30,6 @@ CLIPPED = """
   })
   .map(e => e.tagName + '.' + e.className)
 """
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    chosen = os.environ.get("LINLI_SCREENSHOTS")
-    path = Path(chosen) if chosen else tmp_path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def printed(page, url, paper, tmp_path, folder, name, *, fixed_sheet=False):

@@ -15,9 +15,7 @@ ledger): shop pages are opened signed in as its shop, the help board's (blueprin
 resident, the others as a visitor, on the demo's cards and the longest community's.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -206,14 +204,6 @@ def test_the_pages_checked_include_every_kind(server, longest):
     paths = [path for _bp, path in phone_pages(server, longest)]
     for expected in (r"^/c/", r"^/C/", r"^/card$", r"^/s/zijinghua$", r"^/m/scan$", r"^/m/r/\d+$"):
         assert any(re.search(expected, path) for path in paths), expected
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    chosen = os.environ.get("LINLI_SCREENSHOTS")
-    path = Path(chosen) if chosen else tmp_path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def test_screenshots_of_the_longest_pages_in_both_modes(

@@ -5,33 +5,15 @@ Every run takes them (so a screen that breaks fails here); `make screenshots` ke
 docs/screenshots/ (LINLI_SCREENSHOTS=<folder>), where the README shows them.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from app.models import Card, CardBatch, CardStatus, Community
 
-from .conftest import demo_resident, issued_card, log_in
+from .conftest import demo_resident, issued_card, log_in, shoot
 
 # Blueprints that may hold the help board (互助); the first page of the first one found is shot.
 HELP_BOARD_BLUEPRINTS = ("aid", "help", "mutual_aid")
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    chosen = os.environ.get("LINLI_SCREENSHOTS")
-    path = Path(chosen) if chosen else tmp_path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def shoot(page, folder: Path, name: str, full_page=False) -> Path:
-    path = folder / f"{name}.png"
-    page.screenshot(path=path, full_page=full_page, animations="disabled", caret="initial")
-    assert path.stat().st_size > 5_000  # a blank page compresses to less
-    return path
 
 
 def test_screenshots_of_the_main_screens(server, new_context, folder):
