@@ -78,6 +78,11 @@ def card_statement(card_id):
 def merchant_sticker(merchant_id):
     """The shop's A6 window sticker: its name, its rule in big type, the community page's QR."""
     merchant = get_or_404(Merchant, merchant_id)
+    return sticker_page(merchant, url_for("admin.merchant", merchant_id=merchant.id))
+
+
+def sticker_page(merchant: Merchant, back_url: str) -> str:
+    """The A6 sticker of a shop, as the office and the shop itself print it."""
     found = paper.sticker(db.session, merchant)
     return render_template(
         "paper/sticker.html",
@@ -85,7 +90,7 @@ def merchant_sticker(merchant_id):
         qr=community_qr(found.slug, found.community),
         url=community_url(found.slug),
         paper_size="a6",
-        back_url=url_for("admin.merchant", merchant_id=merchant.id),
+        back_url=back_url,
     )
 
 

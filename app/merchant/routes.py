@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import till
-from ..admin.paper import community_qr, community_url
+from ..admin.paper import sticker_page
 from ..auth.access import get_or_404, roles_required
 from ..clock import local_today, utcnow
 from ..database import write_transaction
@@ -17,7 +17,7 @@ from ..i18n import message
 from ..inputs import InputError, parse_date, parse_fen
 from ..models import Campaign, Redemption, RedemptionStatus, Role
 from ..security import csp_allow
-from ..services import apikeys, paper, redemptions, takings
+from ..services import apikeys, redemptions, takings
 from ..services import campaigns as campaign_service
 from ..services.apikeys import ApiKeyError
 from ..services.campaigns import CampaignError
@@ -232,15 +232,7 @@ def rule_text_of(campaign, offer) -> str:
 @roles_required(*SHOP_ROLES)
 def sticker():
     """The shop's own A6 window sticker: its name, its rule in big type, the community's QR."""
-    found = paper.sticker(db.session, current_user.merchant)
-    return render_template(
-        "paper/sticker.html",
-        sticker=found,
-        qr=community_qr(found.slug, found.community),
-        url=community_url(found.slug),
-        paper_size="a6",
-        back_url=url_for(".campaigns"),
-    )
+    return sticker_page(current_user.merchant, url_for(".campaigns"))
 
 
 @bp.post("/campaigns/<int:campaign_id>/apply")
