@@ -128,13 +128,8 @@ def _is_page(page, url) -> bool:
     return answer.status < 300 and answer.headers.get("content-type", "").startswith("text/html")
 
 
-def test_every_resident_and_shop_page_meets_the_numbers_in_every_mode(
-    server, longest, new_context, guard, capsys
-):
-    # Refusals answer 4xx on purpose, and Chromium logs each as a failed load.
-    guard.allow(r"status of 4\d\d .*\((http://[^)]*)?(/m/card\?ref=[^)]*|/card)\)")
-    pages = phone_pages(server, longest)
-    assert len(pages) >= 15
+def signed_in_pages(server, longest, new_context):
+    """Four phones: a visitor, the longest shop's, the longest resident's and a volunteer's."""
     visitor = new_context().new_page()
     shop = new_context().new_page()
     log_in(shop, server, longest.shop_login, longest.password)
@@ -142,6 +137,17 @@ def test_every_resident_and_shop_page_meets_the_numbers_in_every_mode(
     log_in(neighbour, server, longest.resident_login, longest.password)
     volunteer = new_context().new_page()
     log_in(volunteer, server, demo_resident(server))
+    return visitor, shop, neighbour, volunteer
+
+
+def test_every_resident_and_shop_page_meets_the_numbers_in_every_mode(
+    server, longest, new_context, guard, capsys
+):
+    # Refusals answer 4xx on purpose, and Chromium logs each as a failed load.
+    guard.allow(r"status of 4\d\d .*\((http://[^)]*)?(/m/card\?ref=[^)]*|/card)\)")
+    pages = phone_pages(server, longest)
+    assert len(pages) >= 15
+    visitor, shop, neighbour, volunteer = signed_in_pages(server, longest, new_context)
 
     def page_for(blueprint):
         if blueprint in SHOP_BLUEPRINTS:
@@ -213,13 +219,7 @@ def test_screenshots_of_the_longest_pages_in_both_modes(
     longest data, in the normal mode and in 大字 (`make screenshots` keeps four 大字 ones in
     docs/screenshots/large-*.png; the demo's normal screens are there already)."""
     known = values(server, longest)
-    visitor = new_context().new_page()
-    shop = new_context().new_page()
-    log_in(shop, server, longest.shop_login, longest.password)
-    neighbour = new_context().new_page()
-    log_in(neighbour, server, longest.resident_login, longest.password)
-    volunteer = new_context().new_page()
-    log_in(volunteer, server, demo_resident(server))
+    visitor, shop, neighbour, volunteer = signed_in_pages(server, longest, new_context)
     screens = [
         ("card", visitor, f"/c/{longest.card}"),
         ("points", neighbour, "/aid/points"),
